@@ -1,0 +1,62 @@
+/* Shared pieces of the bpfman CLI: argument scanning, the library handle, output. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpfman.h"
+
+/* One option of a command. Values: takes_value 1 = one value, 2 = one or more values
+ * (everything up to the next option), 0 = a flag. */
+struct opt {
+	const char *long_name;
+	char short_name;
+	int takes_value;
+};
+
+/* Result of scanning: for each option index, the values given (in order) and a count of
+ * times seen; positional arguments in pos[]. */
+struct parsed {
+	const struct opt *opts;
+	size_t n_opts;
+	char **values[32];
+	size_t n_values[32];
+	size_t seen[32];
+	char **pos;
+	size_t n_pos;
+};
+
+/* Returns 0, or -EINVAL after printing which option is wrong. */
+int parse_args(const struct opt *opts, size_t n_opts, int argc, char **argv, struct parsed *ret);
+void parsed_free(struct parsed *p);
+/* Last value of an option, or NULL. */
+const char *opt_value(const struct parsed *p, const char *long_name);
+/* Every value of an option (all occurrences). */
+size_t opt_values(const struct parsed *p, const char *long_name, char ***ret);
+bool opt_flag(const struct parsed *p, const char *long_name);
+
+/* Opens the library under the root from --root / BPFMAN_ROOT. Logs and returns <0. */
+int cli_open(bool read_only, struct bpfman **ret);
+extern const char *arg_root;
+
+/* Output */
+enum output_format { OUTPUT_TABLE, OUTPUT_JSON };
+int output_format_from(const struct parsed *p, enum output_format *ret);
+void print_program_view(const struct bpfman_program_view *v, enum output_format f);
+void print_program_views(const struct bpfman_program_view *v, size_t n, enum output_format f,
+			 bool as_list);
+void print_link(const struct bpfman_link *l, enum output_format f);
+void print_links(const struct bpfman_link *l, size_t n, enum output_format f);
+/* In JSON mode errors are {"error": "..."} so the output stays valid JSON. */
+void print_error(enum output_format f, const char *msg);
+
+/* Parses a decimal id; logs and returns -EINVAL when it is not one. */
+int cli_parse_id(const char *s, const char *what, uint32_t *ret);
+
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_get(int argc, char **argv);

@@ -1,0 +1,197 @@
+/* bpfman attach / detach */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "log.h"
+#include "parse-util.h"
+
+static const struct opt attach_opts[] = {
+	{ "iface", 'i', 1 },	  { "priority", 'p', 1 },  { "proceed-on", 0, 2 },
+	{ "netns", 'n', 1 },	  { "metadata", 'm', 2 },  { "direction", 'd', 1 },
+	{ "tracepoint", 't', 1 }, { "fn-name", 'f', 1 },   { "offset", 'o', 1 },
+	{ "target", 0, 1 },	  { "pid", 0, 1 },	   { "container-pid", 'c', 1 },
+};
+
+static int parse_direction(const char *s, enum bpfman_direction *ret)
+{
+	if (!s) {
+		log_error("a direction is required: -d ingress|egress");
+		return -EINVAL;
+	}
+	if (!strcmp(s, "ingress"))
+		*ret = BPFMAN_DIR_INGRESS;
+	else if (!strcmp(s, "egress"))
+		*ret = BPFMAN_DIR_EGRESS;
+	else {
+		log_error("invalid direction '%s' (expected ingress or egress)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_i32(const char *s, const char *what, int32_t *ret)
+{
+	int r = safe_atoi32(s, ret);
+
+	if (r < 0)
+		log_error("invalid %s '%s'", what, s);
+	return r;
+}
+
+/* Fills o from the options; `-t` means the tracepoint for tracepoints and the target for
+ * uprobes, as in the reference. */
+static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct bpfman_attach_opts *o,
+		       struct kv_list *meta)
+{
+	char **vals;
+	size_t n = opt_values(p, "metadata", &vals);
+	const char *v;
+	int r;
+
+	o->type = t;
+	for (size_t i = 0; i < n; i++) {
+		r = kv_list_parse(meta, vals[i]);
+		if (r < 0) {
+			log_error("invalid metadata '%s': expected KEY=VALUE", vals[i]);
+			return r;
+		}
+	}
+	o->metadata = meta;
+	o->iface = opt_value(p, "iface");
+	o->netns = opt_value(p, "netns");
+	o->fn_name = opt_value(p, "fn-name");
+	if ((v = opt_value(p, "priority"))) {
+		r = parse_i32(v, "priority", &o->priority);
+		if (r < 0)
+			return r;
+		if (o->priority < 1 || o->priority > 1000) {
+			log_error("invalid priority %d (expected 1 to 1000)", o->priority);
+			return -EINVAL;
+		}
+		o->has_priority = true;
+	}
+	if ((v = opt_value(p, "offset"))) {
+		r = safe_atou64(v, 0, &o->offset);
+		if (r < 0) {
+			log_error("invalid offset '%s'", v);
+			return r;
+		}
+	}
+	if ((v = opt_value(p, "pid")) && (r = parse_i32(v, "pid", &o->pid)) < 0)
+		return r;
+	if ((v = opt_value(p, "container-pid")) &&
+	    (r = parse_i32(v, "container pid", &o->container_pid)) < 0)
+		return r;
+	switch (t) {
+	case BPFMAN_PROG_TRACEPOINT:
+		o->tracepoint = opt_value(p, "tracepoint");
+		if (!o->tracepoint) {
+			log_error("a tracepoint is required: -t CATEGORY/NAME");
+			return -EINVAL;
+		}
+		break;
+	case BPFMAN_PROG_KPROBE:
+		if (!o->fn_name) {
+			log_error("a function is required: -f FN");
+			return -EINVAL;
+		}
+		break;
+	case BPFMAN_PROG_UPROBE:
+		o->target = opt_value(p, "target") ?: opt_value(p, "tracepoint");
+		if (!o->target) {
+			log_error("a target is required: -t LIBRARY|PATH");
+			return -EINVAL;
+		}
+		break;
+	case BPFMAN_PROG_TC:
+	case BPFMAN_PROG_TCX:
+		r = parse_direction(opt_value(p, "direction"), &o->direction);
+		if (r < 0)
+			return r;
+		/* fall through */
+	case BPFMAN_PROG_XDP:
+		if (!o->iface) {
+			log_error("an interface is required: -i IFACE");
+			return -EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct bpfman_attach_opts o = { 0 };
+	struct kv_list meta = { 0 };
+	struct bpfman *m = NULL;
+	struct parsed p = { 0 };
+	uint32_t prog_id, link_id;
+	int t, r;
+
+	if (argc < 2) {
+		log_error("usage: bpfman attach PROGRAM_ID TYPE [OPTIONS]");
+		return -EINVAL;
+	}
+	r = cli_parse_id(argv[0], "program id", &prog_id);
+	if (r < 0)
+		return r;
+	t = bpfman_prog_type_from_string(argv[1]);
+	if (t < 0) {
+		log_error("invalid attach type '%s'", argv[1]);
+		return -EINVAL;
+	}
+	r = parse_args(attach_opts, ELEMENTSOF(attach_opts), argc - 2, argv + 2, &p);
+	if (r < 0)
+		goto out;
+	if (p.n_pos) {
+		log_error("unexpected argument '%s'", p.pos[0]);
+		r = -EINVAL;
+		goto out;
+	}
+	r = fill_attach(&p, t, &o, &meta);
+	if (r < 0)
+		goto out;
+	r = cli_open(false, &m);
+	if (r < 0)
+		goto out;
+	r = bpfman_attach(m, prog_id, &o, &link_id);
+	if (r < 0) {
+		log_error("%s", bpfman_error(m));
+		goto out;
+	}
+	printf("Link ID: %u\n", link_id);
+out:
+	bpfman_close(m);
+	kv_list_clear(&meta);
+	parsed_free(&p);
+	return r;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct bpfman *m = NULL;
+	uint32_t id;
+	int r;
+
+	if (argc != 1) {
+		log_error("usage: bpfman detach LINK_ID");
+		return -EINVAL;
+	}
+	r = cli_parse_id(argv[0], "link id", &id);
+	if (r < 0)
+		return r;
+	r = cli_open(false, &m);
+	if (r < 0)
+		return r;
+	r = bpfman_detach(m, id);
+	if (r < 0)
+		log_error("%s", bpfman_error(m));
+	bpfman_close(m);
+	return r;
+}

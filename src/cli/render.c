@@ -1,0 +1,492 @@
+/* Rendering of programs and links: aligned text as the reference prints it, or JSON with
+ * stable snake_case keys (numbers as numbers). One data source, two printers, side by
+ * side in one file so they cannot drift apart. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "log.h"
+#include "parse-util.h"
+
+
+int output_format_from(const struct parsed *p, enum output_format *ret)
+{
+	const char *o = opt_value(p, "output");
+
+	if (!o || !strcmp(o, "table"))
+		*ret = OUTPUT_TABLE;
+	else if (!strcmp(o, "json"))
+		*ret = OUTPUT_JSON;
+	else {
+		log_error("invalid output format '%s' (expected table or json)", o);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void print_error(enum output_format f, const char *msg)
+{
+	if (f == OUTPUT_JSON) {
+		json_t *o = json_pack("{s:s}", "error", msg);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	}
+	log_error("%s", msg);
+}
+
+static json_t *view_json(const struct bpfman_program_view *v);
+static void dump(json_t *j);
+
+/* ---- text: label/value blocks ---- */
+
+static void block(const char *title, size_t dashes, const char *const *labels,
+		  char *const *values, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(labels[i]) > w)
+			w = strlen(labels[i]);
+	printf(" %s\n", title);
+	for (size_t i = 0; i < dashes; i++)
+		putchar('-');
+	putchar('\n');
+	for (size_t i = 0; i < n; i++) {
+		/* continuation lines of a multi-line value line up with the first */
+		const char *v = values[i] ? values[i] : "None";
+
+		printf(" %-*s  ", (int)w, labels[i]);
+		for (const char *c = v; *c; c++) {
+			putchar(*c);
+			if (*c == '\n')
+				printf(" %-*s  ", (int)w, "");
+		}
+		putchar('\n');
+	}
+}
+
+static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static char *u32_list(const uint32_t *v, size_t n, const char *sep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? sep : "", v[i]);
+	fclose(f);
+	return buf;
+}
+
+static char *globals_text(const struct bpfman_program *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!p->n_globals)
+		return strdup("None");
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < p->n_globals; i++) {
+		_cleanup_free_ char *hex = hex_string(p->globals[i].data, p->globals[i].len);
+
+		fprintf(f, "%s%s=%s", i ? "\n" : "", p->globals[i].name, hex ? hex : "");
+	}
+	fclose(f);
+	return buf;
+}
+
+static void print_bpfman_block(const struct bpfman_program *p)
+{
+	const char *labels[] = { "BPF Function:", "Program Type:", p->path ? "Path:" : "Image URL:",
+				 "Global:",	  "Metadata:",	   "Map Pin Path:",
+				 "Map Owner ID:", "Maps Used By:", "Links:" };
+	char *values[9] = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	values[0] = strdup(p->name);
+	if (p->type == BPFMAN_PROG_KPROBE || p->type == BPFMAN_PROG_UPROBE)
+		values[1] = strf("%s", p->type == BPFMAN_PROG_KPROBE
+					       ? (p->retprobe ? "kretprobe" : "kprobe")
+					       : (p->retprobe ? "uretprobe" : "uprobe"));
+	else
+		values[1] = strdup(bpfman_prog_type_to_string(p->type));
+	values[2] = strdup(p->path ? p->path : p->image_url ? p->image_url : "None");
+	values[3] = globals_text(p);
+	values[4] = kv_list_format(&p->metadata);
+	values[5] = strdup(p->map_pin_path);
+	values[6] = p->has_map_owner ? strf("%u", p->map_owner_id) : strdup("None");
+	values[7] = u32_list(p->map_used_by, p->n_map_used_by, "\n");
+	f = open_memstream(&buf, &len);
+	if (f) {
+		for (size_t i = 0; i < p->n_links; i++)
+			fprintf(f, "%s%u", i ? "\n" : "", p->links[i]);
+		if (!p->n_links)
+			fputs("None", f);
+		fclose(f);
+	}
+	values[8] = buf;
+	block("Bpfman State", 15, labels, values, 9);
+	for (size_t i = 0; i < 9; i++)
+		free(values[i]);
+}
+
+static void print_kernel_block(const struct bpfman_kernel_info *k)
+{
+	const char *labels[] = { "Program ID:",
+				 "BPF Function:",
+				 "Kernel Type:",
+				 "Loaded At:",
+				 "Tag:",
+				 "GPL Compatible:",
+				 "Map IDs:",
+				 "BTF ID:",
+				 "Size Translated (bytes):",
+				 "JITted:",
+				 "Size JITted:",
+				 "Kernel Allocated Memory (bytes):",
+				 "Verified Instruction Count:" };
+	_cleanup_free_ char *maps = u32_list(k->map_ids, k->n_map_ids, ", ");
+	char *values[13] = {
+		strf("%u", k->id),
+		strdup(k->name),
+		strdup(bpfman_kernel_type_to_string(k->type)),
+		strdup(k->loaded_at),
+		strdup(k->tag),
+		strdup(k->gpl_compatible ? "true" : "false"),
+		strf("[%s]", maps ? maps : ""),
+		strf("%u", k->btf_id),
+		strf("%u", k->bytes_xlated),
+		strdup(k->jited ? "true" : "false"),
+		strf("%u", k->bytes_jited),
+		strf("%u", k->bytes_memlock),
+		strf("%u", k->verified_insns),
+	};
+
+	block("Kernel State", 34, labels, values, 13);
+	for (size_t i = 0; i < 13; i++)
+		free(values[i]);
+}
+
+void print_program_view(const struct bpfman_program_view *v, enum output_format f)
+{
+	if (f == OUTPUT_JSON) {
+		json_t *o = view_json(v);
+
+		dump(o);
+		json_decref(o);
+		return;
+	}
+	if (v->program)
+		print_bpfman_block(v->program);
+	print_kernel_block(&v->kernel);
+}
+
+/* ---- JSON ---- */
+
+static json_t *kv_json(const struct kv_list *l)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_object_set_new(o, l->items[i].key, json_string(l->items[i].value));
+	return o;
+}
+
+static json_t *u32_array(const uint32_t *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+static json_t *program_json(const struct bpfman_program *p)
+{
+	json_t *o = json_object(), *g = json_object();
+
+	for (size_t i = 0; i < p->n_globals; i++) {
+		_cleanup_free_ char *hex = hex_string(p->globals[i].data, p->globals[i].len);
+
+		json_object_set_new(g, p->globals[i].name, json_string(hex ? hex : ""));
+	}
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "program_type", json_string(bpfman_prog_type_to_string(p->type)));
+	json_object_set_new(o, "retprobe", json_boolean(p->retprobe));
+	json_object_set_new(o, "attach_fn", p->attach_fn ? json_string(p->attach_fn) : json_null());
+	json_object_set_new(o, "path", p->path ? json_string(p->path) : json_null());
+	json_object_set_new(o, "image_url", p->image_url ? json_string(p->image_url) : json_null());
+	json_object_set_new(o, "global_data", g);
+	json_object_set_new(o, "metadata", kv_json(&p->metadata));
+	json_object_set_new(o, "map_pin_path", json_string(p->map_pin_path));
+	json_object_set_new(o, "map_owner_id",
+			    p->has_map_owner ? json_integer(p->map_owner_id) : json_null());
+	json_object_set_new(o, "map_used_by", u32_array(p->map_used_by, p->n_map_used_by));
+	json_object_set_new(o, "links", u32_array(p->links, p->n_links));
+	return o;
+}
+
+static json_t *kernel_json(const struct bpfman_kernel_info *k)
+{
+	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:b, s:I, s:I, s:I}",
+			 "id", (json_int_t)k->id, "name", k->name, "program_type",
+			 (json_int_t)k->type, "program_type_name",
+			 bpfman_kernel_type_to_string(k->type), "loaded_at", k->loaded_at, "tag",
+			 k->tag, "gpl_compatible", k->gpl_compatible, "map_ids",
+			 u32_array(k->map_ids, k->n_map_ids), "btf_id", (json_int_t)k->btf_id,
+			 "bytes_xlated", (json_int_t)k->bytes_xlated, "jited", k->jited,
+			 "bytes_jited", (json_int_t)k->bytes_jited, "bytes_memlock",
+			 (json_int_t)k->bytes_memlock, "verified_insns",
+			 (json_int_t)k->verified_insns);
+}
+
+static json_t *view_json(const struct bpfman_program_view *v)
+{
+	return json_pack("{s:o, s:o}", "bpfman", v->program ? program_json(v->program) : json_null(),
+			 "kernel", kernel_json(&v->kernel));
+}
+
+static void dump(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	putchar('\n');
+}
+
+/* ---- tables ---- */
+
+struct table {
+	size_t cols;
+	char **cells; /* row-major, first row = header */
+	size_t rows;
+};
+
+static void table_add(struct table *t, char **row)
+{
+	char **c = reallocarray(t->cells, (t->rows + 1) * t->cols, sizeof(*c));
+
+	if (!c)
+		return;
+	t->cells = c;
+	memcpy(&c[t->rows * t->cols], row, t->cols * sizeof(*c));
+	t->rows++;
+}
+
+static void table_print_free(struct table *t)
+{
+	size_t w[16] = { 0 };
+
+	for (size_t r = 0; r < t->rows; r++)
+		for (size_t c = 0; c < t->cols; c++) {
+			const char *s = t->cells[r * t->cols + c];
+
+			if (s && strlen(s) > w[c])
+				w[c] = strlen(s);
+		}
+	for (size_t r = 0; r < t->rows; r++) {
+		for (size_t c = 0; c < t->cols; c++) {
+			const char *s = t->cells[r * t->cols + c];
+
+			if (c + 1 < t->cols)
+				printf(" %-*s ", (int)w[c], s ? s : "");
+			else
+				printf(" %s", s ? s : "");
+		}
+		putchar('\n');
+	}
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+static char *links_cell(const struct bpfman_program *p)
+{
+	_cleanup_free_ char *ids = NULL;
+
+	if (!p || !p->n_links)
+		return strdup("");
+	ids = u32_list(p->links, p->n_links, ", ");
+	return strf("(%zu) %s", p->n_links, ids ? ids : "");
+}
+
+void print_program_views(const struct bpfman_program_view *v, size_t n, enum output_format f,
+			 bool as_list)
+{
+	if (f == OUTPUT_JSON) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, view_json(&v[i]));
+		dump(a);
+		json_decref(a);
+		return;
+	}
+	if (!as_list) {
+		for (size_t i = 0; i < n; i++)
+			print_program_view(&v[i], f);
+		return;
+	}
+	struct table t = { .cols = 5 };
+	char *head[] = { strdup("Program ID"), strdup("Application"), strdup("Type"),
+			 strdup("Function Name"), strdup("Links") };
+
+	table_add(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		const struct bpfman_program *p = v[i].program;
+		const char *app = p ? kv_list_get(&p->metadata, "bpfman_application") : NULL;
+		char *row[] = {
+			strf("%u", v[i].kernel.id),
+			strdup(app ? app : ""),
+			strdup(p ? bpfman_prog_type_to_string(p->type)
+				 : bpfman_kernel_type_to_string(v[i].kernel.type)),
+			strdup(p ? p->name : v[i].kernel.name),
+			links_cell(p),
+		};
+		table_add(&t, row);
+	}
+	table_print_free(&t);
+}
+
+static json_t *link_json(const struct bpfman_link *l)
+{
+	_cleanup_free_ char *att = bpfman_link_attachment(l);
+	json_t *o = json_object(), *po = json_array();
+
+	for (size_t i = 0; i < l->n_proceed_on; i++)
+		json_array_append_new(po, json_integer(l->proceed_on[i]));
+	json_object_set_new(o, "id", json_integer(l->id));
+	json_object_set_new(o, "program_id", json_integer(l->prog_id));
+	json_object_set_new(o, "program_type", json_string(bpfman_prog_type_to_string(l->type)));
+	json_object_set_new(o, "function_name", json_string(l->prog_name ? l->prog_name : ""));
+	json_object_set_new(o, "application", l->application ? json_string(l->application) : json_null());
+	json_object_set_new(o, "kernel_link_id", json_integer(l->kernel_link_id));
+	json_object_set_new(o, "attachment", json_string(att ? att : ""));
+	json_object_set_new(o, "iface", l->iface ? json_string(l->iface) : json_null());
+	json_object_set_new(o, "direction", l->direction ? json_string(bpfman_direction_to_string(l->direction)) : json_null());
+	json_object_set_new(o, "priority", json_integer(l->priority));
+	json_object_set_new(o, "position", l->position >= 0 ? json_integer(l->position) : json_null());
+	json_object_set_new(o, "netns", l->netns ? json_string(l->netns) : json_null());
+	json_object_set_new(o, "proceed_on", po);
+	json_object_set_new(o, "tracepoint", l->tracepoint ? json_string(l->tracepoint) : json_null());
+	json_object_set_new(o, "fn_name", l->fn_name ? json_string(l->fn_name) : json_null());
+	json_object_set_new(o, "offset", json_integer((json_int_t)l->offset));
+	json_object_set_new(o, "target", l->target ? json_string(l->target) : json_null());
+	json_object_set_new(o, "pid", l->pid ? json_integer(l->pid) : json_null());
+	json_object_set_new(o, "container_pid", l->container_pid ? json_integer(l->container_pid) : json_null());
+	json_object_set_new(o, "metadata", kv_json(&l->metadata));
+	return o;
+}
+
+void print_link(const struct bpfman_link *l, enum output_format f)
+{
+	const char *labels[16];
+	char *values[16];
+	size_t n = 0;
+
+	if (f == OUTPUT_JSON) {
+		json_t *o = link_json(l);
+
+		dump(o);
+		json_decref(o);
+		return;
+	}
+#define ROW(label, value)             \
+	do {                          \
+		labels[n] = (label);  \
+		values[n++] = (value); \
+	} while (0)
+	ROW("BPF Function:", strdup(l->prog_name ? l->prog_name : ""));
+	ROW("Program Type:", strdup(bpfman_prog_type_to_string(l->type)));
+	ROW("Program ID:", strf("%u", l->prog_id));
+	ROW("Link ID:", strf("%u", l->id));
+	switch (l->type) {
+	case BPFMAN_PROG_XDP:
+	case BPFMAN_PROG_TC:
+	case BPFMAN_PROG_TCX:
+		ROW("Interface:", strdup(l->iface ? l->iface : ""));
+		if (l->type != BPFMAN_PROG_XDP)
+			ROW("Direction:", strdup(bpfman_direction_to_string(l->direction)));
+		ROW("Priority:", strf("%d", l->priority));
+		ROW("Position:", l->position >= 0 ? strf("%d", l->position) : strdup("None"));
+		ROW("Network Namespace:", strdup(l->netns ? l->netns : "None"));
+		break;
+	case BPFMAN_PROG_TRACEPOINT:
+		ROW("Tracepoint:", strdup(l->tracepoint ? l->tracepoint : ""));
+		break;
+	case BPFMAN_PROG_KPROBE:
+		ROW("Function Name:", strdup(l->fn_name ? l->fn_name : ""));
+		ROW("Offset:", strf("%llu", (unsigned long long)l->offset));
+		ROW("Retprobe:", strdup(l->retprobe ? "true" : "false"));
+		break;
+	case BPFMAN_PROG_UPROBE:
+		ROW("Target:", strdup(l->target ? l->target : ""));
+		ROW("Function Name:", strdup(l->fn_name ? l->fn_name : "None"));
+		ROW("Offset:", strf("%llu", (unsigned long long)l->offset));
+		ROW("Retprobe:", strdup(l->retprobe ? "true" : "false"));
+		ROW("PID:", l->pid ? strf("%d", l->pid) : strdup("None"));
+		ROW("Container PID:", l->container_pid ? strf("%d", l->container_pid) : strdup("None"));
+		break;
+	default:
+		break;
+	}
+	ROW("Metadata:", kv_list_format(&l->metadata));
+#undef ROW
+	block("Bpfman State", 15, labels, values, n);
+	for (size_t i = 0; i < n; i++)
+		free(values[i]);
+}
+
+void print_links(const struct bpfman_link *l, size_t n, enum output_format f)
+{
+	if (f == OUTPUT_JSON) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, link_json(&l[i]));
+		dump(a);
+		json_decref(a);
+		return;
+	}
+	struct table t = { .cols = 6 };
+	char *head[] = { strdup("Program ID"), strdup("Link ID"), strdup("Application"),
+			 strdup("Type"), strdup("Function Name"), strdup("Attachment") };
+
+	table_add(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		char *row[] = {
+			strf("%u", l[i].prog_id),
+			strf("%u", l[i].id),
+			strdup(l[i].application ? l[i].application : ""),
+			strdup(bpfman_prog_type_to_string(l[i].type)),
+			strdup(l[i].prog_name ? l[i].prog_name : ""),
+			bpfman_link_attachment(&l[i]),
+		};
+		table_add(&t, row);
+	}
+	table_print_free(&t);
+}

@@ -1,0 +1,147 @@
+/* bpf_prog_info -> struct bpfman_kernel_info, and walks over kernel ids. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "cleanup.h"
+#include "kernel.h"
+
+/* bytes_memlock is not part of bpf_prog_info; the kernel reports it in fdinfo. */
+static uint32_t fdinfo_memlock(int fd)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char path[64], line[256];
+	unsigned long long v = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	return (uint32_t)v;
+}
+
+/* load_time is nanoseconds since boot (CLOCK_BOOTTIME); show it as local wall time. */
+static void format_load_time(uint64_t load_time_ns, char *buf, size_t len)
+{
+	struct timespec real, boot;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	t = real.tv_sec - boot.tv_sec + (time_t)(load_time_ns / 1000000000ULL);
+	if (real.tv_nsec - boot.tv_nsec + (long)(load_time_ns % 1000000000ULL) >= 1000000000L)
+		t++;
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	_cleanup_free_ uint32_t *map_ids = NULL;
+	uint32_t n_maps;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return -errno;
+	n_maps = info.nr_map_ids;
+	if (n_maps) {
+		/* second call with a buffer for the map ids */
+		map_ids = calloc(n_maps, sizeof(*map_ids));
+		if (!map_ids)
+			return -ENOMEM;
+		memset(&info, 0, sizeof(info));
+		info.nr_map_ids = n_maps;
+		info.map_ids = (uintptr_t)map_ids;
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+			return -errno;
+		if (info.nr_map_ids < n_maps)
+			n_maps = info.nr_map_ids;
+	}
+
+	memset(ki, 0, sizeof(*ki));
+	ki->id = info.id;
+	snprintf(ki->name, sizeof(ki->name), "%s", info.name);
+	ki->type = info.type;
+	format_load_time(info.load_time, ki->loaded_at, sizeof(ki->loaded_at));
+	for (int i = 0; i < 8; i++)
+		snprintf(ki->tag + 2 * i, 3, "%02x", info.tag[i]);
+	ki->gpl_compatible = info.gpl_compatible;
+	ki->map_ids = TAKE_PTR(map_ids);
+	ki->n_map_ids = n_maps;
+	ki->btf_id = info.btf_id;
+	ki->bytes_xlated = info.xlated_prog_len;
+	ki->bytes_jited = info.jited_prog_len;
+	ki->jited = info.jited_prog_len > 0;
+	ki->bytes_memlock = fdinfo_memlock(prog_fd);
+	ki->verified_insns = info.verified_insns;
+	return 0;
+}
+
+int kernel_prog_info_by_id(uint32_t id, struct bpfman_kernel_info *ki)
+{
+	_cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0)
+		return -errno;
+	return kernel_prog_info(fd, ki);
+}
+
+int kernel_prog_ids(uint32_t **ret_ids, size_t *ret_n)
+{
+	_cleanup_free_ uint32_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	__u32 id = 0;
+
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			uint32_t *t = reallocarray(ids, ncap, sizeof(*ids));
+
+			if (!t)
+				return -ENOMEM;
+			ids = t;
+			cap = ncap;
+		}
+		ids[n++] = id;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	*ret_ids = TAKE_PTR(ids);
+	*ret_n = n;
+	return 0;
+}
+
+int kernel_prog_id_of_fd(int prog_fd, uint32_t *ret_id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return -errno;
+	*ret_id = info.id;
+	return 0;
+}
+
+int kernel_link_id_of_fd(int link_fd, uint32_t *ret_id)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len) < 0)
+		return -errno;
+	*ret_id = info.id;
+	return 0;
+}

@@ -1,0 +1,160 @@
+/* Paths under the root, and preparing them (directories, the bpffs mount). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "layout.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+static char *join(const char *a, const char *b)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+int layout_init(struct layout *l, const char *root)
+{
+	size_t n;
+
+	memset(l, 0, sizeof(*l));
+	if (!root || !*root)
+		root = "/";
+	if (root[0] != '/')
+		return -EINVAL;
+	l->root = strdup(root);
+	if (!l->root)
+		return -ENOMEM;
+	/* strip trailing slashes so that joining "/run" never doubles them */
+	n = strlen(l->root);
+	while (n > 0 && l->root[n - 1] == '/')
+		l->root[--n] = '\0';
+
+	l->run_dir = join(l->root, "/run/bpfman");
+	l->fs = join(l->root, "/run/bpfman/fs");
+	l->fs_links = join(l->root, "/run/bpfman/fs/links");
+	l->fs_maps = join(l->root, "/run/bpfman/fs/maps");
+	l->db_dir = join(l->root, "/run/bpfman/db");
+	l->db_path = join(l->root, "/run/bpfman/db/store.db");
+	l->lock_path = join(l->root, "/run/bpfman/.lock");
+	l->config_path = join(l->root, "/etc/bpfman/bpfman.toml");
+	l->sock_dir = join(l->root, "/run/bpfman-sock");
+	l->sock_path = join(l->root, "/run/bpfman-sock/bpfman.sock");
+	l->cache_dir = join(l->root, "/var/cache/bpfman");
+	if (!l->run_dir || !l->fs || !l->fs_links || !l->fs_maps || !l->db_dir || !l->db_path ||
+	    !l->lock_path || !l->config_path || !l->sock_dir || !l->sock_path || !l->cache_dir) {
+		layout_free(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void layout_free(struct layout *l)
+{
+	free(l->root);
+	free(l->run_dir);
+	free(l->fs);
+	free(l->fs_links);
+	free(l->fs_maps);
+	free(l->db_dir);
+	free(l->db_path);
+	free(l->lock_path);
+	free(l->config_path);
+	free(l->sock_dir);
+	free(l->sock_path);
+	free(l->cache_dir);
+	memset(l, 0, sizeof(*l));
+}
+
+char *layout_prog_pin(const struct layout *l, uint32_t prog_id)
+{
+	char *s;
+
+	return asprintf(&s, "%s/prog_%u", l->fs, prog_id) < 0 ? NULL : s;
+}
+
+char *layout_link_pin(const struct layout *l, uint32_t link_id)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%u", l->fs_links, link_id) < 0 ? NULL : s;
+}
+
+char *layout_map_dir(const struct layout *l, uint32_t owner_id)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%u", l->fs_maps, owner_id) < 0 ? NULL : s;
+}
+
+int mkdir_p(const char *path, unsigned mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int path_is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	if (statfs(path, &st) < 0)
+		return -errno;
+	return (unsigned long)st.f_type == BPF_FS_MAGIC;
+}
+
+int layout_prepare(const struct layout *l)
+{
+	int r;
+
+	r = mkdir_p(l->db_dir, 0755);
+	if (r < 0)
+		return r;
+	r = mkdir_p(l->fs, 0755);
+	if (r < 0)
+		return r;
+	r = path_is_bpffs(l->fs);
+	if (r < 0)
+		return r;
+	if (r == 0 && mount("bpffs", l->fs, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	if (mkdir(l->fs_links, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(l->fs_maps, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tracefs_ensure(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return 0;
+	/* as with the bpffs: a fresh host may not have tracefs mounted yet */
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,223 @@
+/* Attach and detach: the plan is open program -> attach (hook module) -> pin link ->
+ * record + commit; undone in reverse on failure. Detach is unpin + forget. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "attach/attach.h"
+#include "cleanup.h"
+#include "kernel.h"
+#include "manager.h"
+
+/* Link ids are our own stable handles: random, so they are not mistaken for kernel ids and
+ * do not repeat soon after a detach. */
+static int new_link_id(struct bpfman *m, uint32_t *ret)
+{
+	for (int i = 0; i < 64; i++) {
+		uint32_t id;
+		int r;
+
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			return -errno;
+		id &= 0x7fffffff; /* stays positive for clients that read it as int32 */
+		if (!id)
+			continue;
+		r = store_link_exists(m->store, id);
+		if (r < 0)
+			return r;
+		if (!r) {
+			*ret = id;
+			return 0;
+		}
+	}
+	return -EEXIST;
+}
+
+static int fill_link(struct bpfman_link *l, const struct bpfman_program *p,
+		     const struct bpfman_attach_opts *o)
+{
+	l->prog_id = p->id;
+	l->type = p->type;
+	l->retprobe = p->retprobe;
+	l->direction = o->direction;
+	l->priority = o->has_priority ? o->priority : 1000;
+	l->position = -1;
+	l->offset = o->offset;
+	l->pid = o->pid;
+	l->container_pid = o->container_pid;
+#define DUP(field, src)                                    \
+	do {                                               \
+		if ((src) && *(src) && !(l->field = strdup(src))) \
+			return -ENOMEM;                    \
+	} while (0)
+	DUP(iface, o->iface);
+	DUP(netns, o->netns);
+	DUP(tracepoint, o->tracepoint);
+	DUP(fn_name, o->fn_name);
+	DUP(target, o->target);
+#undef DUP
+	for (size_t i = 0; o->metadata && i < o->metadata->n; i++) {
+		int r = kv_list_set(&l->metadata, o->metadata->items[i].key,
+				    o->metadata->items[i].value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int run_hook(struct attach_request *req, enum bpfman_prog_type t, int *ret_fd)
+{
+	switch (t) {
+	case BPFMAN_PROG_TRACEPOINT:
+		return attach_tracepoint(req, ret_fd);
+	case BPFMAN_PROG_KPROBE:
+		return attach_kprobe(req, ret_fd);
+	case BPFMAN_PROG_UPROBE:
+		return attach_uprobe(req, ret_fd);
+	case BPFMAN_PROG_FENTRY:
+	case BPFMAN_PROG_FEXIT:
+	case BPFMAN_PROG_LSM:
+		return attach_tracing(req, ret_fd);
+	case BPFMAN_PROG_TCX:
+		return attach_tcx(req, ret_fd);
+	default:
+		return attach_errorf(req, -EOPNOTSUPP,
+				     "attaching %s programs needs the multi-program dispatcher, "
+				     "which this build does not have",
+				     bpfman_prog_type_to_string(t));
+	}
+}
+
+int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *o,
+		  uint32_t *ret_link_id)
+{
+	struct bpfman_program *p = NULL;
+	struct bpfman_link link;
+	struct attach_request req = { .opts = o, .store = m->store };
+	_cleanup_free_ char *prog_pin = NULL, *link_pin = NULL;
+	_cleanup_close_ int prog_fd = -EBADF, link_fd = -EBADF;
+	int r;
+
+	memset(&link, 0, sizeof(link));
+	r = manager_lock(m);
+	if (r < 0)
+		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+	r = store_program_get(m->store, prog_id, &p);
+	if (r == -ENOENT) {
+		r = manager_error(m, r, "program %u does not exist", prog_id);
+		goto out;
+	}
+	if (r < 0) {
+		r = manager_error(m, r, "cannot read program %u: %s", prog_id, strerror(-r));
+		goto out;
+	}
+	if (o->type != p->type) {
+		r = manager_error(m, -EINVAL, "program %u is a %s program; %s attach info given",
+				  prog_id, bpfman_prog_type_to_string(p->type),
+				  bpfman_prog_type_to_string(o->type));
+		goto out;
+	}
+	prog_pin = layout_prog_pin(&m->layout, prog_id);
+	if (!prog_pin) {
+		r = -ENOMEM;
+		goto out;
+	}
+	prog_fd = bpf_obj_get(prog_pin);
+	if (prog_fd < 0) {
+		r = manager_error(m, -errno, "program %u: cannot open its pin %s: %s", prog_id,
+				  prog_pin, strerror(errno));
+		goto out;
+	}
+	req.prog_fd = prog_fd;
+	req.prog = p;
+
+	r = fill_link(&link, p, o);
+	if (r < 0)
+		goto out;
+	r = new_link_id(m, &link.id);
+	if (r < 0) {
+		r = manager_error(m, r, "cannot choose a link id: %s", strerror(-r));
+		goto out;
+	}
+
+	r = run_hook(&req, p->type, &link_fd);
+	if (r < 0) {
+		manager_error(m, r, "%s", req.error ? req.error : strerror(-r));
+		goto out;
+	}
+	r = kernel_link_id_of_fd(link_fd, &link.kernel_link_id);
+	if (r < 0)
+		goto out;
+	link_pin = layout_link_pin(&m->layout, link.id);
+	if (!link_pin) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (bpf_obj_pin(link_fd, link_pin) < 0) {
+		r = manager_error(m, -errno, "cannot pin link at %s: %s", link_pin, strerror(errno));
+		goto out; /* closing link_fd detaches */
+	}
+	r = store_begin(m->store);
+	if (r == 0) {
+		r = store_link_insert(m->store, &link);
+		if (r == 0)
+			r = store_commit(m->store);
+		if (r < 0)
+			store_rollback(m->store);
+	}
+	if (r < 0) {
+		(void)unlink(link_pin);
+		manager_error(m, r, "cannot record link: %s", strerror(-r));
+		goto out;
+	}
+	*ret_link_id = link.id;
+out:
+	free(req.error);
+	link_clear(&link);
+	bpfman_program_free(p);
+	manager_unlock(m);
+	return r;
+}
+
+int manager_detach_link(struct bpfman *m, uint32_t link_id)
+{
+	_cleanup_free_ char *pin = layout_link_pin(&m->layout, link_id);
+
+	if (!pin)
+		return -ENOMEM;
+	/* the pin is the last reference we hold: unlinking it detaches */
+	if (unlink(pin) < 0 && errno != ENOENT)
+		return -errno;
+	return store_link_delete(m->store, link_id);
+}
+
+int bpfman_detach(struct bpfman *m, uint32_t link_id)
+{
+	int r = manager_lock(m);
+
+	if (r < 0)
+		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+	r = store_link_exists(m->store, link_id);
+	if (r == 0)
+		r = manager_error(m, -ENOENT, "link %u does not exist", link_id);
+	if (r < 0)
+		goto out;
+	r = store_begin(m->store);
+	if (r < 0)
+		goto out;
+	r = manager_detach_link(m, link_id);
+	if (r == 0)
+		r = store_commit(m->store);
+	if (r < 0) {
+		store_rollback(m->store);
+		manager_error(m, r, "cannot detach link %u: %s", link_id, strerror(-r));
+	}
+out:
+	manager_unlock(m);
+	return r;
+}

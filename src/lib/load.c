@@ -1,0 +1,517 @@
+/* Loading: one object, several programs, one set of maps, all or nothing.
+ *
+ * The plan, each step with its undo (run in reverse on failure):
+ *   check the request        -
+ *   open the object          close it
+ *   select programs, types   -
+ *   apply global data        -
+ *   reuse the owner's maps   -
+ *   load into the kernel     close the object (the kernel frees what nothing pins)
+ *   pin each program         unpin
+ *   pin the maps             unpin (remove the directory if we made it)
+ *   record, commit           (last step: nothing to undo)
+ * A crash between the steps leaves only pins without records, which reconcile removes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "cleanup.h"
+#include "kernel.h"
+#include "manager.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct bpf_object *, bpf_object__close)
+
+struct selected {
+	struct bpf_program *prog;
+	const struct bpfman_prog_request *req;
+	bool retprobe;
+	uint32_t id;
+	char *pin;
+};
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Does the program's ELF section fit the requested type? Sets *retprobe for probes. */
+static bool section_fits(struct bpf_program *p, enum bpfman_prog_type t, bool *retprobe)
+{
+	const char *sec = bpf_program__section_name(p);
+	enum bpf_prog_type kt = bpf_program__type(p);
+	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+
+	*retprobe = false;
+	switch (t) {
+	case BPFMAN_PROG_XDP:
+		return kt == BPF_PROG_TYPE_XDP;
+	case BPFMAN_PROG_TC:
+	case BPFMAN_PROG_TCX:
+		return kt == BPF_PROG_TYPE_SCHED_CLS;
+	case BPFMAN_PROG_TRACEPOINT:
+		return kt == BPF_PROG_TYPE_TRACEPOINT;
+	case BPFMAN_PROG_KPROBE:
+		*retprobe = starts_with(sec, "kretprobe");
+		return kt == BPF_PROG_TYPE_KPROBE &&
+		       (starts_with(sec, "kprobe") || starts_with(sec, "kretprobe"));
+	case BPFMAN_PROG_UPROBE:
+		*retprobe = starts_with(sec, "uretprobe");
+		return kt == BPF_PROG_TYPE_KPROBE &&
+		       (starts_with(sec, "uprobe") || starts_with(sec, "uretprobe"));
+	case BPFMAN_PROG_FENTRY:
+		return kt == BPF_PROG_TYPE_TRACING && at == BPF_TRACE_FENTRY;
+	case BPFMAN_PROG_FEXIT:
+		return kt == BPF_PROG_TYPE_TRACING && at == BPF_TRACE_FEXIT;
+	case BPFMAN_PROG_LSM:
+		return kt == BPF_PROG_TYPE_LSM;
+	default:
+		return false;
+	}
+}
+
+static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
+{
+	if (!o->path)
+		return manager_error(m, -EINVAL, "no object file given");
+	if (o->n_progs == 0)
+		return manager_error(m, -EINVAL, "no program to load: name at least one TYPE:FUNCTION");
+	for (size_t i = 0; i < o->n_progs; i++) {
+		const struct bpfman_prog_request *r = &o->progs[i];
+		bool needs_target = r->type == BPFMAN_PROG_FENTRY || r->type == BPFMAN_PROG_FEXIT ||
+				    r->type == BPFMAN_PROG_LSM;
+
+		if ((unsigned)r->type >= _BPFMAN_PROG_TYPE_MAX)
+			return manager_error(m, -EINVAL, "invalid program type %d", r->type);
+		if (!r->name || !*r->name)
+			return manager_error(m, -EINVAL, "program %zu has no function name", i + 1);
+		if (needs_target && (!r->attach_fn || !*r->attach_fn))
+			return manager_error(m, -EINVAL,
+					     "%s program '%s' needs its %s: %s:%s:TARGET",
+					     bpfman_prog_type_to_string(r->type), r->name,
+					     r->type == BPFMAN_PROG_LSM ? "hook name" : "target function",
+					     bpfman_prog_type_to_string(r->type), r->name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(o->progs[j].name, r->name) == 0)
+				return manager_error(m, -EINVAL, "function '%s' is named twice",
+						     r->name);
+	}
+	return 0;
+}
+
+/* A clear error for files that are missing or not ELF, before libbpf's generic one. */
+static int check_object_file(struct bpfman *m, const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char magic[4];
+
+	if (fd < 0)
+		return manager_error(m, -errno, "cannot open object file '%s': %s", path,
+				     strerror(errno));
+	if (read(fd, magic, 4) != 4 || memcmp(magic, "\177ELF", 4) != 0)
+		return manager_error(m, -ENOEXEC, "'%s' is not an ELF object file", path);
+	return 0;
+}
+
+/* Finds the variable name in the object's .rodata/.data/.bss (and other internal data
+ * sections) and overwrites its initial value. Sizes must match exactly: a shorter value
+ * would leave stale bytes, a longer one would spill into the next variable. */
+static int apply_global(struct bpfman *m, struct bpf_object *obj, const struct bpfman_global *g)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map;
+
+	if (!btf)
+		return manager_error(m, -EINVAL,
+				     "cannot set global '%s': the object has no BTF to find it in",
+				     g->name);
+	bpf_object__for_each_map(map, obj) {
+		const char *mname = bpf_map__name(map), *sec = strchr(mname, '.');
+		const struct btf_var_secinfo *vs;
+		const struct btf_type *ds;
+		int id;
+
+		if (!bpf_map__is_internal(map) || !sec || strcmp(sec, ".kconfig") == 0)
+			continue;
+		id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+		if (id < 0)
+			continue;
+		ds = btf__type_by_id(btf, id);
+		vs = btf_var_secinfos(ds);
+		for (unsigned i = 0; i < btf_vlen(ds); i++, vs++) {
+			const struct btf_type *var = btf__type_by_id(btf, vs->type);
+			const char *vname = btf__name_by_offset(btf, var->name_off);
+			_cleanup_free_ uint8_t *buf = NULL;
+			const void *init;
+			size_t size;
+
+			if (!vname || strcmp(vname, g->name) != 0)
+				continue;
+			if (vs->size != g->len)
+				return manager_error(m, -EINVAL,
+						     "global '%s' is %u bytes, the value given has %zu",
+						     g->name, vs->size, g->len);
+			init = bpf_map__initial_value(map, &size);
+			if (!init || vs->offset + vs->size > size)
+				return manager_error(m, -EINVAL, "cannot set global '%s' in %s",
+						     g->name, sec);
+			buf = malloc(size);
+			if (!buf)
+				return -ENOMEM;
+			memcpy(buf, init, size);
+			memcpy(buf + vs->offset, g->data, g->len);
+			return bpf_map__set_initial_value(map, buf, size);
+		}
+	}
+	return manager_error(m, -ENOENT, "no global variable named '%s' in the object", g->name);
+}
+
+/* Where the maps go: the owner's directory (following the owner's own owner) or a new one
+ * named after the first program. */
+static int owner_map_dir(struct bpfman *m, const struct bpfman_load_opts *o, char **ret)
+{
+	struct bpfman_program *owner = NULL;
+	int r;
+
+	r = store_program_get(m->store, o->map_owner_id, &owner);
+	if (r == -ENOENT)
+		return manager_error(m, -ENOENT, "map owner program %u does not exist",
+				     o->map_owner_id);
+	if (r < 0)
+		return manager_error(m, r, "cannot read map owner %u: %s", o->map_owner_id,
+				     strerror(-r));
+	*ret = TAKE_PTR(owner->map_pin_path);
+	bpfman_program_free(owner);
+	return 0;
+}
+
+static bool map_is_shared(struct bpf_map *map)
+{
+	return !bpf_map__is_internal(map);
+}
+
+static int reuse_owner_maps(struct bpfman *m, struct bpf_object *obj, const char *dir)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		_cleanup_free_ char *path = NULL;
+		_cleanup_close_ int fd = -EBADF;
+
+		if (!map_is_shared(map))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, bpf_map__name(map)) < 0)
+			return -ENOMEM;
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* the owner has no such map: ours is new */
+			return manager_error(m, -errno, "cannot open shared map %s: %s", path,
+					     strerror(errno));
+		}
+		if (bpf_map__reuse_fd(map, fd) < 0)
+			return manager_error(m, -errno,
+					     "map '%s' does not match the owner's map of that name: %s",
+					     bpf_map__name(map), strerror(errno));
+	}
+	return 0;
+}
+
+/* Pins the maps that are not in dir yet. Newly made pins are appended to *made. */
+static int pin_maps(struct bpfman *m, struct bpf_object *obj, const char *dir, char ***made,
+		    size_t *n_made)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		_cleanup_free_ char *path = NULL;
+		char **t;
+
+		if (!map_is_shared(map))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, bpf_map__name(map)) < 0)
+			return -ENOMEM;
+		if (access(path, F_OK) == 0)
+			continue; /* reused from the owner */
+		if (bpf_obj_pin(bpf_map__fd(map), path) < 0)
+			return manager_error(m, -errno, "cannot pin map %s: %s", path,
+					     strerror(errno));
+		(void)chmod(path, 0660);
+		t = reallocarray(*made, *n_made + 1, sizeof(*t));
+		if (!t) {
+			(void)unlink(path);
+			return -ENOMEM;
+		}
+		*made = t;
+		t[(*n_made)++] = TAKE_PTR(path);
+	}
+	return 0;
+}
+
+static int build_record(const struct bpfman_load_opts *o, const char *path, const struct selected *s,
+			const char *map_dir, bool has_owner, uint32_t owner,
+			struct bpfman_program **ret)
+{
+	struct bpfman_program *p = calloc(1, sizeof(*p));
+	int r = -ENOMEM;
+
+	if (!p)
+		return -ENOMEM;
+	p->id = s->id;
+	p->type = s->req->type;
+	p->retprobe = s->retprobe;
+	p->pull_policy = o->pull_policy;
+	p->has_map_owner = has_owner;
+	p->map_owner_id = owner;
+	p->name = strdup(s->req->name);
+	p->map_pin_path = strdup(map_dir);
+	if (!p->name || !p->map_pin_path)
+		goto fail;
+	if (s->req->attach_fn && !(p->attach_fn = strdup(s->req->attach_fn)))
+		goto fail;
+	if (path && !(p->path = strdup(path)))
+		goto fail;
+	if (o->image_url && !(p->image_url = strdup(o->image_url)))
+		goto fail;
+	if (o->n_globals) {
+		p->globals = calloc(o->n_globals, sizeof(*p->globals));
+		if (!p->globals)
+			goto fail;
+		p->n_globals = o->n_globals;
+		for (size_t i = 0; i < o->n_globals; i++) {
+			p->globals[i].name = strdup(o->globals[i].name);
+			p->globals[i].data = malloc(o->globals[i].len + 1);
+			if (!p->globals[i].name || !p->globals[i].data)
+				goto fail;
+			memcpy(p->globals[i].data, o->globals[i].data, o->globals[i].len);
+			p->globals[i].len = o->globals[i].len;
+		}
+	}
+	for (size_t i = 0; o->metadata && i < o->metadata->n; i++) {
+		r = kv_list_set(&p->metadata, o->metadata->items[i].key,
+				o->metadata->items[i].value);
+		if (r < 0)
+			goto fail;
+	}
+	*ret = p;
+	return 0;
+fail:
+	bpfman_program_free(p);
+	return r;
+}
+
+int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
+		struct bpfman_program_view **ret_views, size_t *ret_n)
+{
+	_cleanup_(bpf_object__closep) struct bpf_object *obj = NULL;
+	_cleanup_free_ struct selected *sel = NULL;
+	_cleanup_free_ char *map_dir = NULL, *abs_path = NULL;
+	char **map_pins = NULL;
+	size_t n_map_pins = 0;
+	bool made_map_dir = false;
+	struct bpfman_program_view *views = NULL;
+	struct bpf_program *p;
+	int r;
+
+	r = check_request(m, o);
+	if (r < 0)
+		return r;
+	r = check_object_file(m, o->path);
+	if (r < 0)
+		return r;
+	/* the record names the file absolutely: the server's and the CLI's cwd differ */
+	abs_path = realpath(o->path, NULL);
+	if (!abs_path)
+		return manager_error(m, -errno, "cannot resolve '%s': %s", o->path, strerror(errno));
+	r = manager_lock(m);
+	if (r < 0)
+		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+
+	if (o->has_map_owner) {
+		r = owner_map_dir(m, o, &map_dir);
+		if (r < 0)
+			goto out;
+	}
+
+	libbpf_log_capture_begin();
+	obj = bpf_object__open_file(o->path, NULL);
+	if (!obj) {
+		r = manager_error(m, -errno, "cannot open BPF object '%s': %s\n%s", o->path,
+				  strerror(errno), libbpf_log_capture_tail(1500));
+		goto out;
+	}
+
+	sel = calloc(o->n_progs, sizeof(*sel));
+	if (!sel) {
+		r = -ENOMEM;
+		goto out;
+	}
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, false);
+	for (size_t i = 0; i < o->n_progs; i++) {
+		const struct bpfman_prog_request *req = &o->progs[i];
+
+		sel[i].req = req;
+		sel[i].prog = bpf_object__find_program_by_name(obj, req->name);
+		if (!sel[i].prog) {
+			r = manager_error(m, -ENOENT, "no program function named '%s' in '%s'",
+					  req->name, o->path);
+			goto out;
+		}
+		if (!section_fits(sel[i].prog, req->type, &sel[i].retprobe)) {
+			r = manager_error(m, -EINVAL,
+					  "function '%s' is in section '%s', which is not a %s program",
+					  req->name, bpf_program__section_name(sel[i].prog),
+					  bpfman_prog_type_to_string(req->type));
+			goto out;
+		}
+		bpf_program__set_autoload(sel[i].prog, true);
+		if (req->attach_fn) {
+			r = bpf_program__set_attach_target(sel[i].prog, 0, req->attach_fn);
+			if (r < 0) {
+				r = manager_error(m, r, "cannot target '%s' with '%s': %s",
+						  req->attach_fn, req->name, strerror(-r));
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < o->n_globals; i++) {
+		r = apply_global(m, obj, &o->globals[i]);
+		if (r < 0)
+			goto out;
+	}
+	if (map_dir) {
+		r = reuse_owner_maps(m, obj, map_dir);
+		if (r < 0)
+			goto out;
+	}
+
+	r = bpf_object__load(obj);
+	if (r < 0) {
+		const char *target = NULL;
+
+		for (size_t i = 0; i < o->n_progs; i++)
+			if (bpf_program__fd(sel[i].prog) < 0) {
+				target = sel[i].req->name;
+				break;
+			}
+		r = manager_error(m, r, "cannot load program '%s' from '%s': %s\n%s",
+				  target ? target : sel[0].req->name, o->path, strerror(-r),
+				  libbpf_log_capture_tail(1500));
+		goto out;
+	}
+
+	for (size_t i = 0; i < o->n_progs; i++) {
+		int fd = bpf_program__fd(sel[i].prog);
+
+		r = kernel_prog_id_of_fd(fd, &sel[i].id);
+		if (r < 0)
+			goto unpin;
+		sel[i].pin = layout_prog_pin(&m->layout, sel[i].id);
+		if (!sel[i].pin) {
+			r = -ENOMEM;
+			goto unpin;
+		}
+		if (bpf_obj_pin(fd, sel[i].pin) < 0) {
+			r = manager_error(m, -errno, "cannot pin program at %s: %s", sel[i].pin,
+					  strerror(errno));
+			free(sel[i].pin);
+			sel[i].pin = NULL;
+			goto unpin;
+		}
+	}
+
+	if (!map_dir) {
+		map_dir = layout_map_dir(&m->layout, sel[0].id);
+		if (!map_dir) {
+			r = -ENOMEM;
+			goto unpin;
+		}
+		if (mkdir(map_dir, 0755) < 0) {
+			r = manager_error(m, -errno, "cannot create %s: %s", map_dir,
+					  strerror(errno));
+			goto unpin;
+		}
+		made_map_dir = true;
+	}
+	r = pin_maps(m, obj, map_dir, &map_pins, &n_map_pins);
+	if (r < 0)
+		goto unpin;
+
+	views = calloc(o->n_progs, sizeof(*views));
+	if (!views) {
+		r = -ENOMEM;
+		goto unpin;
+	}
+	for (size_t i = 0; i < o->n_progs; i++) {
+		bool has_owner = o->has_map_owner || i > 0;
+		uint32_t owner = o->has_map_owner ? o->map_owner_id : sel[0].id;
+
+		r = build_record(o, abs_path, &sel[i], map_dir, has_owner, has_owner ? owner : 0,
+				 &views[i].program);
+		if (r < 0)
+			goto unpin;
+		r = kernel_prog_info(bpf_program__fd(sel[i].prog), &views[i].kernel);
+		if (r < 0)
+			goto unpin;
+	}
+
+	r = store_begin(m->store);
+	if (r < 0) {
+		manager_error(m, r, "cannot start a transaction: %s", strerror(-r));
+		goto unpin;
+	}
+	for (size_t i = 0; i < o->n_progs; i++) {
+		r = store_program_insert(m->store, views[i].program);
+		if (r < 0) {
+			store_rollback(m->store);
+			manager_error(m, r, "cannot record program %u: %s", sel[i].id, strerror(-r));
+			goto unpin;
+		}
+	}
+	r = store_commit(m->store);
+	if (r < 0) {
+		store_rollback(m->store);
+		manager_error(m, r, "cannot commit: %s", strerror(-r));
+		goto unpin;
+	}
+	/* links and users as a get would show them */
+	for (size_t i = 0; i < o->n_progs; i++) {
+		struct bpfman_program *full = NULL;
+
+		if (store_program_get(m->store, sel[i].id, &full) == 0) {
+			bpfman_program_free(views[i].program);
+			views[i].program = full;
+		}
+	}
+	*ret_views = TAKE_PTR(views);
+	*ret_n = o->n_progs;
+	r = 0;
+	goto out;
+
+unpin:
+	for (size_t i = n_map_pins; i > 0; i--)
+		(void)unlink(map_pins[i - 1]);
+	if (made_map_dir)
+		(void)rmdir(map_dir);
+	for (size_t i = o->n_progs; i > 0; i--)
+		if (sel[i - 1].pin)
+			(void)unlink(sel[i - 1].pin);
+	bpfman_program_views_free(views, o->n_progs);
+out:
+	libbpf_log_capture_end();
+	for (size_t i = 0; i < n_map_pins; i++)
+		free(map_pins[i]);
+	free(map_pins);
+	for (size_t i = 0; sel && i < o->n_progs; i++)
+		free(sel[i].pin);
+	manager_unlock(m);
+	return r;
+}

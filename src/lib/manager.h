@@ -1,0 +1,50 @@
+/* Internals shared by the manager's entry points (load.c, attach.c, query.c,
+ * reconcile.c). */
+#pragma once
+
+#include <stdarg.h>
+
+#include "bpfman.h"
+#include "config.h"
+#include "layout.h"
+#include "store.h"
+
+struct bpfman {
+	struct layout layout;
+	struct store *store;
+	struct bpfman_config config;
+	bool read_only;
+	int lock_fd; /* >= 0 while a change is in progress */
+	bpfman_notice_fn notice;
+	void *notice_data;
+	char error[2048];
+};
+
+/* Records a message for bpfman_error() and returns r (a negative errno). */
+int manager_error(struct bpfman *m, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void manager_notice(struct bpfman *m, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The writer lock (flock on layout.lock_path); blocks until it is ours. */
+int manager_lock(struct bpfman *m);
+void manager_unlock(struct bpfman *m);
+
+/* Records vs pins vs kernel; repairs toward the kernel. Caller holds the lock. */
+int manager_reconcile(struct bpfman *m);
+
+/* Removes a map directory and its pins when no program record uses it any more. */
+int manager_release_map_dir(struct bpfman *m, const char *map_dir);
+/* Unpins a link of the manager (which detaches it) and deletes its record. Caller holds the
+ * lock and runs inside a transaction. */
+int manager_detach_link(struct bpfman *m, uint32_t link_id);
+
+/* libbpf's messages of the current thread's last load, for verifier errors. */
+void libbpf_log_capture_begin(void);
+const char *libbpf_log_capture_tail(size_t max);
+void libbpf_log_capture_end(void);
+
+/* Frees what a link struct holds, not the struct. */
+void link_clear(struct bpfman_link *l);
+
+/* Removes every file in a directory, then the directory. */
+int rm_dir_flat(const char *dir);

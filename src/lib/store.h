@@ -1,0 +1,41 @@
+/* The state database: an index of what the manager made (programs, links), in SQLite.
+ * The kernel and the bpffs are the truth; reconcile.c repairs this index toward them.
+ *
+ * Every function returns 0 or a negative errno (SQLite codes mapped in one place);
+ * -ENOENT for a missing row. Writers wrap a user-visible change in store_begin() /
+ * store_commit() (BEGIN IMMEDIATE), committed as the last step of the change. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpfman.h"
+
+struct store;
+
+int store_open(const char *path, struct store **ret);
+struct store *store_close(struct store *s);
+
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+int store_program_insert(struct store *s, const struct bpfman_program *p);
+int store_program_delete(struct store *s, uint32_t id);
+/* Full record including links and map_used_by. */
+int store_program_get(struct store *s, uint32_t id, struct bpfman_program **ret);
+int store_program_exists(struct store *s, uint32_t id);
+int store_program_ids(struct store *s, uint32_t **ret_ids, size_t *ret_n);
+/* Programs whose map_pin_path is path (ascending id). */
+int store_map_users(struct store *s, const char *map_pin_path, uint32_t **ret_ids,
+		    size_t *ret_n);
+
+int store_link_insert(struct store *s, const struct bpfman_link *l);
+int store_link_delete(struct store *s, uint32_t id);
+int store_link_get(struct store *s, uint32_t id, struct bpfman_link **ret);
+int store_link_exists(struct store *s, uint32_t id);
+/* Every link id, or those of one program (prog_id != 0), in attach order. */
+int store_link_ids(struct store *s, uint32_t prog_id, uint32_t **ret_ids, size_t *ret_n);
+/* tcx links on one hook (ifindex identity: iface+netns+direction) in priority order. */
+int store_tcx_links(struct store *s, const char *iface, const char *netns,
+		    enum bpfman_direction dir, struct bpfman_link **ret, size_t *ret_n);

@@ -1,0 +1,156 @@
+# Helpers for integration tests (sourced by run.sh into each test's subshell).
+# Every test runs with its own BPFMAN_ROOT, so its bpffs, database and lock are private;
+# test_teardown removes whatever the test made, also when it failed.
+
+setup_host_once() {
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	if [ ! -e /sys/kernel/tracing/events ] && [ -d /sys/kernel/tracing ]; then
+		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+	fi
+}
+
+# bpfman with this test's root.
+bpfman() {
+	"$BPFMAN" "$@"
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+assert_eq() { # actual expected message
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+assert_ne() {
+	[ "$1" != "$2" ] || fail "$3: got '$1', wanted something else"
+}
+
+assert_contains() { # haystack needle message
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "$3: '$2' not found in: $1" ;;
+	esac
+}
+
+# Runs a command that must fail; its combined output is in $OUT.
+expect_fail() {
+	if OUT=$("$@" 2>&1); then
+		fail "expected failure: $*; output: $OUT"
+	fi
+}
+
+obj() { echo "$BPF_OBJ_DIR/$1"; }
+
+# Feature probe through the library's own probes; skips the test with the probed reason.
+require_feature() {
+	local why
+	why=$("$TESTS_HELPERS/probe-feature" "$1" 2>&1) || skip "$why"
+}
+
+# Loads and prints the first program id: load_id ARGS...
+load_id() {
+	bpfman load file -o json "$@" | jq -r '.[0].kernel.id'
+}
+
+# Value of a u64 counter at key 0 of a pinned (per-CPU or plain) array map, summed.
+map_counter() { # pinned map path
+	"$TESTS_HELPERS/map-sum" "$1"
+}
+
+kernel_prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
+kernel_prog_count() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
+kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
+kernel_link_count() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
+bpffs_entries() { find "$BPFMAN_ROOT/run/bpfman/fs" -mindepth 1 2>/dev/null | sort; }
+
+# Network namespaces made by this test; deleted in teardown.
+NETNS_MADE=()
+make_netns() {
+	local n="bpfmt-$1-$$"
+	ip netns add "$n"
+	NETNS_MADE+=("$n")
+	ip -n "$n" link set lo up
+	echo "$n"
+}
+
+# veth pair between two fresh namespaces, 192.0.2.1 <-> 192.0.2.2
+# Sets NS_A NS_B and interface names IF_A (in NS_A) IF_B (in NS_B).
+make_veth_pair() {
+	NS_A=$(make_netns a)
+	NS_B=$(make_netns b)
+	IF_A=veth-a
+	IF_B=veth-b
+	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
+	ip -n "$NS_A" addr add 192.0.2.1/24 dev "$IF_A"
+	ip -n "$NS_B" addr add 192.0.2.2/24 dev "$IF_B"
+	ip -n "$NS_A" link set "$IF_A" up
+	ip -n "$NS_B" link set "$IF_B" up
+}
+
+# Dummy interface in the test's own namespace (host ns), removed in teardown.
+IFACES_MADE=()
+make_dummy() {
+	local n="bpfmt$RANDOM"
+	ip link add "$n" type dummy
+	ip link set "$n" up
+	IFACES_MADE+=("$n")
+	echo "$n"
+}
+
+PIDS_STARTED=()
+
+test_teardown() {
+	local rc=$?
+	set +e
+	for p in "${PIDS_STARTED[@]}"; do kill -9 "$p" 2>/dev/null; done
+	if [ -d "$BPFMAN_ROOT/run/bpfman" ]; then
+		for id in $("$BPFMAN" list programs -o json 2>/dev/null | jq -r '.[].kernel.id' 2>/dev/null); do
+			"$BPFMAN" unload "$id" >/dev/null 2>&1
+		done
+	fi
+	for n in "${NETNS_MADE[@]}"; do ip netns del "$n" 2>/dev/null; done
+	for i in "${IFACES_MADE[@]}"; do ip link del "$i" 2>/dev/null; done
+	if mountpoint -q "$BPFMAN_ROOT/run/bpfman/fs" 2>/dev/null; then
+		umount "$BPFMAN_ROOT/run/bpfman/fs"
+	fi
+	rm -rf "$BPFMAN_ROOT"
+	exit $rc
+}
+
+# Slots of the `counters` map in bpf/counters.bpf.c
+SLOT_TRACEPOINT=0 SLOT_KPROBE=1 SLOT_KRETPROBE=2 SLOT_UPROBE=3 SLOT_URETPROBE=4
+SLOT_FENTRY=5 SLOT_FEXIT=6 SLOT_LSM=7 SLOT_TCX_A=8 SLOT_TCX_B=9 SLOT_TCX_C=10 SLOT_XDP=11
+
+COUNTERS_OBJ="$BPF_OBJ_DIR/counters.bpf.o"
+FS="${BPFMAN_ROOT:-}/run/bpfman/fs"
+
+# counter PROG_ID SLOT: the program's `counters` map value at SLOT
+counter() {
+	local dir
+	dir=$(bpfman get program "$1" -o json | jq -r '.bpfman.map_pin_path')
+	"$TESTS_HELPERS/map-sum" "$dir/counters" "$2"
+}
+
+trigger() { "$TESTS_HELPERS/trigger" "$@"; }
+
+# The kernel's view of one program id: exists or not
+assert_kernel_prog() { kernel_prog_exists "$1" || fail "kernel has no program $1"; }
+assert_no_kernel_prog() { ! kernel_prog_exists "$1" || fail "kernel still has program $1"; }
+
+# Nothing of ours left: no records, no pins
+assert_clean_state() {
+	local n
+	n=$(bpfman list programs -o json | jq length)
+	assert_eq "$n" 0 "managed programs left"
+	n=$(bpfman list links -o json | jq length)
+	assert_eq "$n" 0 "links left"
+	n=$(find "$FS" -mindepth 1 -not -path "$FS/links" -not -path "$FS/maps" -not -name '*.debug' 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || fail "pins left: $(find "$FS" -mindepth 1)"
+}

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Integration test runner: real kernel, as root. Runs every test_* function of every
+# test-*.sh file in this directory (or those named on the command line, FILE or FILE:FUNC),
+# each in its own subshell with its own bpfman root (a private bpffs), and reports:
+#   ok NAME | FAIL NAME | skip NAME: reason
+# ending with one machine-readable line:
+#   RESULT kernel=<release> passed=N failed=N skipped=N
+#
+# Environment:
+#   BPFMAN       the bpfman CLI binary (default: build/src/cli/bpfman)
+#   BPF_OBJ_DIR  directory with the test BPF objects (default: build/bpf)
+#   TEST_TMP     scratch directory (default: mktemp -d)
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+export BPFMAN=${BPFMAN:-$TOP/build/src/cli/bpfman}
+export BPF_OBJ_DIR=${BPF_OBJ_DIR:-$TOP/build/bpf}
+export TESTS_HELPERS=${TESTS_HELPERS:-$TOP/build/tests/helpers}
+export TEST_TMP=${TEST_TMP:-$(mktemp -d /tmp/bpfman-it.XXXXXX)}
+export LC_ALL=C
+
+if [ "$(id -u)" != 0 ]; then
+	echo "integration tests need root" >&2
+	echo "RESULT kernel=$(uname -r) passed=0 failed=0 skipped=0"
+	exit 77
+fi
+
+. "$HERE/lib.sh"
+setup_host_once
+
+passed=0 failed=0 skipped=0
+failed_names=()
+per_test_timeout=${PER_TEST_TIMEOUT:-300}
+
+run_one() {
+	local file=$1 fn=$2 name out rc
+	name="$(basename "$file" .sh | sed 's/^test-//')/${fn#test_}"
+	out="$TEST_TMP/log.$$.$RANDOM"
+	(
+		export TEST_NAME=$name
+		export BPFMAN_ROOT="$TEST_TMP/root-${fn}-$BASHPID"
+		mkdir -p "$BPFMAN_ROOT"
+		. "$HERE/lib.sh"
+		. "$file"
+		trap 'test_teardown' EXIT
+		set -e
+		"$fn"
+	) >"$out" 2>&1 &
+	local pid=$!
+	# watchdog: its sleep is killed with it, and it holds no pipe of ours open
+	(
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
+		sleep "$per_test_timeout" &
+		s=$!
+		wait "$s"
+		kill -TERM "$pid" 2>/dev/null
+	) >/dev/null 2>&1 &
+	local watchdog=$!
+	wait "$pid"
+	rc=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	case $rc in
+	0) echo "ok $name"; passed=$((passed + 1)) ;;
+	77) echo "skip $name: $(grep '^SKIP: ' "$out" | tail -n1 | sed 's/^SKIP: //')"; skipped=$((skipped + 1)) ;;
+	*) echo "FAIL $name (exit $rc)"; sed 's/^/    | /' "$out" | tail -n 40
+	   failed=$((failed + 1)); failed_names+=("$name") ;;
+	esac
+	rm -f "$out"
+}
+
+selected=("$@")
+for file in "$HERE"/test-*.sh; do
+	fns=$(grep -oE '^test_[a-zA-Z0-9_]+' "$file")
+	for fn in $fns; do
+		if [ ${#selected[@]} -gt 0 ]; then
+			want=0
+			for s in "${selected[@]}"; do
+				case "$s" in
+				"$(basename "$file")"|"$(basename "$file"):$fn"|"$fn") want=1 ;;
+				esac
+			done
+			[ $want = 1 ] || continue
+		fi
+		run_one "$file" "$fn"
+	done
+done
+
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "RESULT kernel=$(uname -r) passed=$passed failed=$failed skipped=$skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,108 @@
+/* Unit tests for the state store: schema, round trips, cascades, map users. No root: the
+ * database is a plain file in a temporary directory. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "test-util.h"
+
+static struct bpfman_program *make_prog(uint32_t id, const char *map_dir)
+{
+	struct bpfman_program *p = calloc(1, sizeof(*p));
+
+	p->id = id;
+	p->name = strdup("fn");
+	p->type = BPFMAN_PROG_KPROBE;
+	p->retprobe = true;
+	p->path = strdup("/x.o");
+	p->map_pin_path = strdup(map_dir);
+	p->globals = calloc(1, sizeof(*p->globals));
+	p->globals[0].name = strdup("g");
+	p->globals[0].data = malloc(2);
+	p->globals[0].data[0] = 1;
+	p->globals[0].data[1] = 2;
+	p->globals[0].len = 2;
+	p->n_globals = 1;
+	kv_list_set(&p->metadata, "bpfman_application", "app");
+	return p;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/bpfman-store-test.XXXXXX", path[128];
+	struct store *s = NULL;
+	struct bpfman_program *p, *got = NULL;
+	struct bpfman_link l = { 0 }, *gl = NULL;
+	uint32_t *ids = NULL;
+	size_t n = 0;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	CHECK_EQ_INT(store_open(path, &s), 0);
+	if (!s)
+		return 1;
+
+	p = make_prog(10, "/m/10");
+	CHECK_EQ_INT(store_begin(s), 0);
+	CHECK_EQ_INT(store_program_insert(s, p), 0);
+	p->id = 11;
+	p->has_map_owner = true;
+	p->map_owner_id = 10;
+	CHECK_EQ_INT(store_program_insert(s, p), 0);
+	CHECK_EQ_INT(store_commit(s), 0);
+	/* the same id twice is refused */
+	CHECK_EQ_INT(store_program_insert(s, p), -EEXIST);
+
+	CHECK_EQ_INT(store_program_get(s, 10, &got), 0);
+	CHECK_STREQ(got->name, "fn");
+	CHECK(got->retprobe);
+	CHECK(!got->has_map_owner);
+	CHECK_EQ_INT(got->n_globals, 1);
+	CHECK_EQ_INT(got->globals[0].len, 2);
+	CHECK_EQ_INT(got->globals[0].data[1], 2);
+	CHECK_STREQ(kv_list_get(&got->metadata, "bpfman_application"), "app");
+	CHECK_EQ_INT(got->n_map_used_by, 2);
+	bpfman_program_free(got);
+	got = NULL;
+	CHECK_EQ_INT(store_program_get(s, 999, &got), -ENOENT);
+
+	l.id = 5;
+	l.prog_id = 11;
+	l.type = BPFMAN_PROG_TCX;
+	l.iface = "eth0";
+	l.direction = BPFMAN_DIR_INGRESS;
+	l.priority = 50;
+	int32_t po[] = { 2, 31 };
+	l.proceed_on = po;
+	l.n_proceed_on = 2;
+	CHECK_EQ_INT(store_link_insert(s, &l), 0);
+	CHECK_EQ_INT(store_link_get(s, 5, &gl), 0);
+	CHECK_STREQ(gl->iface, "eth0");
+	CHECK_STREQ(gl->application, "app");
+	CHECK_EQ_INT(gl->n_proceed_on, 2);
+	CHECK_EQ_INT(gl->proceed_on[1], 31);
+	bpfman_link_free(gl);
+
+	/* deleting a program cascades to its links */
+	CHECK_EQ_INT(store_program_delete(s, 11), 0);
+	CHECK_EQ_INT(store_link_exists(s, 5), 0);
+	CHECK_EQ_INT(store_map_users(s, "/m/10", &ids, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	free(ids);
+	CHECK_EQ_INT(store_program_delete(s, 11), -ENOENT);
+
+	/* reopen: the schema is kept and migrations do not run twice */
+	store_close(s);
+	CHECK_EQ_INT(store_open(path, &s), 0);
+	CHECK_EQ_INT(store_program_exists(s, 10), 1);
+	store_close(s);
+
+	p->id = 10;
+	bpfman_program_free(p);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	(void)!system(path);
+	return TEST_RESULT();
+}

@@ -1,0 +1,240 @@
+#!/bin/bash
+# Runs the integration suite (tests/integration/run.sh) inside one of Debian 12's kernels
+# under qemu (TCG, no KVM needed), from a throwaway initramfs.
+#
+#   tests/vm/run-vm.sh KERNEL BUILD_DIR [TEST_SELECTION...]
+#
+# KERNEL is 6.1 (Debian 12's default kernel) or 6.12 (its newer one). TEST_SELECTION is
+# passed to run.sh as is (FILE, FILE:FUNC or FUNC). The full serial output goes to
+# BUILD_DIR/vm-KERNEL.log; test lines are echoed to stdout, then exactly one line
+#   RESULT kernel=<release> passed=N failed=N skipped=N
+# Exit status is 0 iff the guest printed a RESULT line with failed=0. See README.md.
+set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin # ip, bpftool, ldconfig when not run as root
+
+usage() { echo "usage: $0 6.1|6.12 BUILD_DIR [TEST_SELECTION...]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+KERNEL=$1 BUILD=$(cd "$2" && pwd) || usage
+shift 2
+HERE=$(cd "$(dirname "$0")" && pwd)
+SUITE=$(cd "${BPFMAN_VM_TESTS:-$HERE/../integration}" && pwd)
+CACHE=${BPFMAN_VM_CACHE:-/var/cache/bpfman-test/kernels}
+TIMEOUT=${BPFMAN_VM_TIMEOUT:-2400}
+LOG=$BUILD/vm-$KERNEL.log
+# Kernel modules the tests need (all =m in Debian's kernels); dependencies are added.
+MODULES=${BPFMAN_VM_MODULES:-veth dummy sch_ingress cls_bpf}
+# Real tools for the guest (busybox only fills in what is missing: its ip cannot make
+# veth pairs, and GNU tools keep the guest's behaviour the same as the host's).
+TOOLS="bash jq bpftool ip tc xdp-loader mount umount mountpoint nsenter unshare
+       grep sed find xargs awk ldconfig ${BPFMAN_VM_EXTRA_BINS:-}"
+
+case $KERNEL in
+6.1) META=linux-image-amd64 GLOB='linux-image-6.1.0-*-amd64' ;;
+6.12) META=linux-image-6.12-amd64 GLOB='linux-image-6.12.*-amd64' ;;
+*) usage ;;
+esac
+
+# Without a RESULT line from the guest, report one failure so the CI counts it.
+KREL=$KERNEL
+give_up() {
+	echo "run-vm: $*"
+	echo "RESULT kernel=$KREL passed=0 failed=1 skipped=0"
+	exit 1
+}
+[ -x "$BUILD/src/cli/bpfman" ] || give_up "no $BUILD/src/cli/bpfman: build first"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bpfman-vm.XXXXXX")
+QPID= XTMP=
+cleanup() {
+	[ -z "$QPID" ] || kill "$QPID" 2>/dev/null || true
+	rm -rf "$TMP" $XTMP
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE # runs cleanup, which stops qemu
+
+# ---- the kernel: resolve the current package, download and extract it once ----------
+mkdir -p "$CACHE"
+PKG=$(apt-cache depends "$META" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1 || true)
+if [ -z "$PKG" ]; then
+	# No apt lists (offline?): fall back to the newest package already in the cache.
+	PKG=$(cd "$CACHE" && ls -d $GLOB 2>/dev/null | grep -v '\.deb$' | sort -V | tail -n1 || true)
+	[ -n "$PKG" ] || PKG=$(cd "$CACHE" && ls ${GLOB}_*.deb 2>/dev/null | sed 's/_.*//' | sort -V | tail -n1 || true)
+	[ -n "$PKG" ] || give_up "cannot resolve $META (apt-get update?) and nothing cached in $CACHE"
+	echo "run-vm: apt-cache knows no $META; using cached $PKG" >&2
+fi
+KROOT=$CACHE/$PKG
+if [ ! -d "$KROOT" ]; then
+	DEB=$(ls "$CACHE/${PKG}"_*.deb 2>/dev/null | sort -V | tail -n1 || true)
+	if [ -z "$DEB" ]; then
+		echo "run-vm: downloading $PKG into $CACHE" >&2
+		(cd "$CACHE" && apt-get download -q "$PKG") || give_up "apt-get download $PKG failed"
+		DEB=$(ls "$CACHE/${PKG}"_*.deb | sort -V | tail -n1)
+	fi
+	echo "run-vm: extracting $DEB" >&2
+	# Extract beside the target and rename, so an interrupted or concurrent run never
+	# leaves a half-extracted tree behind (mv -T fails if another run won; that's fine).
+	XTMP=$(mktemp -d "$CACHE/.extract.XXXXXX")
+	dpkg-deb -x "$DEB" "$XTMP" || give_up "dpkg-deb -x $DEB failed"
+	mv -T "$XTMP" "$KROOT" 2>/dev/null || rm -rf "$XTMP"
+	XTMP=
+fi
+VMLINUZ=$(ls "$KROOT"/boot/vmlinuz-* | head -n1)
+KREL=${VMLINUZ##*/vmlinuz-}
+MODDIR=$KROOT/lib/modules/$KREL
+
+# ---- the initramfs -------------------------------------------------------------------
+R=$TMP/root
+mkdir -p "$R"/{usr/bin,usr/sbin,usr/lib,usr/lib64,etc,proc,sys,dev,run,tmp,root,var,busybox}
+# Same usr-merged layout as the host, so every host path (/lib/..., /usr/lib/...) is valid.
+for d in bin sbin lib lib64; do ln -s usr/$d "$R/$d"; done
+ln -s ../run "$R/var/run"
+ln -s bash "$R/usr/bin/sh"
+
+# A host file goes to the same path in the guest, except that the build dir moves to
+# /bpfman/build (run.sh's default layout; $ORIGIN rpaths of meson's binaries stay valid).
+# No subshells here: this runs for hundreds of files and forks are what costs time.
+declare -A COPIED
+put() { # host file [guest path]: copy once, following symlinks
+	local dst=${2:-$1}
+	[ $# -eq 2 ] || case $1 in "$BUILD"/*) dst=/bpfman/build/${1#"$BUILD"/} ;; esac
+	[ -z "${COPIED[$dst]:-}" ] || return 0
+	COPIED[$dst]=1
+	[ -d "$R${dst%/*}" ] || mkdir -p "$R${dst%/*}"
+	cp -L "$1" "$R$dst"
+}
+put_bin() { # host executable [guest path], plus every library ldd lists and the loader
+	local w out
+	put "$@"
+	out=$(ldd "$1" 2>/dev/null) || return 0 # static binary or a script
+	[[ $out != *"not found"* ]] || give_up "$1: missing libraries: $out"
+	for w in $out; do [[ $w != /* ]] || put "$w"; done
+}
+
+BB=$(command -v busybox) || give_up "busybox not found on the host (busybox-static)"
+put_bin "$BB" /usr/bin/busybox
+for t in $TOOLS; do
+	p=$(command -v "$t") || give_up "$t not found on the host (see tests/vm/README.md)"
+	put_bin "$p"
+done
+for p in $(dpkg -L coreutils | grep -E '/s?bin/[^/]+$'); do [ -x "$p" ] && put_bin "$p"; done
+# libxdp (xdp-loader, bpfman) loads its dispatcher from here.
+for p in /usr/lib/x86_64-linux-gnu/bpf/*.o; do put "$p"; done
+# The loader cache, built in the guest by ldconfig from the host's configuration: lets
+# uprobe tests resolve "libc" the way they do on the host.
+cp -a /etc/ld.so.conf /etc/ld.so.conf.d "$R/etc/"
+printf 'root:x:0:0:root:/root:/bin/bash\n' >"$R/etc/passwd"
+printf 'root:x:0:\n' >"$R/etc/group"
+
+# The project: the suite and what run.sh expects in a build dir.
+mkdir -p "$R/bpfman/tests" "$R/bpfman/build/bpf" "$R/bpfman/build/tests/helpers"
+cp -a "$SUITE" "$R/bpfman/tests/integration"
+put_bin "$BUILD/src/cli/bpfman"
+for p in "$BUILD"/bpf/*.o; do [ -e "$p" ] && put "$p"; done
+for p in "$BUILD"/tests/helpers/*; do [ -f "$p" ] && [ -x "$p" ] && put_bin "$p"; done
+[ $# -eq 0 ] || printf '%s\n' "$@" >"$R/bpfman/selection"
+
+# Modules, dependencies first, numbered in load order. busybox insmod reads no .ko.xz,
+# so 6.12's are decompressed here (xz -dcf passes plain .ko through unchanged). The
+# dependencies are read from the .modinfo strings, so the host needs no kmod.
+mkdir -p "$R/modules"
+declare -A MOD_DONE
+NMOD=0
+add_module() {
+	local name=$1 f dep
+	[ -z "${MOD_DONE[$name]:-}" ] || return 0
+	MOD_DONE[$name]=1
+	if grep -qE "/(${name}|${name//_/-})\.ko" "$MODDIR/modules.builtin" 2>/dev/null; then return 0; fi
+	f=$(find "$MODDIR/kernel" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | head -n1)
+	[ -n "$f" ] || give_up "module $name not found in $MODDIR"
+	for dep in $(xz -dcf "$f" | tr '\0' '\n' | sed -n 's/^depends=//p' | tr , ' '); do
+		add_module "$dep"
+	done
+	NMOD=$((NMOD + 1))
+	xz -dcf "$f" >"$R/modules/$(printf %02d "$NMOD")-$name.ko"
+}
+for m in $MODULES; do add_module "$m"; done
+
+cat >"$R/init" <<'EOF'
+#!/bin/bash
+# PID 1 of the test VM. Real tools first in PATH; busybox applets only as a fallback
+# (busybox's own shell would prefer its applets over PATH, hence bash here).
+export PATH=/usr/sbin:/usr/bin:/busybox HOME=/root LC_ALL=C
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run && mkdir -p /run/netns # ip netns keeps its mounts here
+mount -t tmpfs tmpfs /tmp
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+busybox --install -s /busybox
+ldconfig
+for m in /modules/*.ko; do [ -e "$m" ] && busybox insmod "$m"; done
+ip link set lo up
+echo 5 >/proc/sys/kernel/printk # from now on only warnings and worse interleave
+echo "run-vm: guest $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s; running the suite"
+
+sel=()
+[ ! -e /bpfman/selection ] || mapfile -t sel </bpfman/selection
+mkdir -p /tmp/it && cd /tmp
+# Into a file, followed by tail, not "| tee": the suite's per-test watchdogs leave
+# sleeping children holding its stdout, and a pipe would wait for them.
+BPFMAN=/bpfman/build/src/cli/bpfman BPF_OBJ_DIR=/bpfman/build/bpf \
+TESTS_HELPERS=/bpfman/build/tests/helpers TEST_TMP=/tmp/it \
+	bash /bpfman/tests/integration/run.sh "${sel[@]}" >/tmp/suite.out 2>&1 &
+pid=$!
+tail -n +1 -f --pid=$pid /tmp/suite.out &
+wait $pid
+rc=$?
+wait # for tail: it ends after reading the suite's last line
+result=$(grep '^RESULT ' /tmp/suite.out | tail -n1)
+if [ -z "$result" ]; then
+	echo "run-vm: run.sh exited with $rc without a RESULT line"
+	result="RESULT kernel=$(uname -r) passed=0 failed=1 skipped=0"
+fi
+case $result in *" failed=0 "*) ;; *) echo "---- dmesg (tail) ----"; dmesg | tail -n 100 ;; esac
+echo "run-vm: suite done after $(cut -d' ' -f1 /proc/uptime)s"
+echo "$result"
+sleep 1 # let the UART drain before the power goes
+busybox poweroff -f
+EOF
+chmod +x "$R/init"
+
+INITRD=$TMP/initrd.gz
+(cd "$R" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$INITRD"
+echo "run-vm: kernel $KREL, initramfs $(du -h "$INITRD" | cut -f1), log $LOG" >&2
+
+# ---- boot ----------------------------------------------------------------------------
+# The serial console goes to the log; we follow the log for the live test lines. qemu is
+# our background child, so a signal to this script (trap above) can stop it, and the
+# timeout stops a hung guest; panic=-1 plus -no-reboot makes a kernel panic end qemu.
+# -nodefaults: no NIC (tests must not reach any network), no VGA/floppy/CD to probe.
+# -cpu max: a bit faster under TCG than the default qemu64, and a more modern CPU.
+: >"$LOG"
+START=$(date +%s)
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+	-nodefaults -display none -serial "file:$LOG" -no-reboot \
+	-kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 panic=-1" </dev/null &
+QPID=$!
+tail -n +1 -f --pid="$QPID" "$LOG" 2>/dev/null | sed -u 's/\r$//' |
+	grep --line-buffered -E '^(ok |FAIL |skip |    \| |failed: |run-vm: )|Kernel panic|BUG:|Oops|WARNING:' &
+set +e
+wait "$QPID"
+QRC=$?
+set -e
+QPID=
+wait # for the tail pipeline, which ends once it has read qemu's last output
+sed -i 's/\r$//' "$LOG"
+echo "run-vm: qemu ran $(($(date +%s) - START))s" >&2
+
+RESULT=$(grep -a '^RESULT ' "$LOG" | tail -n1 || true)
+if [ -z "$RESULT" ]; then
+	case $QRC in
+	124 | 137) give_up "timed out after ${TIMEOUT}s (BPFMAN_VM_TIMEOUT); see $LOG" ;;
+	*) grep -q 'Kernel panic' "$LOG" && give_up "guest kernel panicked; see $LOG"
+	   give_up "guest ended without a RESULT line (qemu exit $QRC); see $LOG" ;;
+	esac
+fi
+echo "$RESULT"
+[[ $RESULT == *" failed=0 "* ]]
