@@ -28,6 +28,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* declared pin-by-name: the manager shares it like the others, in its own map directory */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} shared_by_name SEC(".maps");
+
 volatile const __u64 increment = 1;
 /* a .data and a .bss variable, so global data of every section can be set */
 volatile __u32 data_marker = 7;
@@ -135,6 +144,9 @@ int globals_probe(void *ctx)
 
 	if (v)
 		*v = (__u64)data_marker + bss_marker;
+	__u64 one = 1;
+
+	bpf_map_update_elem(&shared_by_name, &slot, &one, BPF_ANY);
 	return 0;
 }
 

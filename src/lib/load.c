@@ -318,6 +318,7 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	bool made_map_dir = false;
 	struct bpfman_program_view *views = NULL;
 	struct bpf_program *p;
+	struct bpf_map *map;
 	int r;
 
 	r = check_request(m, o);
@@ -355,6 +356,11 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	}
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, false);
+	/* Maps declared pin-by-name would be pinned by libbpf under /sys/fs/bpf; they are
+	 * shared like every other map instead: by name, in the owner's map directory. */
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__pin_path(map))
+			(void)bpf_map__set_pin_path(map, NULL);
 	for (size_t i = 0; i < o->n_progs; i++) {
 		const struct bpfman_prog_request *req = &o->progs[i];
 

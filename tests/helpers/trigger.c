@@ -4,6 +4,8 @@
  *   unlink N    N unlink()s of a temporary file (do_unlinkat: kprobe, fentry, fexit)
  *   open N      N open()s of /proc/self/stat (lsm file_open)
  *   func N      N calls of bpfman_test_target() in this binary (uprobe by path/offset)
+ *   offset      prints the file offset of bpfman_test_target() in this binary, from
+ *               /proc/self/maps (independent of the manager's own ELF lookup)
  *   wait-func   waits for SIGUSR1, then calls bpfman_test_target() 10 times (pid filter)
  */
 #include <fcntl.h>
@@ -64,6 +66,20 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "func")) {
 		for (long i = 0; i < n; i++)
 			acc = bpfman_test_target(acc);
+	} else if (!strcmp(argv[1], "offset")) {
+		unsigned long addr = (unsigned long)&bpfman_test_target, start, end, off;
+		char line[512], perms[8];
+		FILE *f = fopen("/proc/self/maps", "re");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%lx-%lx %7s %lx", &start, &end, perms, &off) == 4 &&
+			    addr >= start && addr < end) {
+				printf("0x%lx\n", addr - start + off);
+				fclose(f);
+				return 0;
+			}
+		}
+		return 1;
 	} else if (!strcmp(argv[1], "wait-func")) {
 		signal(SIGUSR1, on_usr1);
 		printf("%d\n", getpid());

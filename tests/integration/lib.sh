@@ -64,6 +64,18 @@ map_counter() { # pinned map path
 	"$TESTS_HELPERS/map-sum" "$1"
 }
 
+# eventually_eq FUNCTION EXPECTED MESSAGE: FUNCTION's output reaches EXPECTED within 5 s
+# (for what the kernel frees after an RCU grace period)
+eventually_eq() {
+	local i v
+	for i in $(seq 1 50); do
+		v=$("$1")
+		[ "$v" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$3: got '$v', want '$2'"
+}
+
 kernel_prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 kernel_prog_count() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
@@ -94,11 +106,12 @@ make_veth_pair() {
 	ip -n "$NS_B" link set "$IF_B" up
 }
 
-# Dummy interface in the test's own namespace (host ns), removed in teardown.
+# An interface in the host namespace (one end of a veth pair; kernels without the dummy
+# module have veth), removed in teardown.
 IFACES_MADE=()
-make_dummy() {
+make_host_iface() {
 	local n="bpfmt$RANDOM"
-	ip link add "$n" type dummy
+	ip link add "$n" type veth peer name "${n}p"
 	ip link set "$n" up
 	IFACES_MADE+=("$n")
 	echo "$n"

@@ -39,12 +39,15 @@ int tcx_query(int ifindex, enum bpfman_direction dir, uint32_t *link_ids, uint32
 	      uint64_t *ret_revision)
 {
 	struct tcx_query_attr q;
+	uint32_t prog_ids[TCX_QUERY_MAX];
 
 	memset(&q, 0, sizeof(q));
 	q.target_ifindex = ifindex;
 	q.attach_type = attach_type(dir);
 	if (link_ids && inout_count) {
-		q.count = *inout_count;
+		/* the kernel fills nothing unless it also gets a prog_ids array */
+		q.count = *inout_count < TCX_QUERY_MAX ? *inout_count : TCX_QUERY_MAX;
+		q.prog_ids = (uintptr_t)prog_ids;
 		q.link_ids = (uintptr_t)link_ids;
 	}
 	if (syscall(__NR_bpf, TCX_CMD_PROG_QUERY, &q, sizeof(q)) < 0)

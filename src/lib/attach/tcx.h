@@ -6,6 +6,9 @@
 
 #include "bpfman.h"
 
+/* A hook holds at most 63 programs (bpf_mprog); 64 is always enough. */
+#define TCX_QUERY_MAX 64
+
 /* Attach with placement: anchor_link_id 0 and before=false -> last; before=true -> first;
  * else before/after that kernel link id. expected_revision 0 = don't check (else -ESTALE
  * when the hook changed). Returns the link fd. */

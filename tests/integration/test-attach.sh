@@ -1,0 +1,202 @@
+# attach / detach for every hook kind the kernel offers, proven by a counter that moves
+
+# attach_link PROG_ID TYPE ARGS... -> prints the link id
+attach_link() {
+	bpfman attach "$@" | awk '/Link ID/ {print $3}'
+}
+
+# counted PROG_ID SLOT MIN COMMAND...: runs COMMAND, checks the counter moved by >= MIN;
+# prints the delta
+counted() {
+	local id=$1 slot=$2 min=$3 before after
+	shift 3
+	before=$(counter "$id" "$slot")
+	"$@" >/dev/null
+	after=$(counter "$id" "$slot")
+	[ $((after - before)) -ge "$min" ] || fail "counter $slot moved $before -> $after, want >= $min after: $*"
+	echo $((after - before))
+}
+
+test_kprobe_and_kretprobe() {
+	require_feature kprobe
+	local json k kr l1 l2
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs kprobe:kprobe_counter kprobe:kretprobe_counter)
+	k=$(echo "$json" | jq -r '.[0].kernel.id')
+	kr=$(echo "$json" | jq -r '.[1].kernel.id')
+	bpfman get program "$kr" | grep -q "Program Type:  kretprobe" || fail "kretprobe from section"
+	l1=$(attach_link "$k" kprobe -f do_unlinkat)
+	l2=$(attach_link "$kr" kprobe -f do_unlinkat)
+	counted "$k" $SLOT_KPROBE 10 trigger unlink 10 >/dev/null
+	counted "$kr" $SLOT_KRETPROBE 10 trigger unlink 10 >/dev/null
+	expect_fail bpfman attach "$k" kprobe -f no_such_kernel_function_xyz
+	assert_contains "$OUT" "does not exist" "unknown kernel function"
+	bpfman detach "$l1"
+	bpfman detach "$l2"
+	bpfman unload "$k"
+	bpfman unload "$kr"
+	assert_clean_state
+}
+
+test_uprobe_by_library_name() {
+	require_feature uprobe
+	local id link
+	id=$(load_id --programs uprobe:uprobe_counter -p "$COUNTERS_OBJ")
+	link=$(attach_link "$id" uprobe -t libc -f getpid)
+	counted "$id" $SLOT_UPROBE 20 trigger getpid 20 >/dev/null
+	bpfman get link "$link" | grep -q "Target:  *libc" || fail "target shown"
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+test_uprobe_by_path_offset_and_uretprobe() {
+	require_feature uprobe
+	local json up ur off d
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs uprobe:uprobe_counter uprobe:uretprobe_counter)
+	up=$(echo "$json" | jq -r '.[0].kernel.id')
+	ur=$(echo "$json" | jq -r '.[1].kernel.id')
+	# by path and function: exactly our 7 calls (no other process runs this binary)
+	attach_link "$up" uprobe -t "$TESTS_HELPERS/trigger" -f bpfman_test_target >/dev/null
+	d=$(counted "$up" $SLOT_UPROBE 7 trigger func 7)
+	assert_eq "$d" 7 "uprobe by function"
+	attach_link "$ur" uprobe -t "$TESTS_HELPERS/trigger" -f bpfman_test_target >/dev/null
+	d=$(counted "$ur" $SLOT_URETPROBE 5 trigger func 5)
+	assert_eq "$d" 5 "uretprobe"
+	bpfman unload "$up"
+	# by offset alone, taken from /proc/self/maps of the target
+	up=$(load_id --programs uprobe:uprobe_counter -p "$COUNTERS_OBJ" --map-owner-id "$ur")
+	off=$(trigger offset)
+	attach_link "$up" uprobe -t "$TESTS_HELPERS/trigger" -o "$off" >/dev/null
+	d=$(counted "$up" $SLOT_UPROBE 3 trigger func 3)
+	assert_eq "$d" 3 "uprobe by offset $off"
+	bpfman unload "$up"
+	bpfman unload "$ur"
+	assert_clean_state
+}
+
+# starts `trigger wait-func` (optionally through a wrapper) and sets WAIT_PID
+start_waiter() {
+	local fifo="$TEST_TMP/waiter.$$.$RANDOM"
+	mkfifo "$fifo"
+	"$@" >"$fifo" &
+	PIDS_STARTED+=($!)
+	read -r WAIT_PID <"$fifo"
+	rm -f "$fifo"
+}
+
+test_uprobe_pid_filter() {
+	require_feature uprobe
+	local id d
+	id=$(load_id --programs uprobe:uprobe_counter -p "$COUNTERS_OBJ")
+	start_waiter "$TESTS_HELPERS/trigger" wait-func
+	attach_link "$id" uprobe -t "$TESTS_HELPERS/trigger" -f bpfman_test_target --pid "$WAIT_PID" >/dev/null
+	# another process calling the function is not counted
+	d=$(counted "$id" $SLOT_UPROBE 0 trigger func 4)
+	assert_eq "$d" 0 "calls of another pid"
+	local before after
+	before=$(counter "$id" $SLOT_UPROBE)
+	kill -USR1 "$WAIT_PID"
+	wait "$WAIT_PID" 2>/dev/null || true
+	after=$(counter "$id" $SLOT_UPROBE)
+	assert_eq "$((after - before))" 10 "calls of the filtered pid"
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+test_uprobe_in_container_mount_namespace() {
+	require_feature uprobe
+	command -v unshare >/dev/null || skip "no unshare(1) to make a mount namespace"
+	local id before after private=/mnt/bpfman-ct-$$
+	id=$(load_id --programs uprobe:uprobe_counter -p "$COUNTERS_OBJ")
+	# a process whose binary exists only inside its own mount namespace
+	start_waiter unshare -m --propagation private sh -c \
+		"mkdir -p $private && mount -t tmpfs none $private && cp '$TESTS_HELPERS/trigger' $private/trigger && exec $private/trigger wait-func"
+	[ ! -e "$private/trigger" ] || fail "private path visible outside"
+	expect_fail bpfman attach "$id" uprobe -t "$private/trigger" -f bpfman_test_target
+	attach_link "$id" uprobe -t "$private/trigger" -f bpfman_test_target -c "$WAIT_PID" >/dev/null
+	before=$(counter "$id" $SLOT_UPROBE)
+	kill -USR1 "$WAIT_PID"
+	wait "$WAIT_PID" 2>/dev/null || true
+	after=$(counter "$id" $SLOT_UPROBE)
+	assert_eq "$((after - before))" 10 "calls inside the container"
+	rmdir "$private" 2>/dev/null || true
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+test_fentry_fexit() {
+	require_feature fentry
+	local json fe fx
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" \
+		--programs fentry:fentry_counter:do_unlinkat fexit:fexit_counter:do_unlinkat)
+	fe=$(echo "$json" | jq -r '.[0].kernel.id')
+	fx=$(echo "$json" | jq -r '.[1].kernel.id')
+	attach_link "$fe" fentry >/dev/null
+	attach_link "$fx" fexit >/dev/null
+	counted "$fe" $SLOT_FENTRY 10 trigger unlink 10 >/dev/null
+	counted "$fx" $SLOT_FEXIT 10 trigger unlink 10 >/dev/null
+	bpfman unload "$fe"
+	bpfman unload "$fx"
+	expect_fail bpfman load file -p "$COUNTERS_OBJ" --programs fentry:fentry_counter:no_such_function_xyz
+	assert_clean_state
+}
+
+test_lsm() {
+	require_feature lsm
+	local id
+	id=$(load_id --programs lsm:lsm_counter:file_open -p "$COUNTERS_OBJ")
+	attach_link "$id" lsm >/dev/null
+	counted "$id" $SLOT_LSM 10 trigger open 10 >/dev/null
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+test_tcx_order_and_netns() {
+	require_feature tcx
+	make_veth_pair
+	local json a b c la lb lc ld d pos
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs tcx:tcx_a tcx:tcx_b tcx:tcx_c)
+	a=$(echo "$json" | jq -r '.[0].kernel.id')
+	b=$(echo "$json" | jq -r '.[1].kernel.id')
+	c=$(echo "$json" | jq -r '.[2].kernel.id')
+	la=$(attach_link "$a" tcx -i "$IF_A" -d ingress -p 50 -n "/var/run/netns/$NS_A")
+	lb=$(attach_link "$b" tcx -i "$IF_A" -d ingress -p 10 -n "/var/run/netns/$NS_A")
+	lc=$(attach_link "$c" tcx -i "$IF_A" -d ingress -p 50 -n "/var/run/netns/$NS_A")
+	pos() { bpfman get link "$1" -o json | jq -r .position; }
+	# lower priority first; equal priority: the newcomer after
+	assert_eq "$(pos "$lb") $(pos "$la") $(pos "$lc")" "0 1 2" "positions b a c"
+	bpfman list links | grep -q "$IF_A ingress pos-1" || fail "position in list links"
+	# traffic between the namespaces reaches all three, in the namespace given
+	ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "ping"
+	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_TCX_C; do
+		d=$("$TESTS_HELPERS/map-sum" "$FS/maps/$a/counters" $s)
+		[ "$d" -ge 5 ] || fail "tcx slot $s saw $d packets"
+	done
+	# a program already on the hook cannot go on it twice; egress is separate
+	expect_fail bpfman attach "$a" tcx -i "$IF_A" -d ingress -n "/var/run/netns/$NS_A"
+	ld=$(attach_link "$a" tcx -i "$IF_A" -d egress -p 1 -n "/var/run/netns/$NS_A")
+	assert_eq "$(pos "$ld")" 0 "egress position"
+	# detach the middle one: the others close ranks
+	bpfman detach "$la"
+	assert_eq "$(pos "$lb") $(pos "$lc")" "0 1" "after detach"
+	# the interface goes away: reconcile drops the links
+	ip netns del "$NS_A"
+	bpfman list programs >/dev/null
+	bpfman load file -p "$COUNTERS_OBJ" --programs tcx:tcx_a >/dev/null # any change reconciles
+	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the namespace went"
+	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do bpfman unload "$id"; done
+	assert_clean_state
+}
+
+test_tcx_host_interface() {
+	require_feature tcx
+	local dev id l
+	dev=$(make_host_iface)
+	id=$(load_id --programs tcx:tcx_a -p "$COUNTERS_OBJ")
+	l=$(attach_link "$id" tcx -i "$dev" -d egress)
+	assert_eq "$(bpfman get link "$l" -o json | jq -r .position)" 0 "position"
+	bpftool link show | grep -q "prog $id" || fail "kernel link"
+	bpfman detach "$l"
+	! bpftool link show | grep -q "prog $id" || fail "kernel link after detach"
+	bpfman unload "$id"
+	assert_clean_state
+}

@@ -1,0 +1,166 @@
+# state: map sharing, reconciliation, crash safety, concurrency, resource balance
+
+map_ids() { bpfman get program "$1" -o json | jq -c '.kernel.map_ids'; }
+
+test_map_sharing_owner_first() {
+	require_feature tracepoint
+	local a b dir
+	a=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
+	b=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ" --map-owner-id "$a")
+	dir="$FS/maps/$a"
+	# every shared map has one kernel id for both (data sections stay per program, as in
+	# the reference: they hold each program's own global data)
+	local shared
+	for m in counters; do
+		shared=$(bpftool map show pinned "$dir/$m" -j | jq .id)
+		echo "$(map_ids "$a")" | jq -e "index($shared)" >/dev/null || fail "owner lacks map $m"
+		echo "$(map_ids "$b")" | jq -e "index($shared)" >/dev/null || fail "sharer lacks map $m ($shared)"
+		bpftool prog show id "$b" -j | jq -e ".map_ids | index($shared)" >/dev/null || fail "bpftool: sharer lacks $m"
+	done
+	assert_eq "$(bpfman get program "$b" -o json | jq -r .bpfman.map_pin_path)" "$dir" "sharer's map pin path"
+	assert_eq "$(bpfman get program "$a" -o json | jq -c .bpfman.map_used_by)" "[$a,$b]" "maps used by"
+	bpfman get program "$b" | grep -q "Map Owner ID:  $a" || fail "owner shown"
+	# pin-by-name maps go to the manager's directory, not /sys/fs/bpf
+	[ -e "$dir/shared_by_name" ] || fail "pin-by-name map not in $dir"
+	[ ! -e /sys/fs/bpf/shared_by_name ] || fail "pinned under /sys/fs/bpf"
+	bpfman attach "$b" tracepoint -t syscalls/sys_enter_getpid >/dev/null
+	# the owner goes first; the sharer keeps the maps
+	bpfman unload "$a"
+	[ -e "$dir/counters" ] || fail "map directory removed while a sharer remains"
+	local before after
+	before=$("$TESTS_HELPERS/map-sum" "$dir/counters" $SLOT_TRACEPOINT)
+	trigger getpid 10
+	after=$("$TESTS_HELPERS/map-sum" "$dir/counters" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 10 ] || fail "sharer's counter after owner unload"
+	bpfman unload "$b"
+	[ ! -e "$dir" ] || fail "map directory left after the last user"
+	assert_clean_state
+}
+
+test_reconcile_repairs() {
+	require_feature tracepoint
+	local a b c
+	a=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
+	b=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
+	l=$(bpfman attach "$b" tracepoint -t syscalls/sys_enter_getpid | awk '/Link ID/ {print $3}')
+	# someone removes a's pin behind our back: its record must go
+	rm "$FS/prog_$a"
+	# a link pin vanishes: its record must go
+	rm "$FS/links/$l"
+	# a pin without a record (a load that died before its commit)
+	c=$(bpftool prog show id "$b" >/dev/null && echo x)
+	bpftool prog pin id "$b" "$FS/prog_999999"
+	mkdir "$FS/maps/999999"
+	OUT=$(bpfman detach 1 2>&1) || true
+	assert_contains "$OUT" "program $a: kernel program or pin is gone" "repair logged"
+	assert_contains "$OUT" "link $l: its pin or interface is gone" "link repair logged"
+	assert_contains "$OUT" "prog_999999: program pin without a record" "stray pin logged"
+	[ ! -e "$FS/prog_999999" ] || fail "stray pin kept"
+	[ ! -e "$FS/maps/999999" ] || fail "stray map dir kept"
+	[ ! -e "$FS/maps/$a" ] || fail "map dir of the vanished program kept"
+	assert_eq "$(bpfman list programs -o json | jq -r '.[].kernel.id')" "$b" "records after repair"
+	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after repair"
+	bpfman unload "$b"
+	assert_clean_state
+}
+
+test_killed_cli_is_repaired() {
+	require_feature tracepoint
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	local base n id
+	base=$(kernel_prog_count)
+	bpfman list programs >/dev/null
+	# SIGKILL the CLI at its 1st, 2nd, ... bpf() call and at its database writes: every
+	# step of a load; the next command must leave nothing behind that has no record
+	local repairs=0 r
+	for sc in bpf pwrite64 fdatasync unlinkat mkdir; do
+		for n in $(seq 1 40); do
+			strace -f -o /dev/null -e trace="$sc" -e inject="$sc:signal=SIGKILL:when=$n" \
+				"$BPFMAN" load file --programs tracepoint:tracepoint_counter tracepoint:globals_probe \
+				-p "$COUNTERS_OBJ" >/dev/null 2>&1 && break
+			# any change reconciles first; count what it repaired
+			r=$("$BPFMAN" detach 1 2>&1 | grep -c repairing || true)
+			repairs=$((repairs + r))
+		done
+	done
+	[ "$repairs" -gt 0 ] || fail "no kill left anything to repair: the test did not reach the steps"
+	echo "repairs made: $repairs"
+	# every record is whole: pin, kernel program, map directory
+	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do
+		[ -e "$FS/prog_$id" ] || fail "record $id without pin"
+		assert_kernel_prog "$id"
+		[ -d "$(bpfman get program "$id" -o json | jq -r .bpfman.map_pin_path)" ] || fail "record $id without maps"
+	done
+	# every pin has a record
+	for p in "$FS"/prog_*; do
+		[ -e "$p" ] || continue
+		id=${p##*/prog_}
+		bpfman get program "$id" -o json | jq -e .bpfman >/dev/null || fail "pin $p without record"
+	done
+	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do bpfman unload "$id"; done
+	assert_clean_state
+	eventually_eq kernel_prog_count "$base" "kernel programs after the killed loads"
+}
+
+test_two_clis_at_once() {
+	require_feature tracepoint
+	local pids=() i rc=0
+	for i in 1 2 3 4 5 6; do
+		"$BPFMAN" load file --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ" -m n=$i >"$TEST_TMP/par.$$.$i" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	[ $rc = 0 ] || fail "a concurrent load failed: $(cat "$TEST_TMP"/par.$$.*)"
+	rm -f "$TEST_TMP"/par.$$.*
+	assert_eq "$(bpfman list programs -o json | jq length)" 6 "programs after concurrent loads"
+	# and concurrent unloads
+	pids=()
+	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do
+		"$BPFMAN" unload "$id" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	[ $rc = 0 ] || fail "a concurrent unload failed"
+	assert_clean_state
+}
+
+test_hundred_cycles_leave_nothing() {
+	require_feature tracepoint
+	local progs maps links pins i id l
+	bpfman list programs >/dev/null
+	bpfman detach 1 >/dev/null 2>&1 || true # bpffs mounted, reconciled
+	progs=$(kernel_prog_count)
+	maps=$(kernel_map_count)
+	links=$(kernel_link_count)
+	pins=$(bpffs_entries)
+	for i in $(seq 1 100); do
+		id=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
+		l=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid | awk '/Link ID/ {print $3}')
+		bpfman detach "$l"
+		bpfman unload "$id"
+	done
+	# the kernel frees programs after an RCU grace period: give it a moment
+	eventually_eq kernel_prog_count "$progs" "kernel programs"
+	eventually_eq kernel_map_count "$maps" "kernel maps"
+	eventually_eq kernel_link_count "$links" "kernel links"
+	assert_eq "$(bpffs_entries)" "$pins" "bpffs entries"
+}
+
+test_root_option_and_config() {
+	require_feature tracepoint
+	local other="$TEST_TMP/other-root-$$" id
+	mkdir -p "$other"
+	id=$("$BPFMAN" --root "$other" load file -o json --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ" | jq -r '.[0].kernel.id')
+	[ -e "$other/run/bpfman/fs/prog_$id" ] || fail "--root not used"
+	assert_eq "$(bpfman list programs -o json | jq length)" 0 "BPFMAN_ROOT state is separate"
+	"$BPFMAN" --root "$other" unload "$id"
+	umount "$other/run/bpfman/fs"
+	rm -rf "$other"
+	# a malformed config names the line
+	mkdir -p "$BPFMAN_ROOT/etc/bpfman"
+	printf '[signing]\nallow_unsigned = maybe\n' >"$BPFMAN_ROOT/etc/bpfman/bpfman.toml"
+	expect_fail bpfman load file --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ"
+	assert_contains "$OUT" "line 2" "config error names the line"
+	rm "$BPFMAN_ROOT/etc/bpfman/bpfman.toml"
+	assert_clean_state
+}
