@@ -84,7 +84,7 @@ struct bpfman_load_opts {
 /* What the kernel says about a program (bpf_prog_info). */
 struct bpfman_kernel_info {
 	uint32_t id;
-	char name[17];
+	char name[128]; /* the whole function name where BTF has it */
 	uint32_t type; /* kernel type number */
 	char loaded_at[40]; /* %Y-%m-%dT%H:%M:%S%z local time */
 	char tag[17]; /* 16 lowercase hex digits */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "cleanup.h"
 #include "kernel.h"
@@ -31,16 +32,45 @@ static uint32_t fdinfo_memlock(int fd)
 static void format_load_time(uint64_t load_time_ns, char *buf, size_t len)
 {
 	struct timespec real, boot;
+	int64_t wall_ns;
 	struct tm tm;
 	time_t t;
 
 	clock_gettime(CLOCK_REALTIME, &real);
 	clock_gettime(CLOCK_BOOTTIME, &boot);
-	t = real.tv_sec - boot.tv_sec + (time_t)(load_time_ns / 1000000000ULL);
-	if (real.tv_nsec - boot.tv_nsec + (long)(load_time_ns % 1000000000ULL) >= 1000000000L)
-		t++;
+	wall_ns = ((int64_t)real.tv_sec - boot.tv_sec) * 1000000000LL + real.tv_nsec -
+		  boot.tv_nsec + (int64_t)load_time_ns;
+	t = (time_t)(wall_ns / 1000000000LL);
 	localtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* The kernel keeps 15 characters of a program's name; its BTF has the whole function name
+ * (bpftool shows that one too). Best effort: the truncated name stays on any failure. */
+static void full_name(int prog_fd, const struct bpf_prog_info *info, char *buf, size_t len)
+{
+	struct bpf_func_info finfo;
+	struct bpf_prog_info i2;
+	__u32 ilen = sizeof(i2);
+	struct btf *btf;
+	const struct btf_type *t;
+
+	if (!info->btf_id || !info->nr_func_info || strlen(info->name) < BPF_OBJ_NAME_LEN - 1)
+		return;
+	memset(&i2, 0, sizeof(i2));
+	i2.nr_func_info = 1;
+	i2.func_info_rec_size = sizeof(finfo);
+	i2.func_info = (uintptr_t)&finfo;
+	if (bpf_obj_get_info_by_fd(prog_fd, &i2, &ilen) < 0)
+		return;
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return;
+	t = btf__type_by_id(btf, finfo.type_id);
+	if (t && btf_is_func(t) && !strncmp(btf__name_by_offset(btf, t->name_off), info->name,
+					      strlen(info->name)))
+		snprintf(buf, len, "%s", btf__name_by_offset(btf, t->name_off));
+	btf__free(btf);
 }
 
 int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki)
@@ -72,6 +102,7 @@ int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki)
 	memset(ki, 0, sizeof(*ki));
 	ki->id = info.id;
 	snprintf(ki->name, sizeof(ki->name), "%s", info.name);
+	full_name(prog_fd, &info, ki->name, sizeof(ki->name));
 	ki->type = info.type;
 	format_load_time(info.load_time, ki->loaded_at, sizeof(ki->loaded_at));
 	for (int i = 0; i < 8; i++)

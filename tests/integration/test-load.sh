@@ -175,3 +175,36 @@ test_bad_input() {
 	bpfman unload "$id"
 	assert_clean_state
 }
+
+# Every kernel field of `get program` is what bpftool says about the same program, and
+# every link we list is a link the kernel has.
+test_matches_bpftool() {
+	require_feature tracepoint
+	local id j b l
+	id=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
+	l=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid | awk '/Link ID/ {print $3}')
+	j=$(bpfman get program "$id" -o json)
+	b=$(bpftool prog show id "$id" -j)
+	assert_eq "$(jq -r .kernel.name <<<"$j")" "$(jq -r .name <<<"$b")" "name"
+	assert_eq "$(jq -r .kernel.program_type_name <<<"$j")" "$(jq -r .type <<<"$b")" "type"
+	assert_eq "$(jq -r .kernel.tag <<<"$j")" "$(jq -r .tag <<<"$b")" "tag"
+	assert_eq "$(jq -r .kernel.gpl_compatible <<<"$j")" "$(jq -r .gpl_compatible <<<"$b")" "gpl"
+	assert_eq "$(jq -c .kernel.map_ids <<<"$j")" "$(jq -c .map_ids <<<"$b")" "map ids"
+	assert_eq "$(jq -r .kernel.btf_id <<<"$j")" "$(jq -r .btf_id <<<"$b")" "btf id"
+	assert_eq "$(jq -r .kernel.bytes_xlated <<<"$j")" "$(jq -r .bytes_xlated <<<"$b")" "xlated"
+	assert_eq "$(jq -r .kernel.bytes_jited <<<"$j")" "$(jq -r '.bytes_jited // 0' <<<"$b")" "jited"
+	assert_eq "$(jq -r .kernel.bytes_memlock <<<"$j")" "$(jq -r .bytes_memlock <<<"$b")" "memlock"
+	# loaded_at: bpftool prints the same instant (its own rounding may differ by a second)
+	local ours theirs
+	ours=$(date -d "$(jq -r .kernel.loaded_at <<<"$j" | sed -E 's/([0-9]{2})([0-9]{2})$/\1:\2/')" +%s)
+	theirs=$(jq -r .loaded_at <<<"$b")
+	[ $((ours - theirs)) -le 1 ] && [ $((theirs - ours)) -le 1 ] || fail "loaded_at $ours vs $theirs"
+	# the link: bpftool knows its kernel link, for this program
+	local klink
+	klink=$(bpfman get link "$l" -o json | jq -r .kernel_link_id)
+	assert_eq "$(bpftool link show id "$klink" -j | jq -r .prog_id)" "$id" "kernel link's program"
+	bpfman detach "$l"
+	! bpftool link show id "$klink" >/dev/null 2>&1 || fail "kernel link $klink after detach"
+	bpfman unload "$id"
+	assert_clean_state
+}

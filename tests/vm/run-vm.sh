@@ -132,6 +132,7 @@ put_bin "$BUILD/src/cli/bpfman"
 for p in "$BUILD"/bpf/*.o; do [ -e "$p" ] && put "$p"; done
 for p in "$BUILD"/tests/helpers/*; do [ -f "$p" ] && [ -x "$p" ] && put_bin "$p"; done
 [ $# -eq 0 ] || printf '%s\n' "$@" >"$R/bpfman/selection"
+[ -z "${PER_TEST_TIMEOUT:-}" ] || printf 'export PER_TEST_TIMEOUT=%q\n' "$PER_TEST_TIMEOUT" >"$R/bpfman/env"
 
 # Modules, dependencies first, numbered in load order. busybox insmod reads no .ko.xz,
 # so 6.12's are decompressed here (xz -dcf passes plain .ko through unchanged). The
@@ -177,6 +178,7 @@ echo "run-vm: guest $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s; running
 
 sel=()
 [ ! -e /bpfman/selection ] || mapfile -t sel </bpfman/selection
+[ ! -e /bpfman/env ] || . /bpfman/env
 mkdir -p /tmp/it && cd /tmp
 # Into a file, followed by tail, not "| tee": the suite's per-test watchdogs leave
 # sleeping children holding its stdout, and a pipe would wait for them.

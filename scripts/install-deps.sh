@@ -1,0 +1,32 @@
+#!/bin/bash
+# Installs the Debian packages a step needs: build | test | vm (several may be given).
+# Only what is missing is installed; apt-get update runs at most once.
+set -eu
+
+build_pkgs=(meson ninja-build gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
+	libsqlite3-dev libjansson-dev)
+test_pkgs=(jq bpftool iproute2 iputils-ping strace util-linux valgrind)
+vm_pkgs=(qemu-system-x86 busybox-static cpio gzip xz-utils kmod)
+
+want=()
+for step in "$@"; do
+	case $step in
+	build) want+=("${build_pkgs[@]}") ;;
+	test) want+=("${test_pkgs[@]}") ;;
+	vm) want+=("${vm_pkgs[@]}") ;;
+	*) echo "install-deps: unknown step '$step' (build, test, vm)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

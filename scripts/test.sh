@@ -1,0 +1,81 @@
+#!/bin/bash
+# Runs every test: unit tests (no root), the integration suite on the host kernel (root),
+# and the same integration suite inside qemu on Debian 12's 6.1 and 6.12 kernels.
+# Prints one line per kernel and ends with "N passed, N failed, N skipped".
+#
+#   scripts/test.sh            everything
+#   SKIP_VM=1 scripts/test.sh  unit + host only
+#   VM_KERNELS="6.12"          choose the guest kernels
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$TOP/build}
+export BUILD_DIR
+
+steps=(build test)
+[ "${SKIP_VM:-0}" = 1 ] || steps+=(vm)
+"$TOP/scripts/install-deps.sh" "${steps[@]}" || exit 1
+# warnings are errors here (CI): a fresh configure with --werror
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+	meson setup "$BUILD_DIR" "$TOP" --werror >/dev/null || exit 1
+else
+	meson configure "$BUILD_DIR" -Dwerror=true >/dev/null || exit 1
+fi
+ninja -C "$BUILD_DIR" >/dev/null || { ninja -C "$BUILD_DIR"; exit 1; }
+
+total_p=0 total_f=0 total_s=0
+summary=()
+
+# add LABEL PASSED FAILED SKIPPED
+add() {
+	summary+=("$(printf '%-28s %3d passed, %d failed, %d skipped' "$1:" "$2" "$3" "$4")")
+	total_p=$((total_p + $2)) total_f=$((total_f + $3)) total_s=$((total_s + $4))
+}
+
+# counts from a "RESULT kernel=... passed=N failed=N skipped=N" line in file $2
+add_result() {
+	local line p f s
+	line=$(grep -a '^RESULT kernel=' "$2" | tail -n 1)
+	if [ -z "$line" ]; then
+		add "$1 (no result line)" 0 1 0
+		return
+	fi
+	p=$(sed -E 's/.*passed=([0-9]+).*/\1/' <<<"$line")
+	f=$(sed -E 's/.*failed=([0-9]+).*/\1/' <<<"$line")
+	s=$(sed -E 's/.*skipped=([0-9]+).*/\1/' <<<"$line")
+	add "$1 $(sed -E 's/.*kernel=([^ ]+).*/\1/' <<<"$line")" "$p" "$f" "$s"
+}
+
+log=$(mktemp -d /tmp/bpfman-test.XXXXXX)
+trap 'rm -rf "$log"' EXIT
+
+echo "== unit tests"
+meson test -C "$BUILD_DIR" --suite unit --print-errorlogs 2>&1 | tee "$log/unit" | grep -E '^ *[0-9]+/[0-9]+ '
+up=$(grep -E '^Ok:' "$log/unit" | awk '{print $2}')
+uf=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$log/unit" | awk '{s += $2} END {print s + 0}')
+us=$(grep -E '^Skipped:' "$log/unit" | awk '{print $2}')
+add "unit" "${up:-0}" "${uf:-1}" "${us:-0}"
+
+if [ "$(id -u)" = 0 ]; then
+	echo "== integration tests, host kernel $(uname -r)"
+	BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \
+		TESTS_HELPERS="$BUILD_DIR/tests/helpers" \
+		"$TOP/tests/integration/run.sh" 2>&1 | tee "$log/host"
+	add_result "host" "$log/host"
+else
+	echo "== integration tests need root: not run"
+	add "host (needs root)" 0 1 0
+fi
+
+if [ "${SKIP_VM:-0}" != 1 ]; then
+	for k in ${VM_KERNELS:-6.1 6.12}; do
+		echo "== integration tests, qemu, Debian kernel $k"
+		"$TOP/tests/vm/run-vm.sh" "$k" "$BUILD_DIR" 2>&1 | tee "$log/vm-$k"
+		add_result "qemu $k" "$log/vm-$k"
+	done
+fi
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_p passed, $total_f failed, $total_s skipped"
+[ "$total_f" = 0 ]
