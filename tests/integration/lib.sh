@@ -82,12 +82,12 @@ kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true;
 kernel_link_count() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 bpffs_entries() { find "$BPFMAN_ROOT/run/bpfman/fs" -mindepth 1 2>/dev/null | sort; }
 
-# Network namespaces made by this test; deleted in teardown.
-NETNS_MADE=()
+# Network namespaces and interfaces made by a test carry its TEST_ID in their names, so
+# teardown finds them all (also those made inside $(...) subshells).
+# make_netns SUFFIX: prints the name of a new namespace with lo up
 make_netns() {
-	local n="bpfmt-$1-$$"
+	local n="bpfmt-$1-$TEST_ID"
 	ip netns add "$n"
-	NETNS_MADE+=("$n")
 	ip -n "$n" link set lo up
 	echo "$n"
 }
@@ -106,14 +106,13 @@ make_veth_pair() {
 	ip -n "$NS_B" link set "$IF_B" up
 }
 
-# An interface in the host namespace (one end of a veth pair; kernels without the dummy
-# module have veth), removed in teardown.
-IFACES_MADE=()
+# An interface in the host namespace (one end of a veth pair: kernels without the dummy
+# module have veth); prints its name.
 make_host_iface() {
-	local n="bpfmt$RANDOM"
-	ip link add "$n" type veth peer name "${n}p"
+	local n="bt${TEST_ID}x$RANDOM"
+	n=${n:0:15}
+	ip link add "$n" type veth peer name "${n:0:13}p"
 	ip link set "$n" up
-	IFACES_MADE+=("$n")
 	echo "$n"
 }
 
@@ -128,8 +127,12 @@ test_teardown() {
 			"$BPFMAN" unload "$id" >/dev/null 2>&1
 		done
 	fi
-	for n in "${NETNS_MADE[@]}"; do ip netns del "$n" 2>/dev/null; done
-	for i in "${IFACES_MADE[@]}"; do ip link del "$i" 2>/dev/null; done
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -- "-$TEST_ID\$"); do
+		ip netns del "$n" 2>/dev/null
+	done
+	for i in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^bt${TEST_ID}x"); do
+		ip link del "$i" 2>/dev/null
+	done
 	if mountpoint -q "$BPFMAN_ROOT/run/bpfman/fs" 2>/dev/null; then
 		umount "$BPFMAN_ROOT/run/bpfman/fs"
 	fi

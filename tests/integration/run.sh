@@ -16,7 +16,11 @@ TOP=$(cd "$HERE/../.." && pwd)
 export BPFMAN=${BPFMAN:-$TOP/build/src/cli/bpfman}
 export BPF_OBJ_DIR=${BPF_OBJ_DIR:-$TOP/build/bpf}
 export TESTS_HELPERS=${TESTS_HELPERS:-$TOP/build/tests/helpers}
-export TEST_TMP=${TEST_TMP:-$(mktemp -d /tmp/bpfman-it.XXXXXX)}
+if [ -z "${TEST_TMP:-}" ]; then
+	TEST_TMP=$(mktemp -d /tmp/bpfman-it.XXXXXX)
+	trap 'rm -rf "$TEST_TMP"' EXIT
+fi
+export TEST_TMP
 export LC_ALL=C
 
 if [ "$(id -u)" != 0 ]; then
@@ -38,6 +42,7 @@ run_one() {
 	out="$TEST_TMP/log.$$.$RANDOM"
 	(
 		export TEST_NAME=$name
+		export TEST_ID=$BASHPID
 		export BPFMAN_ROOT="$TEST_TMP/root-${fn}-$BASHPID"
 		mkdir -p "$BPFMAN_ROOT"
 		. "$HERE/lib.sh"

@@ -26,7 +26,8 @@ MODULES=${BPFMAN_VM_MODULES:-veth dummy sch_ingress cls_bpf}
 # Real tools for the guest (busybox only fills in what is missing: its ip cannot make
 # veth pairs, and GNU tools keep the guest's behaviour the same as the host's).
 TOOLS="bash jq bpftool ip tc xdp-loader mount umount mountpoint nsenter unshare
-       grep sed find xargs awk ldconfig ${BPFMAN_VM_EXTRA_BINS:-}"
+       grep sed find xargs awk ldconfig strace ping date stat seq mkfifo
+       ${BPFMAN_VM_EXTRA_BINS:-}"
 
 case $KERNEL in
 6.1) META=linux-image-amd64 GLOB='linux-image-6.1.0-*-amd64' ;;
