@@ -164,3 +164,37 @@ test_root_option_and_config() {
 	rm "$BPFMAN_ROOT/etc/bpfman/bpfman.toml"
 	assert_clean_state
 }
+
+# The CLI frees what it allocates and closes what it opens, on success and on error paths.
+test_cli_under_valgrind() {
+	require_feature tracepoint
+	command -v valgrind >/dev/null || skip "valgrind is not installed here"
+	# leaks and fds only: valgrind cannot see what bpf(2) writes into our memory, so its
+	# definedness checks flag every field the kernel filled in
+	local vg=(valgrind -q --undef-value-errors=no
+		--leak-check=full --errors-for-leak-kinds=definite,indirect
+		--error-exitcode=99 --track-fds=yes)
+	local id l out
+	out=$("${vg[@]}" "$BPFMAN" load file -o json --programs tracepoint:tracepoint_counter \
+		tracepoint:globals_probe -p "$COUNTERS_OBJ" -g increment=0200000000000000 -m a=b 2>"$TEST_TMP/vg.$$")
+	id=$(echo "$out" | jq -r '.[0].kernel.id')
+	l=$("${vg[@]}" "$BPFMAN" attach "$id" tracepoint -t syscalls/sys_enter_getpid -m x=y 2>>"$TEST_TMP/vg.$$" | awk '/Link ID/ {print $3}')
+	for cmd in "list programs" "list programs --all" "list links" "get program $id" "get link $l" \
+		"get program $id -o json" "list links -o json"; do
+		# shellcheck disable=SC2086
+		"${vg[@]}" "$BPFMAN" $cmd >/dev/null 2>>"$TEST_TMP/vg.$$" || fail "valgrind: $cmd: $(cat "$TEST_TMP/vg.$$")"
+	done
+	# error paths
+	local rc=0
+	"${vg[@]}" "$BPFMAN" load file --programs tracepoint:nosuch -p "$COUNTERS_OBJ" >/dev/null 2>>"$TEST_TMP/vg.$$" || rc=$?
+	[ $rc = 1 ] || fail "valgrind on a failing load (exit $rc): $(cat "$TEST_TMP/vg.$$")"
+	"${vg[@]}" "$BPFMAN" detach "$l" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: detach"
+	"${vg[@]}" "$BPFMAN" unload "$id" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: unload"
+	bpfman unload "$(bpfman list programs -o json | jq -r '.[0].kernel.id')"
+	# an fd we opened and did not close is listed with the stack that opened it
+	if grep -A1 '== Open ' "$TEST_TMP/vg.$$" | grep -q ' at 0x'; then
+		fail "fds left open: $(cat "$TEST_TMP/vg.$$")"
+	fi
+	rm -f "$TEST_TMP/vg.$$"
+	assert_clean_state
+}
