@@ -6,6 +6,12 @@
 #include "log.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
+static void (*writer)(enum log_level level, const char *msg);
+
+void log_set_writer(void (*fn)(enum log_level level, const char *msg))
+{
+	writer = fn;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -33,6 +39,13 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 
 	if (level > current_level)
 		return;
+	if (writer) {
+		char buf[4096];
+
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		writer(level, buf);
+		return;
+	}
 	fputs(prefix[level], stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

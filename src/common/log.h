@@ -12,6 +12,8 @@ enum log_level {
 };
 
 void log_set_level(enum log_level level);
+/* Sends every message to fn instead of stderr (the server's journal writer). */
+void log_set_writer(void (*fn)(enum log_level level, const char *msg));
 enum log_level log_get_level(void);
 /* "error", "warn", "info", "debug"; returns -EINVAL for anything else. */
 int log_level_from_string(const char *s);

@@ -41,6 +41,7 @@ struct bpfman;
 struct bpfman_open_opts {
 	const char *root;
 	bool read_only; /* list/get: no lock, no reconcile, no bpffs mount */
+	bool no_reconcile; /* a server reconciles once at start, not per request */
 };
 
 /* Callback for repairs and notices (reconciliation). The library never prints; a program

@@ -190,7 +190,7 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 			      strerror(-r));
 		goto fail;
 	}
-	if (!m->read_only) {
+	if (!m->read_only && !(opts && opts->no_reconcile)) {
 		r = manager_lock(m);
 		if (r < 0) {
 			manager_error(m, r, "cannot take the lock %s: %s", m->layout.lock_path,

@@ -1,0 +1,135 @@
+/* bpfman-rpc: the bpfman.v1 gRPC server. Programs stay loaded when it exits: they are held
+ * by pins, not by this process. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "bpfman.h"
+#include "build-config.h"
+#include "layout.h"
+#include "log.h"
+#include "parse-util.h"
+#include "server.h"
+
+static void journal_writer(enum log_level level, const char *msg)
+{
+	static const int prio[] = { 3, 4, 6, 7 }; /* err, warning, info, debug */
+
+	sd_journal_print(prio[level], "%s", msg);
+}
+
+static void notice(int level, const char *msg, void *userdata)
+{
+	log_msg(level == 0 ? LOG_LEVEL_WARN : level == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "%s", msg);
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: bpfman-rpc [--socket-path PATH] [--timeout SECONDS] [--csi-support]\n"
+	      "                  [--root DIR] [--log-level error|warn|info|debug]\n"
+	      "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
+	      "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
+	      "request (0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets the level.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket-path", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "csi-support", no_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct server_opts o = { .root = secure_getenv("BPFMAN_ROOT") };
+	const char *socket_path = NULL, *lvl = secure_getenv("BPFMAN_LOG");
+	struct layout layout;
+	struct bpfman *m = NULL;
+	sigset_t mask;
+	int c, r;
+
+	if (lvl && log_level_from_string(lvl) >= 0)
+		log_set_level(log_level_from_string(lvl));
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 't':
+			if (safe_atou32(optarg, 10, &o.timeout_s) < 0) {
+				log_error("invalid timeout '%s': expected seconds", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			log_warn("--csi-support: the CSI driver is not part of this build; serving without it");
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case 'l':
+			if (log_level_from_string(optarg) < 0) {
+				log_error("invalid log level '%s'", optarg);
+				return 2;
+			}
+			log_set_level(log_level_from_string(optarg));
+			break;
+		case 'V':
+			printf("bpfman-rpc %s\n", BPFMAN_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	/* under systemd, log to the journal */
+	if (getenv("JOURNAL_STREAM") || getenv("INVOCATION_ID"))
+		log_set_writer(journal_writer);
+
+	/* before grpc starts any thread, so every thread inherits the mask */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = layout_init(&layout, o.root);
+	if (r < 0) {
+		log_error("invalid root '%s'", o.root);
+		return 1;
+	}
+	o.socket_path = socket_path ? socket_path : layout.sock_path;
+
+	/* reconcile once, at start-up, as any command that changes state does */
+	r = bpfman_open(&(struct bpfman_open_opts){ .root = o.root }, notice, NULL, &m);
+	if (r < 0) {
+		log_error("%s", bpfman_error(m));
+		bpfman_close(m);
+		layout_free(&layout);
+		return 1;
+	}
+	bpfman_close(m);
+
+	r = server_run(&o);
+	layout_free(&layout);
+	return r < 0 ? 1 : 0;
+}

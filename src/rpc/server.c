@@ -1,0 +1,593 @@
+/* gRPC serving loop (grpc core 1.51 C API; the facts it relies on are verified in the
+ * project's notes on grpc core).
+ *
+ * Threads:
+ *   main     poll(listening socket, signalfd, timeout): accept4(SOCK_NONBLOCK), read
+ *            SO_PEERCRED, hand the fd to grpc (grpc_server_add_channel_from_fd, only after
+ *            grpc_server_start); on a signal or the inactivity timeout, shut down.
+ *   workers  grpc_completion_queue_next on ONE shared cq (a cq per thread would let a busy
+ *            thread's requests starve: head-of-line blocking), each with its own libbpfman
+ *            context, so List/Get run in parallel while changes serialize on the flock.
+ *
+ * A call's life: requested (tag = struct call, state NEW) -> new-call event: re-arm first,
+ * then handle and send everything in one batch (state DONE) -> done event: free.
+ * Shutdown: stop accepting, shutdown_and_notify, wait with a grace period, cancel the rest,
+ * then close the gate (no start_batch after the cqs are shut down: that aborts), join. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_posix.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <systemd/sd-daemon.h>
+
+#include "bpfman.h"
+#include "cleanup.h"
+#include "handlers.h"
+#include "layout.h"
+#include "log.h"
+#include "server.h"
+
+#define REQUESTS_PER_WORKER 2
+#define SHUTDOWN_GRACE_MS 5000
+
+enum call_state { CALL_NEW, CALL_DONE };
+
+struct call {
+	enum call_state state;
+	int method; /* index into rpc_methods, -1 for an unknown method */
+	grpc_call *call;
+	gpr_timespec deadline;
+	grpc_metadata_array md;
+	grpc_call_details details; /* unknown methods only */
+	grpc_byte_buffer *payload;
+	grpc_byte_buffer *response;
+	grpc_slice status_details;
+	bool has_details;
+	int cancelled;
+};
+
+struct peer {
+	int fd;
+	ino_t ino;
+	struct ucred cred;
+};
+
+static struct {
+	grpc_server *server;
+	grpc_completion_queue *cq;
+	grpc_server_credentials *creds;
+	void *handles[16];
+	const struct server_opts *opts;
+	atomic_bool stopping;
+	pthread_rwlock_t gate; /* write-held to close the cqs; read-held around start_batch */
+	bool cqs_closed;
+	atomic_int in_flight;
+	atomic_llong last_activity_ms;
+	pthread_mutex_t peers_lock;
+	struct peer peers[RPC_MAX_CONNECTIONS];
+	size_t n_peers;
+} S;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* ---- requests ---- */
+
+static void request_call(int method)
+{
+	struct call *c;
+	grpc_call_error e;
+
+	if (atomic_load(&S.stopping))
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return; /* the next re-arm tries again; other requests are still posted */
+	c->method = method;
+	grpc_metadata_array_init(&c->md);
+	if (method >= 0) {
+		e = grpc_server_request_registered_call(S.server, S.handles[method], &c->call,
+							&c->deadline, &c->md, &c->payload, S.cq,
+							S.cq, c);
+	} else {
+		grpc_call_details_init(&c->details);
+		e = grpc_server_request_call(S.server, &c->call, &c->details, &c->md, S.cq, S.cq, c);
+	}
+	if (e != GRPC_CALL_OK) {
+		grpc_metadata_array_destroy(&c->md);
+		if (method < 0)
+			grpc_call_details_destroy(&c->details);
+		free(c);
+	}
+}
+
+static void call_free(struct call *c)
+{
+	if (c->payload)
+		grpc_byte_buffer_destroy(c->payload);
+	if (c->response)
+		grpc_byte_buffer_destroy(c->response);
+	if (c->has_details)
+		grpc_slice_unref(c->status_details);
+	if (c->call)
+		grpc_call_unref(c->call);
+	/* the metadata's keys and values belong to the call: destroy after the unref */
+	grpc_metadata_array_destroy(&c->md);
+	if (c->method < 0)
+		grpc_call_details_destroy(&c->details);
+	free(c);
+}
+
+/* ---- peers (SO_PEERCRED of each accepted connection) ---- */
+
+/* Forgets connections grpc has closed: their fd is gone or now names another socket. */
+static void peers_sweep(void)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < S.n_peers; i++) {
+		struct stat st;
+
+		if (fstat(S.peers[i].fd, &st) == 0 && st.st_ino == S.peers[i].ino)
+			S.peers[k++] = S.peers[i];
+	}
+	S.n_peers = k;
+}
+
+static void peer_of_call(grpc_call *call, struct ucred *ret)
+{
+	char *peer = grpc_call_get_peer(call);
+	int fd = -1;
+
+	ret->pid = 0;
+	ret->uid = ret->gid = (uid_t)-1;
+	if (peer && sscanf(peer, "fd:%d", &fd) == 1) {
+		pthread_mutex_lock(&S.peers_lock);
+		for (size_t i = 0; i < S.n_peers; i++)
+			if (S.peers[i].fd == fd)
+				*ret = S.peers[i].cred;
+		pthread_mutex_unlock(&S.peers_lock);
+	}
+	gpr_free(peer);
+}
+
+/* ---- handling ---- */
+
+static grpc_byte_buffer *pack(const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	grpc_slice s = grpc_slice_malloc(len);
+	grpc_byte_buffer *bb;
+
+	protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
+	bb = grpc_raw_byte_buffer_create(&s, 1);
+	grpc_slice_unref(s);
+	return bb;
+}
+
+static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *payload)
+{
+	grpc_byte_buffer_reader r;
+	ProtobufCMessage *msg;
+	grpc_slice s;
+
+	if (!payload || !grpc_byte_buffer_reader_init(&r, payload))
+		return NULL;
+	s = grpc_byte_buffer_reader_readall(&r);
+	grpc_byte_buffer_reader_destroy(&r);
+	msg = protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+	grpc_slice_unref(s);
+	return msg;
+}
+
+/* The per-thread library context: opened on the thread's first call. */
+static __thread struct bpfman *thread_ctx;
+
+static struct bpfman *worker_ctx(void)
+{
+	struct bpfman_open_opts o = { .root = S.opts->root, .no_reconcile = true };
+
+	if (!thread_ctx) {
+		struct bpfman *m = NULL;
+		int r = bpfman_open(&o, NULL, NULL, &m);
+
+		if (r < 0) {
+			log_error("cannot open the manager: %s", bpfman_error(m));
+			bpfman_close(m);
+			return NULL;
+		}
+		thread_ctx = m;
+	}
+	return thread_ctx;
+}
+
+static void handle(struct call *c, struct rpc_reply *reply)
+{
+	const struct rpc_method *meth = &rpc_methods[c->method];
+	ProtobufCMessage *req;
+	struct bpfman *m;
+
+	reply->status = GRPC_STATUS_OK;
+	if (!c->payload) {
+		reply->status = GRPC_STATUS_INVALID_ARGUMENT;
+		snprintf(reply->message, sizeof(reply->message), "no request message");
+		return;
+	}
+	req = unpack(meth->input, c->payload);
+	if (!req) {
+		reply->status = GRPC_STATUS_INVALID_ARGUMENT;
+		snprintf(reply->message, sizeof(reply->message), "malformed %s request",
+			 meth->input->short_name);
+		return;
+	}
+	m = worker_ctx();
+	if (!m) {
+		reply->status = GRPC_STATUS_UNAVAILABLE;
+		snprintf(reply->message, sizeof(reply->message), "the manager cannot open its state");
+	} else {
+		if (meth->changes_state) {
+			struct ucred cr;
+
+			peer_of_call(c->call, &cr);
+			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr.pid,
+				 (int)cr.uid, (int)cr.gid);
+		}
+		meth->handle(m, req, reply);
+		if (reply->status == GRPC_STATUS_OK && (!reply->response || reply->arena.failed)) {
+			reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+			snprintf(reply->message, sizeof(reply->message), "out of memory building the response");
+		}
+		if (reply->status != GRPC_STATUS_OK)
+			log_debug("%s: %s", meth->path + 18, reply->message);
+	}
+	protobuf_c_message_free_unpacked(req, NULL);
+}
+
+/* Sends the reply in one batch. An error status still needs SEND_INITIAL_METADATA (without
+ * it the status never reaches the client) and an OK one needs a message, even empty. */
+static void finish(struct call *c, grpc_status_code status, const char *message,
+		   const ProtobufCMessage *response)
+{
+	grpc_op ops[4];
+	size_t n = 0;
+	grpc_call_error e = GRPC_CALL_OK;
+
+	memset(ops, 0, sizeof(ops));
+	ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+	if (status == GRPC_STATUS_OK && response) {
+		c->response = pack(response);
+		ops[n].op = GRPC_OP_SEND_MESSAGE;
+		ops[n++].data.send_message.send_message = c->response;
+	}
+	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+	ops[n].data.send_status_from_server.status = status;
+	if (message && *message) {
+		c->status_details = grpc_slice_from_copied_string(message);
+		c->has_details = true;
+		ops[n].data.send_status_from_server.status_details = &c->status_details;
+	}
+	n++;
+	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+	c->state = CALL_DONE;
+
+	pthread_rwlock_rdlock(&S.gate);
+	if (!S.cqs_closed)
+		e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+	pthread_rwlock_unlock(&S.gate);
+	if (S.cqs_closed || e != GRPC_CALL_OK) {
+		atomic_fetch_sub(&S.in_flight, 1);
+		call_free(c); /* unref cancels the call */
+	}
+}
+
+static void on_new_call(struct call *c)
+{
+	struct rpc_reply reply;
+
+	atomic_fetch_add(&S.in_flight, 1);
+	atomic_store(&S.last_activity_ms, now_ms());
+	request_call(c->method); /* re-arm first: the number of posted requests stays constant */
+	if (c->method < 0) {
+		char *method = grpc_slice_to_c_string(c->details.method);
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "unknown method %s", method ? method : "");
+		gpr_free(method);
+		finish(c, GRPC_STATUS_UNIMPLEMENTED, msg, NULL);
+		return;
+	}
+	memset(&reply, 0, sizeof(reply));
+	handle(c, &reply);
+	finish(c, reply.status, reply.message, reply.response);
+	arena_free(&reply.arena); /* packed already */
+}
+
+static void *worker(void *arg)
+{
+	for (;;) {
+		grpc_event ev = grpc_completion_queue_next(S.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		struct call *c;
+
+		if (ev.type == GRPC_QUEUE_SHUTDOWN)
+			break;
+		if (ev.type != GRPC_OP_COMPLETE)
+			continue;
+		c = ev.tag;
+		if (c->state == CALL_NEW) {
+			if (!ev.success) { /* shutting down: this request will never be a call */
+				call_free(c);
+				continue;
+			}
+			on_new_call(c);
+		} else {
+			atomic_store(&S.last_activity_ms, now_ms());
+			atomic_fetch_sub(&S.in_flight, 1);
+			call_free(c);
+		}
+	}
+	if (thread_ctx)
+		thread_ctx = bpfman_close(thread_ctx);
+	return NULL;
+}
+
+/* ---- the listening socket ---- */
+
+/* Refuses when a server answers on path; replaces a stale socket file. */
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+	int probe;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "socket path '%s' is too long", path), -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		int live = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		close(probe);
+		if (live) {
+			log_error("another server is already serving on %s", path);
+			return -EADDRINUSE;
+		}
+	}
+	(void)unlink(path); /* a stale socket file from a server that died */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return log_error_errno(-errno, "cannot bind %s", path);
+	if (chmod(path, 0660) < 0)
+		return log_error_errno(-errno, "cannot chmod %s", path);
+	if (listen(fd, 128) < 0)
+		return log_error_errno(-errno, "listen on %s", path);
+	return TAKE_FD(fd);
+}
+
+static void accept_one(int lfd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat st;
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&S.peers_lock);
+	peers_sweep();
+	if (S.n_peers >= RPC_MAX_CONNECTIONS) {
+		pthread_mutex_unlock(&S.peers_lock);
+		log_warn("refusing a connection from pid %d: %d connections open already",
+			 (int)cred.pid, RPC_MAX_CONNECTIONS);
+		close(fd);
+		return;
+	}
+	S.peers[S.n_peers++] = (struct peer){ .fd = fd, .ino = st.st_ino, .cred = cred };
+	pthread_mutex_unlock(&S.peers_lock);
+	log_debug("connection from pid %d uid %d", (int)cred.pid, (int)cred.uid);
+	atomic_store(&S.last_activity_ms, now_ms());
+	/* grpc owns fd from here and closes it when the connection ends */
+	grpc_server_add_channel_from_fd(S.server, fd, S.creds);
+}
+
+/* ---- start / stop ---- */
+
+static int start_grpc(unsigned workers)
+{
+	grpc_arg args[] = {
+		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+		  .value.integer = RPC_MAX_MESSAGE_BYTES },
+	};
+	grpc_channel_args cargs = { .num_args = ELEMENTSOF(args), .args = args };
+
+	S.server = grpc_server_create(&cargs, NULL);
+	if (!S.server)
+		return -ENOMEM;
+	for (unsigned i = 0; i < rpc_n_methods; i++) {
+		S.handles[i] = grpc_server_register_method(S.server, rpc_methods[i].path, NULL,
+							   GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+		if (!S.handles[i])
+			return -EINVAL;
+	}
+	S.cq = grpc_completion_queue_create_for_next(NULL);
+	grpc_server_register_completion_queue(S.server, S.cq, NULL);
+	S.creds = grpc_insecure_server_credentials_create();
+	grpc_server_start(S.server);
+	for (unsigned w = 0; w < workers * REQUESTS_PER_WORKER; w++)
+		for (unsigned i = 0; i < rpc_n_methods; i++)
+			request_call((int)i);
+	request_call(-1); /* unknown methods get UNIMPLEMENTED instead of hanging */
+	request_call(-1);
+	return 0;
+}
+
+static void stop_grpc(pthread_t *threads, unsigned workers)
+{
+	grpc_completion_queue *scq;
+	grpc_event ev;
+	int tag;
+
+	if (!S.server)
+		return;
+	scq = grpc_completion_queue_create_for_pluck(NULL);
+	atomic_store(&S.stopping, true);
+	grpc_server_shutdown_and_notify(S.server, scq, &tag);
+	ev = grpc_completion_queue_pluck(scq, &tag,
+					 gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+						      gpr_time_from_millis(SHUTDOWN_GRACE_MS, GPR_TIMESPAN)),
+					 NULL);
+	if (ev.type == GRPC_QUEUE_TIMEOUT) {
+		log_warn("calls still running after %d ms: cancelling them", SHUTDOWN_GRACE_MS);
+		grpc_server_cancel_all_calls(S.server);
+		grpc_completion_queue_pluck(scq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	}
+	pthread_rwlock_wrlock(&S.gate);
+	S.cqs_closed = true;
+	grpc_completion_queue_shutdown(S.cq);
+	pthread_rwlock_unlock(&S.gate);
+	for (unsigned i = 0; i < workers; i++)
+		pthread_join(threads[i], NULL);
+	grpc_server_destroy(S.server);
+	grpc_completion_queue_destroy(S.cq);
+	grpc_completion_queue_shutdown(scq);
+	grpc_completion_queue_destroy(scq);
+	grpc_server_credentials_release(S.creds);
+}
+
+/* systemd socket activation: one listening socket in LISTEN_FDS. */
+static int activated_socket(void)
+{
+	int n = sd_listen_fds(1);
+
+	if (n <= 0)
+		return -ENOENT;
+	if (n > 1)
+		log_warn("%d sockets passed; serving on the first", n);
+	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+		return log_error_errno(-EINVAL, "the socket passed by systemd is not a listening Unix stream socket");
+	(void)fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC);
+	(void)fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK);
+	return SD_LISTEN_FDS_START;
+}
+
+int server_run(const struct server_opts *o)
+{
+	_cleanup_close_ int lfd = -EBADF, sfd = -EBADF;
+	pthread_t threads[64];
+	unsigned workers = o->workers ? o->workers : 4, started = 0;
+	bool activated = false, socket_created = false;
+	sigset_t mask;
+	int r;
+
+	if (workers > ELEMENTSOF(threads))
+		workers = ELEMENTSOF(threads);
+	S.opts = o;
+	pthread_rwlock_init(&S.gate, NULL);
+	pthread_mutex_init(&S.peers_lock, NULL);
+	atomic_store(&S.last_activity_ms, now_ms());
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return log_error_errno(-errno, "signalfd");
+
+	lfd = activated_socket();
+	if (lfd >= 0) {
+		activated = true;
+		log_info("serving on the socket passed by systemd");
+	} else {
+		_cleanup_free_ char *dir = strdup(o->socket_path);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+
+		if (slash && slash != dir) {
+			*slash = '\0';
+			(void)mkdir_p(dir, 0755);
+		}
+		lfd = listen_on(o->socket_path);
+		if (lfd < 0)
+			return lfd;
+		socket_created = true;
+		log_info("serving on %s", o->socket_path);
+	}
+
+	grpc_init();
+	r = start_grpc(workers);
+	if (r < 0) {
+		log_error("cannot start the gRPC server");
+		goto stop;
+	}
+	for (; started < workers; started++)
+		if (pthread_create(&threads[started], NULL, worker, NULL) != 0)
+			break;
+	(void)sd_notify(0, "READY=1");
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		int wait_ms = -1;
+
+		if (o->timeout_s) {
+			long long idle = now_ms() - atomic_load(&S.last_activity_ms);
+
+			if (atomic_load(&S.in_flight) == 0 && idle >= o->timeout_s * 1000LL) {
+				log_info("no request for %u s: exiting", o->timeout_s);
+				break;
+			}
+			wait_ms = 1000;
+		}
+		if (poll(p, 2, wait_ms) < 0 && errno != EINTR) {
+			r = log_error_errno(-errno, "poll");
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
+				log_info("signal %d: stopping", (int)si.ssi_signo);
+				break;
+			}
+		}
+		if (p[0].revents & POLLIN)
+			accept_one(lfd);
+	}
+	(void)sd_notify(0, "STOPPING=1");
+stop:
+	/* no new connections; calls in flight finish within the grace period */
+	lfd = safe_close(lfd);
+	stop_grpc(threads, started);
+	grpc_shutdown();
+	if (socket_created && !activated)
+		(void)unlink(o->socket_path);
+	return r;
+}

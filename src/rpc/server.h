@@ -1,0 +1,16 @@
+/* The gRPC server: grpc core on a Unix socket we accept ourselves (for SO_PEERCRED and
+ * systemd socket activation), N workers on one shared completion queue. */
+#pragma once
+
+#include <stdbool.h>
+
+struct server_opts {
+	const char *socket_path;
+	const char *root; /* BPFMAN_ROOT / --root; NULL = real paths */
+	unsigned timeout_s; /* inactivity timeout; 0 = run until signalled */
+	unsigned workers;
+};
+
+/* Runs until SIGTERM/SIGINT or the inactivity timeout. Returns 0 or a negative errno
+ * (logged already). Call with SIGTERM, SIGINT, SIGHUP blocked in every thread. */
+int server_run(const struct server_opts *o);
