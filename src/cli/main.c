@@ -55,6 +55,7 @@ static void usage(FILE *f)
 	      "  list links    [-p KERNEL_TYPE] [--application NAME] [-m K=V] [-o json]\n"
 	      "  get program PROGRAM_ID [-o json]\n"
 	      "  get link LINK_ID [-o json]\n"
+	      "  system service [--timeout S] [--socket-path P]   the gRPC server (bpfman-rpc)\n"
 	      "\n"
 	      "TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm\n"
 	      "--root DIR (or BPFMAN_ROOT) moves every path under DIR. BPFMAN_LOG sets the log level.\n",
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "load", cmd_load },	{ "unload", cmd_unload }, { "attach", cmd_attach },
 		{ "detach", cmd_detach }, { "list", cmd_list },	  { "get", cmd_get },
+		{ "system", cmd_system },
 	};
 	const char *lvl = secure_getenv("BPFMAN_LOG");
 	int i = 1;
