@@ -85,6 +85,8 @@ static int run_hook(struct attach_request *req, enum bpfman_prog_type t, int *re
 		return attach_tracing(req, ret_fd);
 	case BPFMAN_PROG_TCX:
 		return attach_tcx(req, ret_fd);
+	case BPFMAN_PROG_XDP:
+		return attach_xdp(req, ret_fd);
 	default:
 		return attach_errorf(req, -EOPNOTSUPP,
 				     "attaching %s programs needs the multi-program dispatcher, "
@@ -135,6 +137,7 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 	}
 	req.prog_fd = prog_fd;
 	req.prog = p;
+	req.xdp_mode = config_xdp_mode(&m->config, o->iface ? o->iface : "");
 
 	r = fill_link(&link, p, o);
 	if (r < 0)

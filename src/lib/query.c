@@ -120,6 +120,8 @@ static void fill_position(struct bpfman_link *l)
 {
 	if (l->type == BPFMAN_PROG_TCX)
 		l->position = tcx_link_position(l);
+	else if (l->type == BPFMAN_PROG_XDP)
+		l->position = 0; /* the only program on its interface (no dispatcher) */
 }
 
 int bpfman_get_link(struct bpfman *m, uint32_t link_id, struct bpfman_link **ret)

@@ -36,7 +36,7 @@ static bool program_alive(struct bpfman *m, uint32_t id)
 	return kernel_prog_id_of_fd(fd, &kid) == 0 && kid == id;
 }
 
-/* A link is alive when its pin opens; a tcx link whose interface went away is dead. */
+/* A link is alive when its pin opens; a tcx or xdp link whose interface went away is dead. */
 static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
 {
 	_cleanup_free_ char *pin = layout_link_pin(&m->layout, l->id);
@@ -49,12 +49,13 @@ static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
 	fd = bpf_obj_get(pin);
 	if (fd < 0)
 		return false;
-	if (l->type != BPFMAN_PROG_TCX)
+	if (l->type != BPFMAN_PROG_TCX && l->type != BPFMAN_PROG_XDP)
 		return true;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 		return true;
-	return ((const uint32_t *)&info)[4] != 0; /* tcx.ifindex; 0 once the device is gone */
+	/* tcx.ifindex / xdp.ifindex (both at offset 16); 0 once the device is gone */
+	return ((const uint32_t *)&info)[4] != 0;
 }
 
 static int reconcile_records(struct bpfman *m)

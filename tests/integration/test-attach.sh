@@ -200,3 +200,35 @@ test_tcx_host_interface() {
 	bpfman unload "$id"
 	assert_clean_state
 }
+
+test_xdp_single_program() {
+	make_veth_pair
+	local json x t l
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs xdp:xdp_counter tcx:tcx_a)
+	x=$(echo "$json" | jq -r '.[0].kernel.id')
+	t=$(echo "$json" | jq -r '.[1].kernel.id')
+	assert_eq "$(bpfman get program "$x" -o json | jq -r .kernel.program_type_name)" xdp "kernel type"
+	l=$(attach_link "$x" xdp -i "$IF_A" -n "/var/run/netns/$NS_A")
+	assert_eq "$(bpfman get link "$l" -o json | jq -r .position)" 0 "position"
+	bpfman list links | grep -q "$IF_A pos-0" || fail "list links"
+	ip netns exec "$NS_B" ping -c 5 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping"
+	d=$("$TESTS_HELPERS/map-sum" "$FS/maps/$x/counters" $SLOT_XDP)
+	[ "$d" -ge 5 ] || fail "xdp saw $d packets"
+	# one program per interface without the dispatcher: a clear refusal, nothing left
+	local x2
+	x2=$(load_id --programs xdp:xdp_counter -p "$COUNTERS_OBJ")
+	expect_fail bpfman attach "$x2" xdp -i "$IF_A" -n "/var/run/netns/$NS_A"
+	assert_contains "$OUT" "already runs XDP program $x" "second xdp program"
+	assert_eq "$(bpfman list links -o json | jq length)" 1 "links after the refusal"
+	# a foreign XDP program is not replaced either
+	bpfman detach "$l"
+	ip -n "$NS_A" link set dev "$IF_A" xdpgeneric obj "$COUNTERS_OBJ" sec xdp || fail "ip cannot attach xdp"
+	expect_fail bpfman attach "$x2" xdp -i "$IF_A" -n "/var/run/netns/$NS_A"
+	assert_contains "$OUT" "already runs XDP program" "foreign xdp program"
+	ip -n "$NS_A" link show "$IF_A" | grep -q "prog/xdp" || fail "the foreign program was replaced"
+	ip -n "$NS_A" link set dev "$IF_A" xdpgeneric off
+	bpfman unload "$x2"
+	bpfman unload "$x"
+	bpfman unload "$t"
+	assert_clean_state
+}

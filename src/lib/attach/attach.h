@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bpfman.h"
+#include "config.h"
 #include "store.h"
 
 struct attach_request {
@@ -11,6 +12,7 @@ struct attach_request {
 	const struct bpfman_program *prog;
 	const struct bpfman_attach_opts *opts;
 	struct store *store; /* to find the hook's existing links (tcx order) */
+	enum xdp_mode xdp_mode; /* from the config: drv (falling back to skb), skb or hw */
 	char *error; /* out: message on failure (malloc'd) */
 };
 
@@ -19,6 +21,7 @@ int attach_kprobe(struct attach_request *r, int *ret_link_fd);
 int attach_uprobe(struct attach_request *r, int *ret_link_fd);
 int attach_tracing(struct attach_request *r, int *ret_link_fd); /* fentry, fexit, lsm */
 int attach_tcx(struct attach_request *r, int *ret_link_fd);
+int attach_xdp(struct attach_request *r, int *ret_link_fd);
 
 /* Sets r->error to the formatted message and returns err. */
 int attach_errorf(struct attach_request *r, int err, const char *fmt, ...)
