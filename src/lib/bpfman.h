@@ -200,6 +200,7 @@ struct bpfman_link {
 	int32_t pid;
 	int32_t container_pid;
 	bool retprobe;
+	uint32_t tc_handle; /* tc without a dispatcher: the cls_bpf filter's handle */
 	struct kv_list metadata;
 	/* filled by get/list: */
 	char *prog_name;

@@ -87,6 +87,8 @@ static int run_hook(struct attach_request *req, enum bpfman_prog_type t, int *re
 		return attach_tcx(req, ret_fd);
 	case BPFMAN_PROG_XDP:
 		return attach_xdp(req, ret_fd);
+	case BPFMAN_PROG_TC:
+		return attach_tc(req, ret_fd);
 	default:
 		return attach_errorf(req, -EOPNOTSUPP,
 				     "attaching %s programs needs the multi-program dispatcher, "
@@ -153,32 +155,43 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 		manager_error(m, r, "%s", req.error ? req.error : strerror(-r));
 		goto out;
 	}
-	r = kernel_link_id_of_fd(link_fd, &link.kernel_link_id);
-	if (r < 0)
-		goto out;
-	link_pin = layout_link_pin(&m->layout, link.id);
-	if (!link_pin) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (bpf_obj_pin(link_fd, link_pin) < 0) {
-		r = manager_error(m, -errno, "cannot pin link at %s: %s", link_pin, strerror(errno));
-		goto out; /* closing link_fd detaches */
+	link.tc_handle = req.tc_handle;
+	if (link_fd >= 0) {
+		r = kernel_link_id_of_fd(link_fd, &link.kernel_link_id);
+		if (r < 0)
+			goto undo;
+		link_pin = layout_link_pin(&m->layout, link.id);
+		if (!link_pin) {
+			r = -ENOMEM;
+			goto undo;
+		}
+		if (bpf_obj_pin(link_fd, link_pin) < 0) {
+			r = manager_error(m, -errno, "cannot pin link at %s: %s", link_pin,
+					  strerror(errno));
+			goto undo; /* closing link_fd detaches */
+		}
 	}
 	r = store_begin(m->store);
 	if (r == 0) {
 		r = store_link_insert(m->store, &link);
+		if (r == 0 && req.created_qdisc)
+			r = store_tc_qdisc_add(m->store, link.netns, link.iface);
 		if (r == 0)
 			r = store_commit(m->store);
 		if (r < 0)
 			store_rollback(m->store);
 	}
 	if (r < 0) {
-		(void)unlink(link_pin);
 		manager_error(m, r, "cannot record link: %s", strerror(-r));
-		goto out;
+		goto undo;
 	}
 	*ret_link_id = link.id;
+	goto out;
+undo:
+	if (link_pin)
+		(void)unlink(link_pin);
+	if (p->type == BPFMAN_PROG_TC)
+		(void)tc_detach_link(&link, req.created_qdisc);
 out:
 	free(req.error);
 	link_clear(&link);
@@ -187,10 +200,35 @@ out:
 	return r;
 }
 
-int manager_detach_link(struct bpfman *m, uint32_t link_id)
+/* tc filters have no bpf_link: remove the filter, then the clsact qdisc when the manager
+ * made it and this was its last TC program on the interface. */
+static int detach_tc(struct bpfman *m, uint32_t link_id)
 {
-	_cleanup_free_ char *pin = layout_link_pin(&m->layout, link_id);
+	struct bpfman_link *l = NULL;
+	int r = store_link_get(m->store, link_id, &l);
 
+	if (r < 0)
+		return r;
+	r = tc_detach_link(l, false);
+	if (r == 0)
+		r = store_link_delete(m->store, link_id);
+	if (r == 0) {
+		r = store_tc_qdisc_release(m->store, l->netns, l->iface);
+		if (r > 0)
+			(void)tc_remove_qdisc(l->netns, l->iface);
+		r = r < 0 ? r : 0;
+	}
+	bpfman_link_free(l);
+	return r;
+}
+
+int manager_detach_link(struct bpfman *m, uint32_t link_id, enum bpfman_prog_type type)
+{
+	_cleanup_free_ char *pin = NULL;
+
+	if (type == BPFMAN_PROG_TC)
+		return detach_tc(m, link_id);
+	pin = layout_link_pin(&m->layout, link_id);
 	if (!pin)
 		return -ENOMEM;
 	/* the pin is the last reference we hold: unlinking it detaches */
@@ -201,19 +239,20 @@ int manager_detach_link(struct bpfman *m, uint32_t link_id)
 
 int bpfman_detach(struct bpfman *m, uint32_t link_id)
 {
+	struct bpfman_link *l = NULL;
 	int r = manager_lock(m);
 
 	if (r < 0)
 		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
-	r = store_link_exists(m->store, link_id);
-	if (r == 0)
+	r = store_link_get(m->store, link_id, &l);
+	if (r == -ENOENT)
 		r = manager_error(m, -ENOENT, "link %u does not exist", link_id);
 	if (r < 0)
 		goto out;
 	r = store_begin(m->store);
 	if (r < 0)
 		goto out;
-	r = manager_detach_link(m, link_id);
+	r = manager_detach_link(m, link_id, l->type);
 	if (r == 0)
 		r = store_commit(m->store);
 	if (r < 0) {
@@ -221,6 +260,7 @@ int bpfman_detach(struct bpfman *m, uint32_t link_id)
 		manager_error(m, r, "cannot detach link %u: %s", link_id, strerror(-r));
 	}
 out:
+	bpfman_link_free(l);
 	manager_unlock(m);
 	return r;
 }

@@ -36,7 +36,7 @@ int manager_reconcile(struct bpfman *m);
 int manager_release_map_dir(struct bpfman *m, const char *map_dir);
 /* Unpins a link of the manager (which detaches it) and deletes its record. Caller holds the
  * lock and runs inside a transaction. */
-int manager_detach_link(struct bpfman *m, uint32_t link_id);
+int manager_detach_link(struct bpfman *m, uint32_t link_id, enum bpfman_prog_type type);
 
 /* libbpf's messages of the current thread's last load, for verifier errors. */
 void libbpf_log_capture_begin(void);

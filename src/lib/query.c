@@ -116,9 +116,28 @@ int bpfman_get_program(struct bpfman *m, uint32_t id, struct bpfman_program_view
 	return 0;
 }
 
-static void fill_position(struct bpfman_link *l)
+/* tc without a dispatcher: the kernel runs filters in priority order; ours are recorded
+ * in that order too. */
+static int tc_position(struct bpfman *m, const struct bpfman_link *l)
 {
-	if (l->type == BPFMAN_PROG_TCX)
+	struct bpfman_link *v = NULL;
+	size_t n = 0;
+	int pos = -1;
+
+	if (store_hook_links(m->store, BPFMAN_PROG_TC, l->iface, l->netns, l->direction, &v, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id == l->id)
+			pos = (int)i;
+	bpfman_links_free(v, n);
+	return pos;
+}
+
+static void fill_position(struct bpfman *m, struct bpfman_link *l)
+{
+	if (l->type == BPFMAN_PROG_TC)
+		l->position = tc_position(m, l);
+	else if (l->type == BPFMAN_PROG_TCX)
 		l->position = tcx_link_position(l);
 	else if (l->type == BPFMAN_PROG_XDP)
 		l->position = 0; /* the only program on its interface (no dispatcher) */
@@ -132,7 +151,7 @@ int bpfman_get_link(struct bpfman *m, uint32_t link_id, struct bpfman_link **ret
 		return manager_error(m, r, "link %u does not exist", link_id);
 	if (r < 0)
 		return manager_error(m, r, "cannot read link %u: %s", link_id, strerror(-r));
-	fill_position(*ret);
+	fill_position(m, *ret);
 	return 0;
 }
 
@@ -168,7 +187,7 @@ int bpfman_list_links(struct bpfman *m, const struct bpfman_link_filter *f,
 			bpfman_program_free(p);
 		}
 		if (keep) {
-			fill_position(l);
+			fill_position(m, l);
 			v[n++] = *l;
 			free(l); /* contents moved into v */
 		} else {

@@ -16,6 +16,7 @@
 
 #include <bpf/bpf.h>
 
+#include "attach/attach.h"
 #include "cleanup.h"
 #include "kernel.h"
 #include "manager.h"
@@ -46,6 +47,8 @@ static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
 
 	if (!pin)
 		return true;
+	if (l->type == BPFMAN_PROG_TC)
+		return tc_link_alive(l);
 	fd = bpf_obj_get(pin);
 	if (fd < 0)
 		return false;
@@ -74,12 +77,8 @@ static int reconcile_records(struct bpfman *m)
 			continue;
 		if (store_program_get(m->store, progs[i], &p) < 0)
 			continue;
-		for (size_t k = 0; k < p->n_links; k++) {
-			_cleanup_free_ char *lp = layout_link_pin(&m->layout, p->links[k]);
-
-			if (lp)
-				(void)unlink(lp);
-		}
+		for (size_t k = 0; k < p->n_links; k++)
+			(void)manager_detach_link(m, p->links[k], p->type);
 		r = store_program_delete(m->store, progs[i]);
 		if (r == 0) {
 			manager_notice(m, 0, "program %u: kernel program or pin is gone, removing its record, repairing",
@@ -98,7 +97,7 @@ static int reconcile_records(struct bpfman *m)
 		if (store_link_get(m->store, links[i], &l) < 0)
 			continue;
 		if (!link_alive(m, l)) {
-			r = manager_detach_link(m, l->id);
+			r = manager_detach_link(m, l->id, l->type);
 			if (r == 0)
 				manager_notice(m, 0, "link %u: its pin or interface is gone, removing it, repairing",
 					       l->id);

@@ -57,6 +57,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE link_metadata ("
 	"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
 	"  key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (link_id, key));",
+	/* 1 -> 2: TC filters without a dispatcher (no bpf_link: a handle instead), and the
+	 * clsact qdiscs the manager created (removed when its last TC program leaves) */
+	"ALTER TABLE links ADD COLUMN tc_handle INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE tc_qdiscs (netns TEXT NOT NULL, iface TEXT NOT NULL,"
+	"  PRIMARY KEY (netns, iface));",
 };
 
 static int errno_from_sqlite(int rc)
@@ -528,8 +533,8 @@ int store_link_insert(struct store *s, const struct bpfman_link *l)
 	r = prepare(s,
 		    "INSERT INTO links (id, seq, prog_id, type, kernel_link_id, iface, direction,"
 		    " priority, position, netns, proceed_on, tracepoint, fn_name, offset, target,"
-		    " pid, container_pid, retprobe) VALUES (?, (SELECT IFNULL(MAX(seq), 0) + 1"
-		    " FROM links), ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " pid, container_pid, retprobe, tc_handle) VALUES (?, (SELECT IFNULL(MAX(seq), 0) + 1"
+		    " FROM links), ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st);
 	if (r < 0)
 		return r;
@@ -550,6 +555,7 @@ int store_link_insert(struct store *s, const struct bpfman_link *l)
 	sqlite3_bind_int(st, 15, l->pid);
 	sqlite3_bind_int(st, 16, l->container_pid);
 	sqlite3_bind_int(st, 17, l->retprobe);
+	sqlite3_bind_int64(st, 18, l->tc_handle);
 	r = step_done(st);
 	if (r < 0)
 		return r;
@@ -575,6 +581,7 @@ int store_link_delete(struct store *s, uint32_t id)
 	"l.id, l.prog_id, l.type, l.kernel_link_id, l.iface, l.direction, l.priority,"        \
 	" l.position, l.netns, l.proceed_on, l.tracepoint, l.fn_name, l.offset, l.target,"    \
 	" l.pid, l.container_pid, l.retprobe, p.name,"                                        \
+	" l.tc_handle,"                                                                       \
 	" (SELECT value FROM program_metadata m WHERE m.prog_id = l.prog_id"                  \
 	"  AND m.key = 'bpfman_application')"
 
@@ -603,7 +610,8 @@ static int link_from_row(struct store *s, sqlite3_stmt *st, struct bpfman_link *
 	l->container_pid = sqlite3_column_int(st, 15);
 	l->retprobe = sqlite3_column_int(st, 16);
 	l->prog_name = column_strdup(st, 17);
-	l->application = column_strdup(st, 18);
+	l->tc_handle = (uint32_t)sqlite3_column_int64(st, 18);
+	l->application = column_strdup(st, 19);
 	return read_kv(s, "SELECT key, value FROM link_metadata WHERE link_id = ? ORDER BY key",
 		       l->id, &l->metadata);
 }
@@ -656,8 +664,9 @@ int store_link_ids(struct store *s, uint32_t prog_id, uint32_t **ret_ids, size_t
 	return collect_ids(st, ret_ids, ret_n);
 }
 
-int store_tcx_links(struct store *s, const char *iface, const char *netns,
-		    enum bpfman_direction dir, struct bpfman_link **ret, size_t *ret_n)
+int store_hook_links(struct store *s, enum bpfman_prog_type type, const char *iface,
+		     const char *netns, enum bpfman_direction dir, struct bpfman_link **ret,
+		     size_t *ret_n)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct bpfman_link *v = NULL;
@@ -671,7 +680,7 @@ int store_tcx_links(struct store *s, const char *iface, const char *netns,
 		    &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int(st, 1, BPFMAN_PROG_TCX);
+	sqlite3_bind_int(st, 1, type);
 	sqlite3_bind_text(st, 2, iface, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 3, dir);
 	sqlite3_bind_text(st, 4, netns ? netns : "", -1, SQLITE_TRANSIENT);
@@ -699,4 +708,46 @@ int store_tcx_links(struct store *s, const char *iface, const char *netns,
 fail:
 	bpfman_links_free(v, n);
 	return r;
+}
+
+int store_tc_qdisc_add(struct store *s, const char *netns, const char *iface)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = prepare(s, "INSERT OR IGNORE INTO tc_qdiscs (netns, iface) VALUES (?, ?)", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, netns ? netns : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, iface, -1, SQLITE_TRANSIENT);
+	return step_done(st);
+}
+
+int store_tc_qdisc_release(struct store *s, const char *netns, const char *iface)
+{
+	_cleanup_stmt_ sqlite3_stmt *users = NULL, *del = NULL;
+	int r, rc;
+
+	r = prepare(s,
+		    "SELECT 1 FROM links WHERE type = ? AND iface = ? AND IFNULL(netns, '') = ?"
+		    " LIMIT 1",
+		    &users);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(users, 1, BPFMAN_PROG_TC);
+	sqlite3_bind_text(users, 2, iface, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(users, 3, netns ? netns : "", -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(users);
+	if (rc == SQLITE_ROW)
+		return 0; /* still in use */
+	if (rc != SQLITE_DONE)
+		return errno_from_sqlite(rc);
+	r = prepare(s, "DELETE FROM tc_qdiscs WHERE netns = ? AND iface = ?", &del);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(del, 1, netns ? netns : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(del, 2, iface, -1, SQLITE_TRANSIENT);
+	r = step_done(del);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(s->db) > 0;
 }

@@ -36,6 +36,12 @@ int store_link_get(struct store *s, uint32_t id, struct bpfman_link **ret);
 int store_link_exists(struct store *s, uint32_t id);
 /* Every link id, or those of one program (prog_id != 0), in attach order. */
 int store_link_ids(struct store *s, uint32_t prog_id, uint32_t **ret_ids, size_t *ret_n);
-/* tcx links on one hook (ifindex identity: iface+netns+direction) in priority order. */
-int store_tcx_links(struct store *s, const char *iface, const char *netns,
-		    enum bpfman_direction dir, struct bpfman_link **ret, size_t *ret_n);
+/* Links of one type on one hook (iface + netns + direction), in priority, then attach order. */
+int store_hook_links(struct store *s, enum bpfman_prog_type type, const char *iface,
+		     const char *netns, enum bpfman_direction dir, struct bpfman_link **ret,
+		     size_t *ret_n);
+/* Remembers a clsact qdisc the manager created. */
+int store_tc_qdisc_add(struct store *s, const char *netns, const char *iface);
+/* When no TC link is left on the interface and the manager created its clsact: forgets it
+ * and returns 1 (the caller removes the qdisc); 0 when it stays. */
+int store_tc_qdisc_release(struct store *s, const char *netns, const char *iface);

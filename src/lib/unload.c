@@ -48,7 +48,7 @@ int bpfman_unload(struct bpfman *m, uint32_t prog_id)
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < p->n_links; i++) {
-		r = manager_detach_link(m, p->links[i]);
+		r = manager_detach_link(m, p->links[i], p->type);
 		if (r < 0 && r != -ENOENT)
 			goto rollback;
 	}

@@ -232,3 +232,57 @@ test_xdp_single_program() {
 	bpfman unload "$t"
 	assert_clean_state
 }
+
+# tc without a dispatcher: one cls_bpf filter per program, in priority order; the kernel
+# goes on to the next filter when a program returns TC_ACT_UNSPEC (these all do)
+test_tc_filters_in_priority_order() {
+	make_veth_pair
+	local json a b c la lb lc ns="/var/run/netns/$NS_A" d
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs tc:tcx_a tc:tcx_b tc:tcx_c)
+	a=$(echo "$json" | jq -r '.[0].kernel.id')
+	b=$(echo "$json" | jq -r '.[1].kernel.id')
+	c=$(echo "$json" | jq -r '.[2].kernel.id')
+	la=$(attach_link "$a" tc -i "$IF_A" -d ingress -p 50 -n "$ns")
+	lb=$(attach_link "$b" tc -i "$IF_A" -d ingress -p 10 -n "$ns")
+	lc=$(attach_link "$c" tc -i "$IF_A" -d ingress -p 60 -n "$ns")
+	pos() { bpfman get link "$1" -o json | jq -r .position; }
+	assert_eq "$(pos "$lb") $(pos "$la") $(pos "$lc")" "0 1 2" "positions b a c"
+	# the kernel's own view: the filters and their priorities, clsact made for them
+	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep -q clsact || fail "no clsact"
+	local prios
+	prios=$(ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress | grep -oE 'pref [0-9]+' | sort -u | awk '{print $2}' | sort -n | tr '\n' ' ')
+	assert_eq "$prios" "10 50 60 " "filter priorities"
+	ip netns exec "$NS_B" ping -c 5 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping"
+	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_TCX_C; do
+		d=$("$TESTS_HELPERS/map-sum" "$FS/maps/$a/counters" $s)
+		[ "$d" -ge 5 ] || fail "tc slot $s saw $d packets"
+	done
+	bpfman detach "$la"
+	assert_eq "$(pos "$lb") $(pos "$lc")" "0 1" "after detach"
+	ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress | grep -q "pref 50" && fail "filter 50 left"
+	# the last one leaves: the clsact the manager made goes too
+	bpfman unload "$b"
+	bpfman unload "$c"
+	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep -q clsact && fail "clsact left behind"
+	bpfman unload "$a"
+	assert_clean_state
+}
+
+test_tc_legacy_ingress_refused_and_clsact_kept() {
+	make_veth_pair
+	local id l ns="/var/run/netns/$NS_A"
+	id=$(load_id --programs tc:tcx_a -p "$COUNTERS_OBJ")
+	ip netns exec "$NS_B" tc qdisc add dev "$IF_B" ingress
+	expect_fail bpfman attach "$id" tc -i "$IF_B" -d ingress -n "/var/run/netns/$NS_B"
+	assert_contains "$OUT" "legacy 'ingress' qdisc" "legacy ingress"
+	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the refusal"
+	# a clsact that was there before stays after our last program leaves
+	ip netns exec "$NS_A" tc qdisc add dev "$IF_A" clsact
+	l=$(attach_link "$id" tc -i "$IF_A" -d egress -n "$ns")
+	ip netns exec "$NS_A" tc filter show dev "$IF_A" egress | grep -q "direct-action" || fail "no filter"
+	bpfman detach "$l"
+	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep -q clsact || fail "someone else's clsact removed"
+	ip netns exec "$NS_A" tc filter show dev "$IF_A" egress | grep -q "direct-action" && fail "filter left"
+	bpfman unload "$id"
+	assert_clean_state
+}

@@ -26,7 +26,8 @@ static int pick_anchor(struct attach_request *r, int ifindex, uint32_t *ret_anch
 	e = tcx_query(ifindex, r->opts->direction, kernel_ids, &count, &rev);
 	if (e < 0)
 		return e;
-	e = store_tcx_links(r->store, r->opts->iface, r->opts->netns, r->opts->direction, &ours, &n);
+	e = store_hook_links(r->store, BPFMAN_PROG_TCX, r->opts->iface, r->opts->netns,
+			     r->opts->direction, &ours, &n);
 	if (e < 0)
 		return e;
 	*ret_anchor = 0;

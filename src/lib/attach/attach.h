@@ -14,6 +14,9 @@ struct attach_request {
 	struct store *store; /* to find the hook's existing links (tcx order) */
 	enum xdp_mode xdp_mode; /* from the config: drv (falling back to skb), skb or hw */
 	char *error; /* out: message on failure (malloc'd) */
+	/* out, tc: the filter's handle, and whether the clsact qdisc was made for it */
+	uint32_t tc_handle;
+	bool created_qdisc;
 };
 
 int attach_tracepoint(struct attach_request *r, int *ret_link_fd);
@@ -22,6 +25,14 @@ int attach_uprobe(struct attach_request *r, int *ret_link_fd);
 int attach_tracing(struct attach_request *r, int *ret_link_fd); /* fentry, fexit, lsm */
 int attach_tcx(struct attach_request *r, int *ret_link_fd);
 int attach_xdp(struct attach_request *r, int *ret_link_fd);
+/* tc has no bpf_link: *ret_link_fd is -EBADF and the request's tc_handle names the filter. */
+int attach_tc(struct attach_request *r, int *ret_link_fd);
+/* Removes a tc link's filter (and the clsact qdisc when remove_qdisc). A filter already gone
+ * is not an error. */
+int tc_detach_link(const struct bpfman_link *l, bool remove_qdisc);
+/* False only when the kernel says the filter (or its interface) is gone. */
+bool tc_link_alive(const struct bpfman_link *l);
+int tc_remove_qdisc(const char *netns, const char *iface);
 
 /* Sets r->error to the formatted message and returns err. */
 int attach_errorf(struct attach_request *r, int err, const char *fmt, ...)

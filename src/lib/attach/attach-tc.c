@@ -1,0 +1,156 @@
+/* tc without a dispatcher: each program is its own cls_bpf direct-action filter on the
+ * interface's clsact qdisc, with the link's priority as the filter priority, so the kernel
+ * runs them in priority order and goes on to the next filter only when a program returns
+ * TC_ACT_UNSPEC (-1): the kernel's rule, not the dispatcher's proceed-on. cls_bpf gives no
+ * bpf_link, so the link record keeps the filter's handle and priority instead of a pin.
+ * clsact is created when missing and removed when the manager's last TC program on the
+ * interface leaves (only if the manager created it); a legacy `ingress` qdisc is refused. */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "netns.h"
+#include "tc-qdisc.h"
+
+static enum bpf_tc_attach_point tc_point(enum bpfman_direction d)
+{
+	return d == BPFMAN_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+static int attach_in_ns(struct attach_request *r, int ifindex)
+{
+	const struct bpfman_attach_opts *o = r->opts;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = tc_point(o->direction));
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = r->prog_fd,
+		    .priority = (__u32)(o->has_priority ? o->priority : 1000));
+	char kind[32];
+	int e;
+
+	e = tc_ingress_qdisc_kind(ifindex, kind, sizeof(kind));
+	if (e < 0)
+		return attach_errorf(r, e, "cannot read the qdiscs of '%s': %s", o->iface, strerror(-e));
+	if (e > 0 && strcmp(kind, "clsact") != 0)
+		return attach_errorf(r, -EBUSY,
+				     "interface '%s' has a legacy '%s' qdisc; TC programs need clsact (remove it with: tc qdisc del dev %s ingress)",
+				     o->iface, kind, o->iface);
+	if (e == 0) {
+		e = bpf_tc_hook_create(&hook);
+		if (e < 0 && e != -EEXIST)
+			return attach_errorf(r, e, "cannot create the clsact qdisc on '%s': %s",
+					     o->iface, strerror(-e));
+		r->created_qdisc = e == 0;
+	}
+	e = bpf_tc_attach(&hook, &opts);
+	if (e < 0) {
+		if (r->created_qdisc) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			(void)bpf_tc_hook_destroy(&hook);
+			r->created_qdisc = false;
+		}
+		return attach_errorf(r, e, "cannot attach tc program to '%s' %s: %s", o->iface,
+				     bpfman_direction_to_string(o->direction), strerror(-e));
+	}
+	r->tc_handle = opts.handle;
+	return 0;
+}
+
+int attach_tc(struct attach_request *r, int *ret_link_fd)
+{
+	const struct bpfman_attach_opts *o = r->opts;
+	int orig_ns = -EBADF, ifindex, e;
+
+	if (!o->iface || !*o->iface)
+		return attach_errorf(r, -EINVAL, "an interface is required (-i IFACE)");
+	if (o->direction != BPFMAN_DIR_INGRESS && o->direction != BPFMAN_DIR_EGRESS)
+		return attach_errorf(r, -EINVAL, "a direction is required (-d ingress|egress)");
+	e = netns_enter(o->netns, &orig_ns);
+	if (e < 0)
+		return attach_errorf(r, e, "cannot enter network namespace '%s': %s", o->netns,
+				     strerror(-e));
+	ifindex = if_nametoindex(o->iface);
+	if (!ifindex)
+		e = attach_errorf(r, -ENODEV, "interface '%s' does not exist%s%s", o->iface,
+				  o->netns ? " in " : "", o->netns ? o->netns : "");
+	else
+		e = attach_in_ns(r, ifindex);
+	netns_leave(orig_ns);
+	*ret_link_fd = -EBADF; /* no bpf_link to pin: the record holds the handle */
+	return e;
+}
+
+/* Runs fn inside the link's namespace with its interface's index; -ENODEV when gone. */
+static int in_link_ns(const struct bpfman_link *l, int (*fn)(const struct bpfman_link *, int, void *),
+		      void *arg)
+{
+	int orig_ns = -EBADF, ifindex, e;
+
+	e = netns_enter(l->netns, &orig_ns);
+	if (e < 0)
+		return e;
+	ifindex = if_nametoindex(l->iface ? l->iface : "");
+	e = ifindex ? fn(l, ifindex, arg) : -ENODEV;
+	netns_leave(orig_ns);
+	return e;
+}
+
+static int detach_fn(const struct bpfman_link *l, int ifindex, void *arg)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = tc_point(l->direction));
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = l->tc_handle, .priority = (__u32)l->priority);
+	bool remove_qdisc = *(bool *)arg;
+	int e = bpf_tc_detach(&hook, &opts);
+
+	if (e == -ENOENT)
+		e = 0; /* already gone */
+	if (remove_qdisc) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		(void)bpf_tc_hook_destroy(&hook);
+	}
+	return e;
+}
+
+int tc_detach_link(const struct bpfman_link *l, bool remove_qdisc)
+{
+	int e = in_link_ns(l, detach_fn, &remove_qdisc);
+
+	/* the interface or namespace is gone, and the filter with it */
+	return e == -ENODEV || e == -ENOENT ? 0 : e;
+}
+
+static int query_fn(const struct bpfman_link *l, int ifindex, void *arg)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = tc_point(l->direction));
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = l->tc_handle, .priority = (__u32)l->priority);
+	int e = bpf_tc_query(&hook, &opts);
+
+	if (e < 0)
+		return e;
+	return opts.prog_id == l->prog_id;
+}
+
+bool tc_link_alive(const struct bpfman_link *l)
+{
+	int e = in_link_ns(l, query_fn, NULL);
+
+	/* only a definite answer removes a record: errors other than gone keep it */
+	return !(e == 0 || e == -ENODEV || e == -ENOENT);
+}
+
+static int qdisc_fn(const struct bpfman_link *l, int ifindex, void *arg)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	return bpf_tc_hook_destroy(&hook);
+}
+
+int tc_remove_qdisc(const char *netns, const char *iface)
+{
+	struct bpfman_link l = { .netns = (char *)netns, .iface = (char *)iface };
+	int e = in_link_ns(&l, qdisc_fn, NULL);
+
+	return e == -ENODEV || e == -ENOENT ? 0 : e;
+}
