@@ -25,10 +25,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -61,11 +63,12 @@ DEADLINE = 30  # seconds, on every call
 SVC = "/bpfman.v1.Bpfman/"
 
 # Kernel program type numbers (contract 4.2): what List filters on and kernel_info reports
-KT_SOCKET_FILTER, KT_PROBE, KT_TC, KT_TRACEPOINT = 1, 2, 3, 5
+KT_SOCKET_FILTER, KT_PROBE, KT_TC, KT_TRACEPOINT, KT_XDP = 1, 2, 3, 5, 6
 # BpfmanProgramType, looked up by name so a wrong number in either proto shows up
 PT = pb.BpfmanProgramType.Value
 # Slots of the `counters` map (bpf/counters.bpf.c)
-SLOT_TRACEPOINT, SLOT_KPROBE, SLOT_UPROBE, SLOT_TCX_A, SLOT_XDP, SLOT_GLOBALS = 0, 1, 3, 8, 11, 15
+SLOT_TRACEPOINT, SLOT_KPROBE, SLOT_UPROBE, SLOT_TCX_A, SLOT_TCX_B, SLOT_XDP = 0, 1, 3, 8, 9, 11
+SLOT_GLOBALS = 15
 
 StatusCode = grpc.StatusCode
 NO_SUCH_ID = 0xFFFFFFF0  # far above any id a kernel hands out in a test run
@@ -349,6 +352,22 @@ class LoadTest(ServerTest):
         self.assertEqual([str(aid)], list(got.info.map_used_by))
         self.assertTrue(os.path.exists(os.path.join(a.info.map_pin_path, "counters")))
 
+    def test_owner_unloaded_first(self):
+        a = self.load(("tracepoint_counter", "TRACEPOINT")).programs[0]
+        b = self.load(("tracepoint_counter", "TRACEPOINT"),
+                      map_owner_id=a.kernel_info.id).programs[0]
+        aid, bid = a.kernel_info.id, b.kernel_info.id
+        self.attach(bid, tracepoint_attach())
+        self.call("Unload", pb.UnloadRequest(id=aid))
+        self.assert_gone(aid)
+        # the maps stay where b's map_pin_path says while b uses them
+        got = self.call("Get", pb.GetRequest(id=bid))
+        self.assertEqual([str(bid)], list(got.info.map_used_by))
+        self.assertEqual(a.info.map_pin_path, got.info.map_pin_path)
+        before = counter(got.info.map_pin_path, SLOT_TRACEPOINT)
+        trigger("getpid", 10)
+        self.assertGreaterEqual(counter(got.info.map_pin_path, SLOT_TRACEPOINT) - before, 10)
+
     def test_global_data(self):
         five = struct.pack("<Q", 5)  # .rodata u64 increment
         p = self.load(("tracepoint_counter", "TRACEPOINT"), global_data={"increment": five}).programs[0]
@@ -435,8 +454,10 @@ class AttachTest(ServerTest):
                           StatusCode.NOT_FOUND, "does not exist")
 
 
-class TcxTest(ServerTest):
-    """TCX on a veth pair between two namespaces made here (192.0.2.0/24, TEST-NET-1)."""
+class NetTest(ServerTest):
+    """TCX, XDP and TC on a veth pair between two namespaces made here (192.0.2.0/24,
+    TEST-NET-1); the programs sit on veth-a in the first one and count the pings that the
+    second one sends."""
 
     def setUp(self):
         super().setUp()
@@ -456,19 +477,62 @@ class TcxTest(ServerTest):
             run("ip", "-n", ns, "addr", "add", addr, "dev", dev)
             run("ip", "-n", ns, "link", "set", dev, "up")
 
+    def ping(self):
+        subprocess.run(["ip", "netns", "exec", self.ns[1], "ping", "-c", "5", "-i", "0.2",
+                        "-W", "1", "192.0.2.1"], capture_output=True)
+
+    def count_pings(self, prog, attach_info, slot, kernel_type):
+        link = self.attach(prog.kernel_info.id, attach_info)
+        self.assertNotEqual(0, link)
+        got = self.call("Get", pb.GetRequest(id=prog.kernel_info.id))
+        self.assertEqual(kernel_type, got.kernel_info.program_type)
+        self.assertIn(prog.kernel_info.id, {r.kernel_info.id for r in self.list(
+            program_type=kernel_type, bpfman_programs_only=True)})
+        before = counter(prog.info.map_pin_path, slot)
+        self.ping()
+        self.assertGreaterEqual(counter(prog.info.map_pin_path, slot) - before, 5,
+                                "packets seen on veth-a ingress")
+        self.call("Detach", pb.DetachRequest(link_id=link))
+        before = counter(prog.info.map_pin_path, slot)
+        self.ping()
+        self.assertEqual(before, counter(prog.info.map_pin_path, slot), "counting after Detach")
+
     def test_tcx_ingress_counts(self):
+        require_feature("tcx")
         p = self.load(("tcx_a", "TCX")).programs[0]
         self.check_kernel_info(p.kernel_info, "tcx_a", KT_TC)
         info = pb.TCXAttachInfo(iface="veth-a", direction="ingress", priority=50,
-                                netns="/var/run/netns/" + self.ns[0])
-        link = self.attach(p.kernel_info.id, pb.AttachInfo(tcx_attach_info=info))
-        self.assertNotEqual(0, link)
-        before = counter(p.info.map_pin_path, SLOT_TCX_A)
-        subprocess.run(["ip", "netns", "exec", self.ns[1], "ping", "-c", "5", "-i", "0.2",
-                        "-W", "1", "192.0.2.1"], capture_output=True)
-        self.assertGreaterEqual(counter(p.info.map_pin_path, SLOT_TCX_A) - before, 5,
-                                "packets seen on veth-a ingress")
-        self.call("Detach", pb.DetachRequest(link_id=link))
+                                netns=self.netns_path())
+        self.count_pings(p, pb.AttachInfo(tcx_attach_info=info), SLOT_TCX_A, KT_TC)
+
+    def test_xdp_counts(self):
+        p = self.load(("xdp_counter", "XDP")).programs[0]
+        info = pb.XDPAttachInfo(iface="veth-a", priority=50, netns=self.netns_path())
+        # managed XDP programs are extensions of a dispatcher; they report xdp (6)
+        self.count_pings(p, pb.AttachInfo(xdp_attach_info=info), SLOT_XDP, KT_XDP)
+
+    def test_tc_counts(self):
+        p = self.load(("tcx_b", "TC")).programs[0]
+        info = pb.TCAttachInfo(iface="veth-a", direction="ingress", priority=50,
+                               netns=self.netns_path())
+        self.count_pings(p, pb.AttachInfo(tc_attach_info=info), SLOT_TCX_B, KT_TC)
+
+    def test_unknown_interface(self):
+        p = self.load(("tcx_a", "TCX")).programs[0]
+        info = pb.TCXAttachInfo(iface="nosuch0", direction="ingress", netns=self.netns_path())
+        self.expect_error("TCX on an interface that does not exist", "Attach",
+                          pb.AttachRequest(id=p.kernel_info.id,
+                                           attach=pb.AttachInfo(tcx_attach_info=info)),
+                          (StatusCode.NOT_FOUND, StatusCode.INVALID_ARGUMENT))
+        info = pb.TCXAttachInfo(iface="veth-a", direction="sideways", netns=self.netns_path())
+        self.expect_error("TCX direction 'sideways'", "Attach",
+                          pb.AttachRequest(id=p.kernel_info.id,
+                                           attach=pb.AttachInfo(tcx_attach_info=info)),
+                          StatusCode.INVALID_ARGUMENT)
+        self.assertEqual([], list(self.call("Get", pb.GetRequest(id=p.kernel_info.id)).info.links))
+
+    def netns_path(self):
+        return "/var/run/netns/" + self.ns[0]
 
 
 class ListGetTest(ServerTest):
@@ -783,6 +847,132 @@ class SocketTest(ServerTest):
         self.assertEqual("0o660", oct(st.st_mode & 0o7777))
 
 
+class ServerProcessTest(unittest.TestCase):
+    """bpfman-rpc as a process (contract section 8), each test with servers of its own: own
+    root, own socket, so the shared server of the other tests is not disturbed."""
+
+    def setUp(self):
+        if not os.access(RPC, os.X_OK):
+            self.skipTest("no server binary at " + RPC)
+        self.tmp = tempfile.mkdtemp(prefix="bpfman-grpc-srv.")
+        self.root = os.path.join(self.tmp, "root")
+        self.sock = os.path.join(self.tmp, "sock", "bpfman.sock")
+        os.makedirs(os.path.dirname(self.sock))
+        self.log = os.path.join(self.tmp, "server.log")
+        self.addCleanup(self.release)
+
+    def release(self):
+        # unmounting the private bpffs frees whatever a failed test left pinned in it
+        fs = os.path.join(self.root, "run", "bpfman", "fs")
+        while os.path.ismount(fs):
+            if subprocess.run(["umount", fs]).returncode != 0:
+                break
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, *args, listen_fd=None):
+        env = dict(os.environ, BPFMAN_ROOT=self.root)
+        with open(self.log, "ab") as log:
+            if listen_fd is None:
+                proc = subprocess.Popen([RPC, "--socket-path", self.sock, *args], env=env,
+                                        stdout=log, stderr=log)
+            else:
+                # systemd's protocol: the socket is fd 3 and LISTEN_PID names the server,
+                # which keeps the shell's pid through exec
+                script = 'exec 3<&%d %d<&-; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"' % (
+                    listen_fd, listen_fd)
+                proc = subprocess.Popen(["/bin/bash", "-c", script, RPC, *args], env=env,
+                                        stdout=log, stderr=log, pass_fds=(listen_fd,))
+        self.addCleanup(self.kill, proc)
+        for _ in range(100):
+            if os.path.exists(self.sock) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.assertIsNone(proc.poll(), "server exited at start: " + self.server_log())
+        return proc
+
+    def kill(self, proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def stop(self, proc):
+        proc.send_signal(15)
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.fail("server still runs 10 s after SIGTERM")
+        self.assertEqual(0, rc, "exit status after SIGTERM; log: " + self.server_log())
+
+    def server_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()[-2000:]
+
+    def client(self):
+        ch = grpc.insecure_channel("unix://" + self.sock)
+        grpc.channel_ready_future(ch).result(timeout=DEADLINE)
+        self.addCleanup(ch.close)
+        return ch, pb_grpc.BpfmanStub(ch)
+
+    def test_inactivity_timeout(self):
+        proc = self.start("--timeout", "2")
+        ch, c = self.client()
+        # requests every 0.5 s for 4 s keep it alive: the timeout is one of inactivity
+        for _ in range(8):
+            c.List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
+            time.sleep(0.5)
+        self.assertIsNone(proc.poll(), "exited while requests kept coming")
+        ch.close()
+        idle = time.monotonic()
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.fail("still running 10 s after the last request with --timeout 2")
+        took = time.monotonic() - idle
+        self.assertEqual(0, rc, self.server_log())
+        self.assertGreater(took, 1.0, "exited before the timeout")
+        self.assertLess(took, 6.0, "exited long after the timeout")
+
+    def test_socket_activation(self):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.bind(self.sock)
+        listener.listen(16)
+        proc = self.start(listen_fd=listener.fileno())
+        listener.close()
+        ch, c = self.client()
+        self.assertEqual([], list(c.List(pb.ListRequest(bpfman_programs_only=True),
+                                          timeout=DEADLINE).results))
+        ch.close()
+        self.stop(proc)
+
+    def test_programs_outlive_the_server(self):
+        proc = self.start("--timeout", "0")
+        ch, c = self.client()
+        p = c.Load(load_request(("tracepoint_counter", "TRACEPOINT")), timeout=DEADLINE).programs[0]
+        pid = p.kernel_info.id
+        link = c.Attach(pb.AttachRequest(id=pid, attach=tracepoint_attach()),
+                        timeout=DEADLINE).link_id
+        ch.close()
+        self.stop(proc)
+        # still loaded and attached: pins hold them, not the process
+        before = counter(p.info.map_pin_path, SLOT_TRACEPOINT)
+        trigger("getpid", 10)
+        self.assertGreaterEqual(counter(p.info.map_pin_path, SLOT_TRACEPOINT) - before, 10)
+        # a new server on the same root knows them
+        proc = self.start("--timeout", "0")
+        ch, c = self.client()
+        got = c.Get(pb.GetRequest(id=pid), timeout=DEADLINE)
+        self.assertTrue(got.HasField("info"))
+        self.assertEqual([link], list(got.info.links))
+        self.assertEqual({pid}, {r.kernel_info.id for r in c.List(
+            pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE).results})
+        c.Unload(pb.UnloadRequest(id=pid), timeout=DEADLINE)
+        self.assertEqual([], list(c.List(pb.ListRequest(bpfman_programs_only=True),
+                                          timeout=DEADLINE).results))
+        ch.close()
+        self.stop(proc)
+
+
 class ContractDescriptorTest(unittest.TestCase):
     """The project's proto and the one built from the contract describe the same messages
     (names, numbers, types, labels, presence, oneofs), enum and service. Run once (project
@@ -878,8 +1068,8 @@ def main(argv):
     if argv:
         suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv)
     else:
-        classes = [LoadTest, AttachTest, TcxTest, ListGetTest, ErrorTest, ConcurrencyTest,
-                   SocketTest]
+        classes = [LoadTest, AttachTest, NetTest, ListGetTest, ErrorTest, ConcurrencyTest,
+                   SocketTest, ServerProcessTest]
         if FLAVOUR == "project":
             classes.append(ContractDescriptorTest)
         suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in classes)

@@ -133,9 +133,9 @@ test_teardown() {
 	for i in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^bt${TEST_ID}x"); do
 		ip link del "$i" 2>/dev/null
 	done
-	if mountpoint -q "$BPFMAN_ROOT/run/bpfman/fs" 2>/dev/null; then
-		umount "$BPFMAN_ROOT/run/bpfman/fs"
-	fi
+	while mountpoint -q "$BPFMAN_ROOT/run/bpfman/fs" 2>/dev/null; do
+		umount "$BPFMAN_ROOT/run/bpfman/fs" || break
+	done
 	rm -rf "$BPFMAN_ROOT"
 	exit $rc
 }

@@ -110,8 +110,10 @@ test_two_clis_at_once() {
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
-	[ $rc = 0 ] || fail "a concurrent load failed: $(cat "$TEST_TMP"/par.$$.*)"
+	[ $rc = 0 ] || fail "a concurrent load failed: $(grep -h Error "$TEST_TMP"/par.$$.*)"
 	rm -f "$TEST_TMP"/par.$$.*
+	# they all started on a fresh root: exactly one bpffs was mounted, not one each
+	assert_eq "$(grep -c " $FS bpf " /proc/mounts)" 1 "bpffs mounts at $FS"
 	assert_eq "$(bpfman list programs -o json | jq length)" 6 "programs after concurrent loads"
 	# and concurrent unloads
 	pids=()

@@ -1,0 +1,49 @@
+/* kprobe-counter: loads a program through bpfman, attaches it as a kprobe on a kernel
+ * function (do_unlinkat by default) and prints how often it ran, every few seconds, until
+ * interrupted. On exit it detaches and unloads what it loaded. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "example.h"
+
+struct counter {
+	const char *fn;
+	int map_fd;
+};
+
+static void report(void *arg)
+{
+	struct counter *c = arg;
+	uint64_t n;
+
+	if (ex_percpu_sum(c->map_fd, 0, &n, 1) == 0)
+		printf("%s: %" PRIu64 " calls\n", c->fn, n);
+}
+
+int main(int argc, char **argv)
+{
+	struct counter c = { .fn = "do_unlinkat", .map_fd = -1 };
+	const struct ex_flag flags[] = {
+		{ "fn", EX_STR, &c.fn, "kernel function to probe" },
+		{ NULL },
+	};
+	const struct bpfman_prog_request prog = { BPFMAN_PROG_KPROBE, "kprobe_counter" };
+	struct bpfman_attach_opts attach = { .type = BPFMAN_PROG_KPROBE };
+	struct example ex;
+	int r;
+
+	ex_init(&ex, "kprobe-counter", argc, argv, flags);
+	attach.fn_name = c.fn;
+	r = ex_start(&ex, &prog, 1);
+	if (r == 0)
+		r = ex_attach(&ex, 0, &attach);
+	if (r == 0)
+		r = c.map_fd = ex_map_open(&ex, "kprobe_cnt");
+	if (r >= 0)
+		ex_run(&ex, report, &c);
+	if (c.map_fd >= 0)
+		close(c.map_fd);
+	ex_stop(&ex);
+	return r < 0 ? 1 : 0;
+}
