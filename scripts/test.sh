@@ -42,7 +42,10 @@ add_result() {
 	p=$(sed -E 's/.*passed=([0-9]+).*/\1/' <<<"$line")
 	f=$(sed -E 's/.*failed=([0-9]+).*/\1/' <<<"$line")
 	s=$(sed -E 's/.*skipped=([0-9]+).*/\1/' <<<"$line")
-	add "$1 $(sed -E 's/.*kernel=([^ ]+).*/\1/' <<<"$line")" "$p" "$f" "$s"
+	local k
+	k=$(sed -E 's/.*kernel=([^ ]+).*/\1/' <<<"$line")
+	[ "$k" = "$1" ] && k=""
+	add "$1${k:+ $k}" "$p" "$f" "$s"
 }
 
 log=$(mktemp -d /tmp/bpfman-test.XXXXXX)
@@ -61,6 +64,14 @@ if [ "$(id -u)" = 0 ]; then
 		TESTS_HELPERS="$BUILD_DIR/tests/helpers" \
 		"$TOP/tests/integration/run.sh" 2>&1 | tee "$log/host"
 	add_result "host" "$log/host"
+
+	echo "== gRPC API tests (independent Python client, both protos)"
+	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/grpc/run.sh" 2>&1 | tee "$log/grpc"
+	add_result "grpc" "$log/grpc"
+
+	echo "== examples against a running server"
+	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/examples/run.sh" 2>&1 | tee "$log/examples"
+	add_result "examples" "$log/examples"
 else
 	echo "== integration tests need root: not run"
 	add "host (needs root)" 0 1 0

@@ -75,7 +75,7 @@ static void parse_flags(int argc, char **argv, const struct ex_flag *flags)
 			if (strlen(f->name) == len && !strncmp(f->name, arg, len))
 				break;
 		if (!f->name || (!val && i + 1 >= argc)) {
-			fprintf(stderr, "%s: unknown flag or missing value: %s\n", argv[0], argv[i]);
+			fprintf(stderr, "%s: unknown flag or no value: %s\n", argv[0], argv[i]);
 			usage(argv[0], flags, 2);
 		}
 		if (set_flag(f, val ? val + 1 : argv[++i]) < 0) {
@@ -89,7 +89,7 @@ void ex_init(struct example *ex, const char *name, int argc, char **argv,
 	     const struct ex_flag *extra)
 {
 	struct ex_flag flags[EX_MAX_FLAGS + 1] = {
-		{ "socket", EX_STR, &ex->socket, "bpfman socket (default " BPFMAN_DEFAULT_SOCKET ")" },
+		{ "socket", EX_STR, &ex->socket, "server socket (" BPFMAN_DEFAULT_SOCKET ")" },
 		{ "file", EX_STR, &ex->file, "BPF object (default: the one next to this program)" },
 		{ "id", EX_UINT, &ex->id, "use this loaded program instead of loading one" },
 		{ "map_owner_id", EX_UINT, &ex->map_owner_id, "share the maps of this program" },
@@ -164,7 +164,11 @@ static int load(struct example *ex, const struct bpfman_prog_request *progs, siz
 	if (n_views && views[0].program)
 		ex->map_pin_path = strdup(views[0].program->map_pin_path);
 	bpfman_program_views_free(views, n_views);
-	return ex->map_pin_path && ex->n_progs == n ? 0 : -EPROTO;
+	if (!ex->map_pin_path || ex->n_progs != n) {
+		fprintf(stderr, "%s: unexpected answer to the load\n", ex->name);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* With -id: the programs of one Load share their maps, so the siblings of -id are among
@@ -184,6 +188,8 @@ static int find_loaded(struct example *ex, const struct bpfman_prog_request *pro
 	}
 	ex->map_pin_path = strdup(v.program->map_pin_path);
 	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v.program->name, progs[i].name))
+			ex->prog_ids[i] = ex->id;
 		for (size_t j = 0; j < v.program->n_map_used_by && !ex->prog_ids[i]; j++) {
 			if (bpfman_client_get(ex->client, v.program->map_used_by[j], &sib) < 0)
 				continue;
@@ -191,11 +197,9 @@ static int find_loaded(struct example *ex, const struct bpfman_prog_request *pro
 				ex->prog_ids[i] = sib.kernel.id;
 			bpfman_program_view_clear(&sib);
 		}
-		if (!strcmp(v.program->name, progs[i].name))
-			ex->prog_ids[i] = ex->id;
 		if (!ex->prog_ids[i]) {
-			fprintf(stderr, "%s: no program %s among program %u and those sharing its maps\n",
-				ex->name, progs[i].name, ex->id);
+			fprintf(stderr, "%s: neither program %u nor those sharing its maps is %s\n",
+				ex->name, ex->id, progs[i].name);
 			r = -ENOENT;
 		}
 	}
@@ -207,14 +211,16 @@ static int find_loaded(struct example *ex, const struct bpfman_prog_request *pro
 int ex_start(struct example *ex, const struct bpfman_prog_request *progs, size_t n)
 {
 	const char *sock = ex->socket ? ex->socket : BPFMAN_DEFAULT_SOCKET;
-	int r = bpfman_client_connect(sock, 0, &ex->client);
+	int r;
 
-	if (r < 0) {
-		fprintf(stderr, "%s: cannot reach bpfman at %s: %s\n", ex->name, sock, strerror(-r));
-		return r;
-	}
 	if (n > EX_MAX_PROGS)
 		return -E2BIG;
+	r = bpfman_client_connect(sock, 0, &ex->client);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot reach bpfman at %s: %s\n", ex->name, sock,
+			strerror(-r));
+		return r;
+	}
 	return ex->id ? find_loaded(ex, progs, n) : load(ex, progs, n);
 }
 

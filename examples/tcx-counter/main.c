@@ -31,9 +31,9 @@ int main(int argc, char **argv)
 	struct bpfman_attach_opts attach = { .type = BPFMAN_PROG_TCX, .has_priority = true };
 	const struct ex_flag flags[] = {
 		{ "iface", EX_STR, &c.iface, "interface to attach to (required)" },
-		{ "priority", EX_INT, &priority, "order among the interface's programs (default 50)" },
+		{ "priority", EX_INT, &priority, "lower runs first (default 50)" },
 		{ "direction", EX_STR, &c.direction, "ingress or egress (default ingress)" },
-		{ "netns", EX_STR, &attach.netns, "network namespace file of -iface (/run/netns/NAME)" },
+		{ "netns", EX_STR, &attach.netns, "netns of -iface (/run/netns/NAME)" },
 		{ NULL },
 	};
 	const struct bpfman_prog_request prog = { BPFMAN_PROG_TCX, "tcx_counter" };
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 
 	ex_init(&ex, "tcx-counter", argc, argv, flags);
 	if (!c.iface || (strcmp(c.direction, "ingress") && strcmp(c.direction, "egress"))) {
-		fprintf(stderr, "tcx-counter: -iface is required, -direction is ingress or egress\n");
+		fprintf(stderr, "tcx-counter: -iface is required; -direction: ingress|egress\n");
 		return 2;
 	}
 	attach.iface = c.iface;

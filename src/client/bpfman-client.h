@@ -8,7 +8,12 @@
  *   UNAVAILABLE -ECONNREFUSED, DEADLINE_EXCEEDED -ETIMEDOUT, UNIMPLEMENTED -EOPNOTSUPP,
  *   anything else -EIO.
  * bpfman_client_error() has the server's message for the last failed call. A client is
- * used by one thread at a time. */
+ * used by one thread at a time.
+ *
+ * The API's ProgramInfo has no program type, retprobe flag or fentry/fexit/lsm target, so
+ * in the views returned here program->attach_fn is NULL, program->retprobe is false, and
+ * program->type is derived from the kernel type: 6 xdp, 3 tc (tcx too), 5 tracepoint,
+ * 2 kprobe (uprobes too), 26 fentry (fexit too), 29 lsm. */
 #pragma once
 
 #include <stddef.h>

@@ -321,7 +321,8 @@ static void *build_kprobe(struct pb_arena *a, const struct bpfman_attach_opts *o
 	m->fn_name = str(o->fn_name);
 	m->offset = o->offset;
 	if (o->container_pid) {
-		m->_container_pid_case = BPFMAN__V1__KPROBE_ATTACH_INFO___CONTAINER_PID_CONTAINER_PID;
+		m->_container_pid_case =
+			BPFMAN__V1__KPROBE_ATTACH_INFO___CONTAINER_PID_CONTAINER_PID;
 		m->container_pid = o->container_pid;
 	}
 	return m;
@@ -344,7 +345,8 @@ static void *build_uprobe(struct pb_arena *a, const struct bpfman_attach_opts *o
 		m->pid = o->pid;
 	}
 	if (o->container_pid) {
-		m->_container_pid_case = BPFMAN__V1__UPROBE_ATTACH_INFO___CONTAINER_PID_CONTAINER_PID;
+		m->_container_pid_case =
+			BPFMAN__V1__UPROBE_ATTACH_INFO___CONTAINER_PID_CONTAINER_PID;
 		m->container_pid = o->container_pid;
 	}
 	return m;

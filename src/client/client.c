@@ -117,7 +117,8 @@ static int wait_ready(struct bpfman_client *c, int timeout_ms)
 		if (s == GRPC_CHANNEL_SHUTDOWN)
 			return -ECONNREFUSED;
 		grpc_channel_watch_connectivity_state(c->channel, s, deadline, c->cq, c);
-		ev = grpc_completion_queue_pluck(c->cq, c, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		ev = grpc_completion_queue_pluck(c->cq, c, gpr_inf_future(GPR_CLOCK_REALTIME),
+						 NULL);
 		if (!ev.success) /* deadline passed without a change */
 			return -ECONNREFUSED;
 	}
