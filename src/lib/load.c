@@ -94,7 +94,7 @@ static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
 			return manager_error(m, -EINVAL, "program %zu has no function name", i + 1);
 		if (needs_target && (!r->attach_fn || !*r->attach_fn))
 			return manager_error(m, -EINVAL,
-					     "%s program '%s' needs its %s: %s:%s:TARGET",
+					     "%s program '%s' needs its %s at load time (CLI: %s:%s:TARGET; API: LoadInfo.info)",
 					     bpfman_prog_type_to_string(r->type), r->name,
 					     r->type == BPFMAN_PROG_LSM ? "hook name" : "target function",
 					     bpfman_prog_type_to_string(r->type), r->name);

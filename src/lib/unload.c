@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "kernel.h"
 #include "manager.h"
 
 int manager_release_map_dir(struct bpfman *m, const char *map_dir)
@@ -32,7 +33,15 @@ int bpfman_unload(struct bpfman *m, uint32_t prog_id)
 		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
 	r = store_program_get(m->store, prog_id, &p);
 	if (r == -ENOENT) {
-		r = manager_error(m, r, "program %u does not exist", prog_id);
+		struct bpfman_kernel_info ki = { 0 };
+
+		if (kernel_prog_info_by_id(prog_id, &ki) == 0) {
+			free(ki.map_ids);
+			r = manager_error(m, r, "program %u does not exist in bpfman: the kernel has it, but bpfman did not load it",
+					  prog_id);
+		} else {
+			r = manager_error(m, r, "program %u does not exist", prog_id);
+		}
 		goto out;
 	}
 	if (r < 0) {
