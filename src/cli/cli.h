@@ -54,6 +54,10 @@ void print_error(enum output_format f, const char *msg);
 /* Parses a decimal id; logs and returns -EINVAL when it is not one. */
 int cli_parse_id(const char *s, const char *what, uint32_t *ret);
 
+/* unload / detach: one id, one change, the library's message on failure. */
+int cli_change_by_id(int argc, char **argv, const char *usage, const char *what,
+		     int (*change)(struct bpfman *m, uint32_t id));
+
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

@@ -175,23 +175,5 @@ out:
 
 int cmd_detach(int argc, char **argv)
 {
-	struct bpfman *m = NULL;
-	uint32_t id;
-	int r;
-
-	if (argc != 1) {
-		log_error("usage: bpfman detach LINK_ID");
-		return -EINVAL;
-	}
-	r = cli_parse_id(argv[0], "link id", &id);
-	if (r < 0)
-		return r;
-	r = cli_open(false, &m);
-	if (r < 0)
-		return r;
-	r = bpfman_detach(m, id);
-	if (r < 0)
-		log_error("%s", bpfman_error(m));
-	bpfman_close(m);
-	return r;
+	return cli_change_by_id(argc, argv, "bpfman detach LINK_ID", "link id", bpfman_detach);
 }

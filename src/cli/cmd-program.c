@@ -196,25 +196,31 @@ int cli_parse_id(const char *s, const char *what, uint32_t *ret)
 	return r;
 }
 
-int cmd_unload(int argc, char **argv)
+int cli_change_by_id(int argc, char **argv, const char *usage, const char *what,
+		     int (*change)(struct bpfman *m, uint32_t id))
 {
 	struct bpfman *m = NULL;
 	uint32_t id;
 	int r;
 
 	if (argc != 1) {
-		log_error("usage: bpfman unload PROGRAM_ID");
+		log_error("usage: %s", usage);
 		return -EINVAL;
 	}
-	r = cli_parse_id(argv[0], "program id", &id);
+	r = cli_parse_id(argv[0], what, &id);
 	if (r < 0)
 		return r;
 	r = cli_open(false, &m);
 	if (r < 0)
 		return r;
-	r = bpfman_unload(m, id);
+	r = change(m, id);
 	if (r < 0)
 		log_error("%s", bpfman_error(m));
 	bpfman_close(m);
 	return r;
+}
+
+int cmd_unload(int argc, char **argv)
+{
+	return cli_change_by_id(argc, argv, "bpfman unload PROGRAM_ID", "program id", bpfman_unload);
 }
