@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -11,21 +13,25 @@
 #include "cleanup.h"
 #include "kernel.h"
 
-/* bytes_memlock is not part of bpf_prog_info; the kernel reports it in fdinfo. */
+/* bytes_memlock is not part of bpf_prog_info; the kernel reports it in fdinfo. One read
+ * into a stack buffer: this runs once per program of a listing. */
 static uint32_t fdinfo_memlock(int fd)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	char path[64], line[256];
-	unsigned long long v = 0;
+	char path[64], buf[1024];
+	_cleanup_close_ int f = -EBADF;
+	const char *p;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	return (uint32_t)v;
+	n = read(f, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "memlock:");
+	return p ? (uint32_t)strtoull(p + 8, NULL, 10) : 0;
 }
 
 /* load_time is nanoseconds since boot (CLOCK_BOOTTIME); show it as local wall time. */
@@ -73,22 +79,31 @@ static void full_name(int prog_fd, const struct bpf_prog_info *info, char *buf, 
 	btf__free(btf);
 }
 
-int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki)
+/* Programs rarely use more maps than this: one info call then fills everything. */
+#define MAP_IDS_GUESS 16
+
+int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki, bool want_full_name)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
-	_cleanup_free_ uint32_t *map_ids = NULL;
+	_cleanup_free_ uint32_t *map_ids = calloc(MAP_IDS_GUESS, sizeof(uint32_t));
 	uint32_t n_maps;
 
+	if (!map_ids)
+		return -ENOMEM;
 	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = MAP_IDS_GUESS;
+	info.map_ids = (uintptr_t)map_ids;
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
 		return -errno;
 	n_maps = info.nr_map_ids;
-	if (n_maps) {
-		/* second call with a buffer for the map ids */
-		map_ids = calloc(n_maps, sizeof(*map_ids));
-		if (!map_ids)
+	if (n_maps > MAP_IDS_GUESS) {
+		/* more maps than guessed: ask again with room for all of them */
+		uint32_t *t = reallocarray(map_ids, n_maps, sizeof(*map_ids));
+
+		if (!t)
 			return -ENOMEM;
+		map_ids = t;
 		memset(&info, 0, sizeof(info));
 		info.nr_map_ids = n_maps;
 		info.map_ids = (uintptr_t)map_ids;
@@ -102,7 +117,8 @@ int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki)
 	memset(ki, 0, sizeof(*ki));
 	ki->id = info.id;
 	snprintf(ki->name, sizeof(ki->name), "%s", info.name);
-	full_name(prog_fd, &info, ki->name, sizeof(ki->name));
+	if (want_full_name)
+		full_name(prog_fd, &info, ki->name, sizeof(ki->name));
 	ki->type = info.type;
 	format_load_time(info.load_time, ki->loaded_at, sizeof(ki->loaded_at));
 	for (int i = 0; i < 8; i++)
@@ -119,13 +135,13 @@ int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki)
 	return 0;
 }
 
-int kernel_prog_info_by_id(uint32_t id, struct bpfman_kernel_info *ki)
+int kernel_prog_info_by_id(uint32_t id, struct bpfman_kernel_info *ki, bool want_full_name)
 {
 	_cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
 
 	if (fd < 0)
 		return -errno;
-	return kernel_prog_info(fd, ki);
+	return kernel_prog_info(fd, ki, want_full_name);
 }
 
 int kernel_prog_ids(uint32_t **ret_ids, size_t *ret_n)

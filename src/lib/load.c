@@ -464,9 +464,10 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 				 &views[i].program);
 		if (r < 0)
 			goto unpin;
-		r = kernel_prog_info(bpf_program__fd(sel[i].prog), &views[i].kernel);
+		r = kernel_prog_info(bpf_program__fd(sel[i].prog), &views[i].kernel, false);
 		if (r < 0)
 			goto unpin;
+		view_from_record(&views[i]);
 	}
 
 	r = store_begin(m->store);

@@ -43,6 +43,9 @@ void libbpf_log_capture_begin(void);
 const char *libbpf_log_capture_tail(size_t max);
 void libbpf_log_capture_end(void);
 
+/* Fills the kernel view's type and name from the program's record (query.c). */
+void view_from_record(struct bpfman_program_view *v);
+
 /* Frees what a link struct holds, not the struct. */
 void link_clear(struct bpfman_link *l);
 

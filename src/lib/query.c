@@ -23,11 +23,15 @@ static bool view_matches(const struct bpfman_program_view *v, const struct bpfma
 }
 
 /* A managed program reports the type it was loaded as (an extension under a dispatcher is
- * still "xdp"/"tc" to the user). */
-static void fix_kernel_type(struct bpfman_program_view *v)
+ * still "xdp"/"tc" to the user), and the whole function name from its record where the
+ * kernel keeps only 15 characters of it. */
+void view_from_record(struct bpfman_program_view *v)
 {
-	if (v->program)
-		v->kernel.type = bpfman_prog_type_kernel_type(v->program->type);
+	if (!v->program)
+		return;
+	v->kernel.type = bpfman_prog_type_kernel_type(v->program->type);
+	if (!strncmp(v->kernel.name, v->program->name, strlen(v->kernel.name)))
+		snprintf(v->kernel.name, sizeof(v->kernel.name), "%s", v->program->name);
 }
 
 static int append_view(struct bpfman_program_view **v, size_t *n, size_t *cap,
@@ -61,22 +65,29 @@ int bpfman_list_programs(struct bpfman *m, const struct bpfman_list_filter *f,
 		f = &none;
 	/* any metadata selector excludes programs the manager did not load */
 	all = f->all && !(f->metadata && f->metadata->n);
-	r = all ? kernel_prog_ids(&ids, &n_ids) : store_program_ids(m->store, &ids, &n_ids);
+	r = store_begin_read(m->store);
 	if (r < 0)
 		return manager_error(m, r, "cannot list programs: %s", strerror(-r));
+	r = all ? kernel_prog_ids(&ids, &n_ids) : store_program_ids(m->store, &ids, &n_ids);
+	if (r < 0) {
+		store_rollback(m->store);
+		return manager_error(m, r, "cannot list programs: %s", strerror(-r));
+	}
 	for (size_t i = 0; i < n_ids; i++) {
 		memset(&one, 0, sizeof(one));
-		r = kernel_prog_info_by_id(ids[i], &one.kernel);
-		if (r == -ENOENT)
-			continue; /* gone meanwhile; reconcile drops its record */
-		if (r < 0)
-			goto fail;
 		r = store_program_get(m->store, ids[i], &one.program);
-		if (r < 0 && r != -ENOENT) {
+		if (r < 0 && r != -ENOENT)
+			goto fail;
+		r = kernel_prog_info_by_id(ids[i], &one.kernel, !one.program);
+		if (r == -ENOENT) {
+			bpfman_program_view_clear(&one);
+			continue; /* gone meanwhile; reconcile drops its record */
+		}
+		if (r < 0) {
 			bpfman_program_view_clear(&one);
 			goto fail;
 		}
-		fix_kernel_type(&one);
+		view_from_record(&one);
 		if (!view_matches(&one, f)) {
 			bpfman_program_view_clear(&one);
 			continue;
@@ -87,10 +98,12 @@ int bpfman_list_programs(struct bpfman *m, const struct bpfman_list_filter *f,
 			goto fail;
 		}
 	}
+	store_rollback(m->store); /* read only: nothing to commit */
 	*ret_views = views;
 	*ret_n = n;
 	return 0;
 fail:
+	store_rollback(m->store);
 	bpfman_program_views_free(views, n);
 	return manager_error(m, r, "cannot list programs: %s", strerror(-r));
 }
@@ -101,17 +114,17 @@ int bpfman_get_program(struct bpfman *m, uint32_t id, struct bpfman_program_view
 	int r;
 
 	memset(&v, 0, sizeof(v));
-	r = kernel_prog_info_by_id(id, &v.kernel);
-	if (r == -ENOENT)
-		return manager_error(m, r, "program %u does not exist", id);
-	if (r < 0)
-		return manager_error(m, r, "cannot read program %u: %s", id, strerror(-r));
 	r = store_program_get(m->store, id, &v.program);
-	if (r < 0 && r != -ENOENT) {
+	if (r < 0 && r != -ENOENT)
+		return manager_error(m, r, "cannot read program %u: %s", id, strerror(-r));
+	r = kernel_prog_info_by_id(id, &v.kernel, !v.program);
+	if (r < 0) {
 		bpfman_program_view_clear(&v);
+		if (r == -ENOENT)
+			return manager_error(m, r, "program %u does not exist", id);
 		return manager_error(m, r, "cannot read program %u: %s", id, strerror(-r));
 	}
-	fix_kernel_type(&v);
+	view_from_record(&v);
 	*ret = v;
 	return 0;
 }
@@ -163,12 +176,19 @@ int bpfman_list_links(struct bpfman *m, const struct bpfman_link_filter *f,
 	size_t n_ids = 0, n = 0;
 	int r;
 
-	r = store_link_ids(m->store, 0, &ids, &n_ids);
+	r = store_begin_read(m->store);
 	if (r < 0)
 		return manager_error(m, r, "cannot list links: %s", strerror(-r));
+	r = store_link_ids(m->store, 0, &ids, &n_ids);
+	if (r < 0) {
+		store_rollback(m->store);
+		return manager_error(m, r, "cannot list links: %s", strerror(-r));
+	}
 	v = calloc(n_ids ? n_ids : 1, sizeof(*v));
-	if (!v)
+	if (!v) {
+		store_rollback(m->store);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n_ids; i++) {
 		struct bpfman_link *l = NULL;
 		struct bpfman_program *p = NULL;
@@ -194,10 +214,12 @@ int bpfman_list_links(struct bpfman *m, const struct bpfman_link_filter *f,
 			bpfman_link_free(l);
 		}
 	}
+	store_rollback(m->store);
 	*ret_links = v;
 	*ret_n = n;
 	return 0;
 fail:
+	store_rollback(m->store);
 	bpfman_links_free(v, n);
 	return manager_error(m, r, "cannot list links: %s", strerror(-r));
 }

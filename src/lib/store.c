@@ -17,8 +17,17 @@
 #include "cleanup.h"
 #include "store.h"
 
+/* Prepared statements are kept for the life of the connection: a List of 1,000 programs
+ * runs the same few queries thousands of times, and parsing them again each time was most
+ * of SQLite's share of it. Keyed by the SQL literal's address (every query is a literal). */
+#define STMT_CACHE_SIZE 48
+
 struct store {
 	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE_SIZE];
 };
 
 static const char *const migrations[] = {
@@ -96,16 +105,37 @@ static int errno_from_sqlite(int rc)
 	}
 }
 
-static void finalizep(sqlite3_stmt **st)
+/* Hands a cached statement back: reset, bindings cleared, ready for the next user. */
+static void releasep(sqlite3_stmt **st)
 {
-	if (*st)
-		sqlite3_finalize(*st);
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+	}
 }
-#define _cleanup_stmt_ _cleanup_(finalizep)
+#define _cleanup_stmt_ _cleanup_(releasep)
 
+/* A statement must not be prepared again while it is still in use (no query here nests
+ * itself). */
 static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
-	return errno_from_sqlite(sqlite3_prepare_v2(s->db, sql, -1, ret, NULL));
+	size_t i;
+	int r;
+
+	for (i = 0; i < STMT_CACHE_SIZE && s->cache[i].sql; i++)
+		if (s->cache[i].sql == sql) {
+			*ret = s->cache[i].st;
+			return 0;
+		}
+	if (i == STMT_CACHE_SIZE)
+		return -ENOSPC; /* more distinct queries than the cache holds: raise the size */
+	r = errno_from_sqlite(sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						 &s->cache[i].st, NULL));
+	if (r < 0)
+		return r;
+	s->cache[i].sql = sql;
+	*ret = s->cache[i].st;
+	return 0;
 }
 
 /* Runs a statement that returns no rows. */
@@ -147,6 +177,7 @@ static int migrate(struct store *s)
 		goto fail;
 	}
 	version = sqlite3_column_int(st, 0);
+	sqlite3_reset(st); /* no statement may stay open across the schema changes */
 	if (version > (int)ELEMENTSOF(migrations)) {
 		/* written by a newer release: refuse rather than guess */
 		r = -EPROTONOSUPPORT;
@@ -186,7 +217,10 @@ int store_open(const char *path, struct store **ret)
 	r = errno_from_sqlite(sqlite3_exec(s->db,
 					   "PRAGMA journal_mode=WAL;"
 					   "PRAGMA synchronous=NORMAL;"
-					   "PRAGMA foreign_keys=ON;",
+					   "PRAGMA foreign_keys=ON;"
+					   /* a few hundred KiB hold the whole index; the
+					    * server keeps one connection per worker */
+					   "PRAGMA cache_size=-128;",
 					   NULL, NULL, NULL));
 	if (r < 0)
 		goto fail;
@@ -204,6 +238,8 @@ struct store *store_close(struct store *s)
 {
 	if (!s)
 		return NULL;
+	for (size_t i = 0; i < STMT_CACHE_SIZE && s->cache[i].sql; i++)
+		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close_v2(s->db);
 	free(s);
 	return NULL;
@@ -212,6 +248,11 @@ struct store *store_close(struct store *s)
 int store_begin(struct store *s)
 {
 	return errno_from_sqlite(sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+}
+
+int store_begin_read(struct store *s)
+{
+	return errno_from_sqlite(sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL));
 }
 
 int store_commit(struct store *s)

@@ -18,6 +18,9 @@ struct store *store_close(struct store *s);
 
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/* A read snapshot for a listing: one lock for thousands of queries, and one consistent view.
+ * End it with store_commit() (or store_rollback()). */
+int store_begin_read(struct store *s);
 void store_rollback(struct store *s);
 
 int store_program_insert(struct store *s, const struct bpfman_program *p);

@@ -35,7 +35,7 @@ int bpfman_unload(struct bpfman *m, uint32_t prog_id)
 	if (r == -ENOENT) {
 		struct bpfman_kernel_info ki = { 0 };
 
-		if (kernel_prog_info_by_id(prog_id, &ki) == 0) {
+		if (kernel_prog_info_by_id(prog_id, &ki, false) == 0) {
 			free(ki.map_ids);
 			r = manager_error(m, r, "program %u does not exist in bpfman: the kernel has it, but bpfman did not load it",
 					  prog_id);

@@ -2,6 +2,7 @@
  * by pins, not by this process. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,20 +10,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <systemd/sd-journal.h>
-
 #include "bpfman.h"
 #include "build-config.h"
 #include "layout.h"
 #include "log.h"
 #include "parse-util.h"
+#include "sd-protocol.h"
 #include "server.h"
 
+/* stderr is the journal: "<N>" sets each line's priority (err, warning, info, debug) */
 static void journal_writer(enum log_level level, const char *msg)
 {
-	static const int prio[] = { 3, 4, 6, 7 }; /* err, warning, info, debug */
+	static const int prio[] = { 3, 4, 6, 7 };
 
-	sd_journal_print(prio[level], "%s", msg);
+	fprintf(stderr, "<%d>%s\n", prio[level], msg);
 }
 
 static void notice(int level, const char *msg, void *userdata)
@@ -33,7 +34,7 @@ static void notice(int level, const char *msg, void *userdata)
 static void usage(FILE *f)
 {
 	fputs("Usage: bpfman-rpc [--socket-path PATH] [--timeout SECONDS] [--csi-support]\n"
-	      "                  [--root DIR] [--log-level error|warn|info|debug]\n"
+	      "                  [--root DIR] [--log-level error|warn|info|debug] [--workers N]\n"
 	      "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
 	      "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
 	      "request (0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets the level.\n",
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 		{ "csi-support", no_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -78,6 +80,12 @@ int main(int argc, char **argv)
 		case 'r':
 			o.root = optarg;
 			break;
+		case 'w':
+			if (safe_atou32(optarg, 10, &o.workers) < 0 || o.workers < 1 || o.workers > 64) {
+				log_error("invalid number of workers '%s' (1 to 64)", optarg);
+				return 2;
+			}
+			break;
 		case 'l':
 			if (log_level_from_string(optarg) < 0) {
 				log_error("invalid log level '%s'", optarg);
@@ -100,8 +108,12 @@ int main(int argc, char **argv)
 		log_error("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
+	/* a manager idles most of the time: fewer malloc arenas keep its resident memory down
+	 * (each worker thread would otherwise grow an arena of its own) */
+	mallopt(M_ARENA_MAX, 2);
+
 	/* under systemd, log to the journal */
-	if (getenv("JOURNAL_STREAM") || getenv("INVOCATION_ID"))
+	if (sd_proto_stderr_is_journal())
 		log_set_writer(journal_writer);
 
 	/* before grpc starts any thread, so every thread inherits the mask */

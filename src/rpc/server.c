@@ -15,6 +15,7 @@
  * then close the gate (no start_batch after the cqs are shut down: that aborts), join. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,17 +37,18 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
-#include <systemd/sd-daemon.h>
 
 #include "bpfman.h"
 #include "cleanup.h"
 #include "handlers.h"
 #include "layout.h"
 #include "log.h"
+#include "sd-protocol.h"
 #include "server.h"
 
 #define REQUESTS_PER_WORKER 2
 #define SHUTDOWN_GRACE_MS 5000
+#define BIG_REPLY_BYTES (256 * 1024)
 
 enum call_state { CALL_NEW, CALL_DONE };
 
@@ -307,6 +309,7 @@ static void finish(struct call *c, grpc_status_code status, const char *message,
 static void on_new_call(struct call *c)
 {
 	struct rpc_reply reply;
+	bool big;
 
 	atomic_fetch_add(&S.in_flight, 1);
 	atomic_store(&S.last_activity_ms, now_ms());
@@ -322,8 +325,11 @@ static void on_new_call(struct call *c)
 	}
 	memset(&reply, 0, sizeof(reply));
 	handle(c, &reply);
+	big = reply.response && protobuf_c_message_get_packed_size(reply.response) > BIG_REPLY_BYTES;
 	finish(c, reply.status, reply.message, reply.response);
 	arena_free(&reply.arena); /* packed already */
+	if (big)
+		malloc_trim(0); /* a List of thousands leaves megabytes the heap would keep */
 }
 
 static void *worker(void *arg)
@@ -483,27 +489,31 @@ static void stop_grpc(pthread_t *threads, unsigned workers)
 	grpc_server_credentials_release(S.creds);
 }
 
-/* systemd socket activation: one listening socket in LISTEN_FDS. */
+/* systemd socket activation: one listening socket in LISTEN_FDS, at fd 3. */
 static int activated_socket(void)
 {
-	int n = sd_listen_fds(1);
+	int n = sd_proto_listen_fds(), type = 0, listening = 0;
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(type), alen = sizeof(sa);
 
 	if (n <= 0)
 		return -ENOENT;
 	if (n > 1)
 		log_warn("%d sockets passed; serving on the first", n);
-	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	    getsockname(3, (struct sockaddr *)&sa, &alen) < 0 || sa.sun_family != AF_UNIX ||
+	    type != SOCK_STREAM || !listening)
 		return log_error_errno(-EINVAL, "the socket passed by systemd is not a listening Unix stream socket");
-	(void)fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC);
-	(void)fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK);
-	return SD_LISTEN_FDS_START;
+	(void)fcntl(3, F_SETFL, O_NONBLOCK);
+	return 3;
 }
 
 int server_run(const struct server_opts *o)
 {
 	_cleanup_close_ int lfd = -EBADF, sfd = -EBADF;
 	pthread_t threads[64];
-	unsigned workers = o->workers ? o->workers : 4, started = 0;
+	unsigned workers = o->workers ? o->workers : SERVER_DEFAULT_WORKERS, started = 0;
 	bool activated = false, socket_created = false;
 	sigset_t mask;
 	int r;
@@ -551,7 +561,7 @@ int server_run(const struct server_opts *o)
 	for (; started < workers; started++)
 		if (pthread_create(&threads[started], NULL, worker, NULL) != 0)
 			break;
-	(void)sd_notify(0, "READY=1");
+	sd_proto_notify("READY=1");
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
@@ -581,7 +591,7 @@ int server_run(const struct server_opts *o)
 		if (p[0].revents & POLLIN)
 			accept_one(lfd);
 	}
-	(void)sd_notify(0, "STOPPING=1");
+	sd_proto_notify("STOPPING=1");
 stop:
 	/* no new connections; calls in flight finish within the grace period */
 	lfd = safe_close(lfd);

@@ -3,12 +3,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+
+/* Two workers serve reads in parallel (and a read beside a change) and keep the server under
+ * 12 MiB with 100 programs (each worker holds its own database connection); --workers
+ * raises it. */
+#define SERVER_DEFAULT_WORKERS 2
 
 struct server_opts {
 	const char *socket_path;
 	const char *root; /* BPFMAN_ROOT / --root; NULL = real paths */
 	unsigned timeout_s; /* inactivity timeout; 0 = run until signalled */
-	unsigned workers;
+	uint32_t workers; /* 0: SERVER_DEFAULT_WORKERS */
 };
 
 /* Runs until SIGTERM/SIGINT or the inactivity timeout. Returns 0 or a negative errno
