@@ -176,26 +176,35 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 		manager_error(m, r, "cannot create %s: %s", m->layout.db_dir, strerror(-r));
 		goto fail;
 	}
-	r = store_open(m->layout.db_path, &m->store);
-	if (r < 0) {
-		manager_error(m, r, "cannot open the state database %s: %s", m->layout.db_path,
-			      strerror(-r));
-		goto fail;
-	}
-	if (m->read_only)
+	if (m->read_only) {
+		r = store_open(m->layout.db_path, &m->store);
+		if (r < 0) {
+			manager_error(m, r, "cannot open the state database %s: %s",
+				      m->layout.db_path, strerror(-r));
+			goto fail;
+		}
 		goto done;
+	}
 	/* Under the lock: two commands starting at once on a fresh host must not both mount a
-	 * bpffs (the second would hide the first's pins), nor reconcile beside a change. */
+	 * bpffs (the second would hide the first's pins), nor both create the database (SQLite
+	 * answers the second's switch to WAL with BUSY, without waiting), nor reconcile beside
+	 * a change. */
 	r = manager_lock(m);
 	if (r < 0) {
 		manager_error(m, r, "cannot take the lock %s: %s", m->layout.lock_path, strerror(-r));
 		goto fail;
 	}
 	r = layout_prepare(&m->layout);
-	if (r < 0)
+	if (r < 0) {
 		manager_error(m, r, "cannot prepare %s (bpffs): %s", m->layout.fs, strerror(-r));
-	else if (!(opts && opts->no_reconcile))
-		r = manager_reconcile(m);
+	} else {
+		r = store_open(m->layout.db_path, &m->store);
+		if (r < 0)
+			manager_error(m, r, "cannot open the state database %s: %s",
+				      m->layout.db_path, strerror(-r));
+		else if (!(opts && opts->no_reconcile))
+			r = manager_reconcile(m);
+	}
 	manager_unlock(m);
 	if (r < 0)
 		goto fail;

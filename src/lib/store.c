@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -200,7 +201,7 @@ fail:
 	return r;
 }
 
-int store_open(const char *path, struct store **ret)
+static int store_open_once(const char *path, struct store **ret)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	int r;
@@ -231,6 +232,21 @@ int store_open(const char *path, struct store **ret)
 	return 0;
 fail:
 	store_close(s);
+	return r;
+}
+
+/* A reader may open the database while a writer creates it: SQLite then answers the
+ * switch to WAL with BUSY at once, without its busy handler; that settles within
+ * milliseconds, so a few retries are enough. */
+int store_open(const char *path, struct store **ret)
+{
+	int r = -EBUSY;
+
+	for (int i = 0; i < 50 && r == -EBUSY; i++) {
+		if (i)
+			usleep(10000);
+		r = store_open_once(path, ret);
+	}
 	return r;
 }
 

@@ -105,8 +105,11 @@ test_killed_cli_is_repaired() {
 test_two_clis_at_once() {
 	require_feature tracepoint
 	local pids=() i rc=0
+	# on a fresh root: the first commands race to mount the bpffs and create the database
 	for i in 1 2 3 4 5 6; do
 		"$BPFMAN" load file --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ" -m n=$i >"$TEST_TMP/par.$$.$i" 2>&1 &
+		pids+=($!)
+		"$BPFMAN" list programs >"$TEST_TMP/par.$$.r$i" 2>&1 &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
