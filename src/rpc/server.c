@@ -70,7 +70,12 @@ struct peer {
 	int fd;
 	ino_t ino;
 	struct ucred cred;
+	bool over_limit; /* its calls get RESOURCE_EXHAUSTED */
 };
+
+/* Connections past the limit are still served a status (RESOURCE_EXHAUSTED) so the client
+ * learns why; past twice the limit they are closed at once. */
+#define PEER_SLOTS (2 * RPC_MAX_CONNECTIONS)
 
 static struct {
 	grpc_server *server;
@@ -84,7 +89,7 @@ static struct {
 	atomic_int in_flight;
 	atomic_llong last_activity_ms;
 	pthread_mutex_t peers_lock;
-	struct peer peers[RPC_MAX_CONNECTIONS];
+	struct peer peers[PEER_SLOTS];
 	size_t n_peers;
 } S;
 
@@ -159,9 +164,12 @@ static void peers_sweep(void)
 	S.n_peers = k;
 }
 
-static void peer_of_call(grpc_call *call, struct ucred *ret)
+/* The credentials saved when the call's connection was accepted; returns whether that
+ * connection is over the limit. */
+static bool peer_of_call(grpc_call *call, struct ucred *ret)
 {
 	char *peer = grpc_call_get_peer(call);
+	bool over = false;
 	int fd = -1;
 
 	ret->pid = 0;
@@ -169,11 +177,14 @@ static void peer_of_call(grpc_call *call, struct ucred *ret)
 	if (peer && sscanf(peer, "fd:%d", &fd) == 1) {
 		pthread_mutex_lock(&S.peers_lock);
 		for (size_t i = 0; i < S.n_peers; i++)
-			if (S.peers[i].fd == fd)
+			if (S.peers[i].fd == fd) {
 				*ret = S.peers[i].cred;
+				over = S.peers[i].over_limit;
+			}
 		pthread_mutex_unlock(&S.peers_lock);
 	}
 	gpr_free(peer);
+	return over;
 }
 
 /* ---- handling ---- */
@@ -231,6 +242,7 @@ static void handle(struct call *c, struct rpc_reply *reply)
 	const struct rpc_method *meth = &rpc_methods[c->method];
 	ProtobufCMessage *req;
 	struct bpfman *m;
+	struct ucred cr;
 
 	reply->status = GRPC_STATUS_OK;
 	if (!c->payload) {
@@ -245,15 +257,19 @@ static void handle(struct call *c, struct rpc_reply *reply)
 			 meth->input->short_name);
 		return;
 	}
+	if (peer_of_call(c->call, &cr)) {
+		reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+		snprintf(reply->message, sizeof(reply->message),
+			 "too many connections: at most %d at a time", RPC_MAX_CONNECTIONS);
+		protobuf_c_message_free_unpacked(req, NULL);
+		return;
+	}
 	m = worker_ctx();
 	if (!m) {
 		reply->status = GRPC_STATUS_UNAVAILABLE;
 		snprintf(reply->message, sizeof(reply->message), "the manager cannot open its state");
 	} else {
 		if (meth->changes_state) {
-			struct ucred cr;
-
-			peer_of_call(c->call, &cr);
 			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr.pid,
 				 (int)cr.uid, (int)cr.gid);
 		}
@@ -400,6 +416,7 @@ static void accept_one(int lfd)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct stat st;
+	bool over;
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
@@ -410,15 +427,20 @@ static void accept_one(int lfd)
 	}
 	pthread_mutex_lock(&S.peers_lock);
 	peers_sweep();
-	if (S.n_peers >= RPC_MAX_CONNECTIONS) {
+	if (S.n_peers >= PEER_SLOTS) {
 		pthread_mutex_unlock(&S.peers_lock);
-		log_warn("refusing a connection from pid %d: %d connections open already",
-			 (int)cred.pid, RPC_MAX_CONNECTIONS);
+		log_warn("closing a connection from pid %d: %d connections open already",
+			 (int)cred.pid, PEER_SLOTS);
 		close(fd);
 		return;
 	}
-	S.peers[S.n_peers++] = (struct peer){ .fd = fd, .ino = st.st_ino, .cred = cred };
+	over = S.n_peers >= RPC_MAX_CONNECTIONS;
+	S.peers[S.n_peers++] = (struct peer){ .fd = fd, .ino = st.st_ino, .cred = cred,
+					      .over_limit = over };
 	pthread_mutex_unlock(&S.peers_lock);
+	if (over)
+		log_warn("connection from pid %d is over the limit of %d: its calls are refused",
+			 (int)cred.pid, RPC_MAX_CONNECTIONS);
 	log_debug("connection from pid %d uid %d", (int)cred.pid, (int)cred.uid);
 	atomic_store(&S.last_activity_ms, now_ms());
 	/* grpc owns fd from here and closes it when the connection ends */

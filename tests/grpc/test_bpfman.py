@@ -932,6 +932,30 @@ class ServerProcessTest(unittest.TestCase):
         self.assertGreater(took, 1.0, "exited before the timeout")
         self.assertLess(took, 6.0, "exited long after the timeout")
 
+    def test_connection_limit(self):
+        # 64 connections are served; the 65th gets RESOURCE_EXHAUSTED, not silence; when
+        # one closes, a new connection is served again
+        proc = self.start()
+        opts = [("grpc.use_local_subchannel_pool", 1)]  # one connection per channel
+        chans = []
+        for _ in range(64):
+            ch = grpc.insecure_channel("unix://" + self.sock, options=opts)
+            pb_grpc.BpfmanStub(ch).List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
+            chans.append(ch)
+        extra = grpc.insecure_channel("unix://" + self.sock, options=opts)
+        with self.assertRaises(grpc.RpcError) as e:
+            pb_grpc.BpfmanStub(extra).List(pb.ListRequest(), timeout=DEADLINE)
+        self.assertEqual(grpc.StatusCode.RESOURCE_EXHAUSTED, e.exception.code())
+        self.assertIn("too many connections", e.exception.details())
+        extra.close()
+        for ch in chans:
+            ch.close()
+        time.sleep(0.5)
+        ch, c = self.client()
+        c.List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
+        ch.close()
+        self.stop(proc)
+
     def test_socket_activation(self):
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.addCleanup(listener.close)
