@@ -257,18 +257,25 @@ static void handle_load(struct bpfman *m, const ProtobufCMessage *msg, struct rp
 	out->response = &resp->base;
 }
 
-static void handle_unload(struct bpfman *m, const ProtobufCMessage *msg, struct rpc_reply *out)
+/* Unload and Detach: one id, one change, an empty response of the method's own type. */
+static void change_by_id(struct bpfman *m, uint32_t id, int (*change)(struct bpfman *, uint32_t),
+			 const ProtobufCMessageDescriptor *response, struct rpc_reply *out)
 {
-	const Bpfman__V1__UnloadRequest *req = (const void *)msg;
-	Bpfman__V1__UnloadResponse *resp;
-	int r = bpfman_unload(m, req->id);
+	ProtobufCMessage *resp;
+	int r = change(m, id);
 
 	if (r < 0)
 		return fail_lib(out, m, r);
-	resp = arena_alloc(&out->arena, sizeof(*resp));
+	resp = arena_alloc(&out->arena, response->sizeof_message);
 	if (resp)
-		bpfman__v1__unload_response__init(resp);
-	out->response = &resp->base;
+		protobuf_c_message_init(response, resp);
+	out->response = resp;
+}
+
+static void handle_unload(struct bpfman *m, const ProtobufCMessage *msg, struct rpc_reply *out)
+{
+	change_by_id(m, ((const Bpfman__V1__UnloadRequest *)msg)->id, bpfman_unload,
+		     &bpfman__v1__unload_response__descriptor, out);
 }
 
 static int direction_from(const char *s, enum bpfman_direction *ret, struct rpc_reply *out)
@@ -423,16 +430,8 @@ static void handle_attach(struct bpfman *m, const ProtobufCMessage *msg, struct 
 
 static void handle_detach(struct bpfman *m, const ProtobufCMessage *msg, struct rpc_reply *out)
 {
-	const Bpfman__V1__DetachRequest *req = (const void *)msg;
-	Bpfman__V1__DetachResponse *resp;
-	int r = bpfman_detach(m, req->link_id);
-
-	if (r < 0)
-		return fail_lib(out, m, r);
-	resp = arena_alloc(&out->arena, sizeof(*resp));
-	if (resp)
-		bpfman__v1__detach_response__init(resp);
-	out->response = &resp->base;
+	change_by_id(m, ((const Bpfman__V1__DetachRequest *)msg)->link_id, bpfman_detach,
+		     &bpfman__v1__detach_response__descriptor, out);
 }
 
 static void handle_list(struct bpfman *m, const ProtobufCMessage *msg, struct rpc_reply *out)
