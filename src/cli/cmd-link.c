@@ -44,8 +44,31 @@ static int parse_i32(const char *s, const char *what, int32_t *ret)
 
 /* Fills o from the options; `-t` means the tracepoint for tracepoints and the target for
  * uprobes, as in the reference. */
+static int parse_proceed_on(const struct parsed *p, enum bpfman_prog_type t, int32_t *v, size_t max,
+			    size_t *ret_n)
+{
+	char **vals;
+	size_t n = opt_values(p, "proceed-on", &vals);
+
+	if (n && t != BPFMAN_PROG_XDP && t != BPFMAN_PROG_TC) {
+		log_error("--proceed-on applies to xdp and tc only");
+		return -EINVAL;
+	}
+	if (n > max) {
+		log_error("at most %zu --proceed-on values", max);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpfman_proceed_on_from_string(t, vals[i], &v[i]) < 0) {
+			log_error("invalid proceed-on '%s' for %s", vals[i], bpfman_prog_type_to_string(t));
+			return -EINVAL;
+		}
+	*ret_n = n;
+	return 0;
+}
+
 static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct bpfman_attach_opts *o,
-		       struct kv_list *meta)
+		       struct kv_list *meta, int32_t *proceed, size_t max_proceed)
 {
 	char **vals;
 	size_t n = opt_values(p, "metadata", &vals);
@@ -53,6 +76,10 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 	int r;
 
 	o->type = t;
+	r = parse_proceed_on(p, t, proceed, max_proceed, &o->n_proceed_on);
+	if (r < 0)
+		return r;
+	o->proceed_on = proceed;
 	for (size_t i = 0; i < n; i++) {
 		r = kv_list_parse(meta, vals[i]);
 		if (r < 0) {
@@ -129,6 +156,7 @@ int cmd_attach(int argc, char **argv)
 {
 	struct bpfman_attach_opts o = { 0 };
 	struct kv_list meta = { 0 };
+	int32_t proceed[16];
 	struct bpfman *m = NULL;
 	struct parsed p = { 0 };
 	uint32_t prog_id, link_id;
@@ -154,7 +182,7 @@ int cmd_attach(int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
-	r = fill_attach(&p, t, &o, &meta);
+	r = fill_attach(&p, t, &o, &meta, proceed, ELEMENTSOF(proceed));
 	if (r < 0)
 		goto out;
 	r = cli_open(false, &m);

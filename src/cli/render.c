@@ -402,6 +402,26 @@ static json_t *link_json(const struct bpfman_link *l)
 	return o;
 }
 
+static char *proceed_on_text(const struct bpfman_link *l)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < l->n_proceed_on; i++) {
+		const char *name = bpfman_proceed_on_to_string(l->type, l->proceed_on[i]);
+
+		if (name)
+			fprintf(f, "%s%s", i ? ", " : "", name);
+		else
+			fprintf(f, "%s%d", i ? ", " : "", l->proceed_on[i]);
+	}
+	fclose(f);
+	return buf;
+}
+
 void print_link(const struct bpfman_link *l, enum output_format f)
 {
 	const char *labels[16];
@@ -433,6 +453,8 @@ void print_link(const struct bpfman_link *l, enum output_format f)
 			ROW("Direction:", strdup(bpfman_direction_to_string(l->direction)));
 		ROW("Priority:", strf("%d", l->priority));
 		ROW("Position:", l->position >= 0 ? strf("%d", l->position) : strdup("None"));
+		if (l->type != BPFMAN_PROG_TCX)
+			ROW("Proceed On:", proceed_on_text(l));
 		ROW("Network Namespace:", strdup(l->netns ? l->netns : "None"));
 		break;
 	case BPFMAN_PROG_TRACEPOINT:

@@ -168,7 +168,7 @@ struct bpfman_attach_opts {
 	bool has_priority;
 	enum bpfman_direction direction;
 	const char *netns; /* path of a netns file */
-	const int32_t *proceed_on; /* xdp/tc (dispatcher issue) */
+	const int32_t *proceed_on; /* xdp/tc; empty: the defaults (pass|pipe, dispatcher_return) */
 	size_t n_proceed_on;
 	/* tracepoint */
 	const char *tracepoint;
@@ -223,6 +223,11 @@ struct bpfman_link_filter {
 int bpfman_list_links(struct bpfman *m, const struct bpfman_link_filter *f,
 		      struct bpfman_link **ret_links, size_t *ret_n);
 int bpfman_get_link(struct bpfman *m, uint32_t link_id, struct bpfman_link **ret);
+
+/* proceed-on names of contract table 4.1 for xdp or tc ("pass" -> 2, "pipe" -> 3, ...).
+ * -EINVAL for a name the type does not have; NULL for an unknown value. */
+int bpfman_proceed_on_from_string(enum bpfman_prog_type type, const char *s, int32_t *ret);
+const char *bpfman_proceed_on_to_string(enum bpfman_prog_type type, int32_t value);
 
 /* Text of an attachment for listings: "eno4 pos-0", "syscalls/sys_enter_getpid", ... */
 char *bpfman_link_attachment(const struct bpfman_link *l);

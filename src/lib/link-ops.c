@@ -61,6 +61,22 @@ static int fill_link(struct bpfman_link *l, const struct bpfman_program *p,
 	DUP(fn_name, o->fn_name);
 	DUP(target, o->target);
 #undef DUP
+	if (p->type == BPFMAN_PROG_XDP || p->type == BPFMAN_PROG_TC) {
+		/* empty means the contract's defaults, recorded as such so `get link` shows them */
+		static const int32_t xdp_default[] = { 2, 31 }, tc_default[] = { 3, 30 };
+		const int32_t *v = o->proceed_on;
+		size_t n = o->n_proceed_on;
+
+		if (!n) {
+			v = p->type == BPFMAN_PROG_XDP ? xdp_default : tc_default;
+			n = 2;
+		}
+		l->proceed_on = calloc(n, sizeof(*v));
+		if (!l->proceed_on)
+			return -ENOMEM;
+		memcpy(l->proceed_on, v, n * sizeof(*v));
+		l->n_proceed_on = n;
+	}
 	for (size_t i = 0; o->metadata && i < o->metadata->n; i++) {
 		int r = kv_list_set(&l->metadata, o->metadata->items[i].key,
 				    o->metadata->items[i].value);
@@ -126,6 +142,12 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 				  bpfman_prog_type_to_string(o->type));
 		goto out;
 	}
+	for (size_t i = 0; i < o->n_proceed_on; i++)
+		if (!bpfman_proceed_on_to_string(p->type, o->proceed_on[i])) {
+			r = manager_error(m, -EINVAL, "invalid proceed-on value %d for %s",
+					  o->proceed_on[i], bpfman_prog_type_to_string(p->type));
+			goto out;
+		}
 	prog_pin = layout_prog_pin(&m->layout, prog_id);
 	if (!prog_pin) {
 		r = -ENOMEM;

@@ -167,3 +167,43 @@ void bpfman_links_free(struct bpfman_link *l, size_t n)
 		link_clear(&l[i]);
 	free(l);
 }
+
+/* Contract table 4.1 */
+static const struct {
+	const char *name;
+	int32_t value;
+} xdp_actions[] = {
+	{ "aborted", 0 }, { "drop", 1 }, { "pass", 2 }, { "tx", 3 }, { "redirect", 4 },
+	{ "dispatcher_return", 31 },
+}, tc_actions[] = {
+	{ "unspec", -1 }, { "ok", 0 },	       { "reclassify", 1 }, { "shot", 2 },
+	{ "pipe", 3 },	  { "stolen", 4 },     { "queued", 5 },	    { "repeat", 6 },
+	{ "redirect", 7 }, { "trap", 8 },      { "dispatcher_return", 30 },
+};
+
+#define ACTIONS(t, n)                                                                         \
+	const __typeof__(xdp_actions[0]) *t = type == BPFMAN_PROG_XDP ? xdp_actions : tc_actions; \
+	size_t n = type == BPFMAN_PROG_XDP ? sizeof(xdp_actions) / sizeof(xdp_actions[0])       \
+					  : sizeof(tc_actions) / sizeof(tc_actions[0])
+
+int bpfman_proceed_on_from_string(enum bpfman_prog_type type, const char *s, int32_t *ret)
+{
+	ACTIONS(t, n);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, t[i].name)) {
+			*ret = t[i].value;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *bpfman_proceed_on_to_string(enum bpfman_prog_type type, int32_t value)
+{
+	ACTIONS(t, n);
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].value == value)
+			return t[i].name;
+	return NULL;
+}

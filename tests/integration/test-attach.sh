@@ -208,8 +208,11 @@ test_xdp_single_program() {
 	x=$(echo "$json" | jq -r '.[0].kernel.id')
 	t=$(echo "$json" | jq -r '.[1].kernel.id')
 	assert_eq "$(bpfman get program "$x" -o json | jq -r .kernel.program_type_name)" xdp "kernel type"
+	expect_fail bpfman attach "$x" xdp -i "$IF_A" -n "/var/run/netns/$NS_A" --proceed-on pass bogus
+	assert_contains "$OUT" "invalid proceed-on 'bogus'" "bad proceed-on"
 	l=$(attach_link "$x" xdp -i "$IF_A" -n "/var/run/netns/$NS_A")
 	assert_eq "$(bpfman get link "$l" -o json | jq -r .position)" 0 "position"
+	bpfman get link "$l" | grep -q "Proceed On:  *pass, dispatcher_return" || fail "default proceed-on"
 	bpfman list links | grep -q "$IF_A pos-0" || fail "list links"
 	ip netns exec "$NS_B" ping -c 5 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping"
 	d=$("$TESTS_HELPERS/map-sum" "$FS/maps/$x/counters" $SLOT_XDP)
@@ -247,7 +250,9 @@ test_tc_filters_in_priority_order() {
 	c=$(echo "$json" | jq -r '.[2].kernel.id')
 	la=$(attach_link "$a" tc -i "$IF_A" -d ingress -p 50 -n "$ns")
 	lb=$(attach_link "$b" tc -i "$IF_A" -d ingress -p 10 -n "$ns")
-	lc=$(attach_link "$c" tc -i "$IF_A" -d ingress -p 60 -n "$ns")
+	lc=$(attach_link "$c" tc -i "$IF_A" -d ingress -p 60 -n "$ns" --proceed-on ok shot)
+	bpfman get link "$la" | grep -q "Proceed On:  *pipe, dispatcher_return" || fail "tc default proceed-on"
+	assert_eq "$(bpfman get link "$lc" -o json | jq -c .proceed_on)" "[0,2]" "proceed-on given"
 	pos() { bpfman get link "$1" -o json | jq -r .position; }
 	assert_eq "$(pos "$lb") $(pos "$la") $(pos "$lc")" "0 1 2" "positions b a c"
 	# the kernel's own view: the filters and their priorities, clsact made for them
