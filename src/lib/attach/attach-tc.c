@@ -59,25 +59,14 @@ static int attach_in_ns(struct attach_request *r, int ifindex)
 
 int attach_tc(struct attach_request *r, int *ret_link_fd)
 {
-	const struct bpfman_attach_opts *o = r->opts;
 	int orig_ns = -EBADF, ifindex, e;
 
-	if (!o->iface || !*o->iface)
-		return attach_errorf(r, -EINVAL, "an interface is required (-i IFACE)");
-	if (o->direction != BPFMAN_DIR_INGRESS && o->direction != BPFMAN_DIR_EGRESS)
-		return attach_errorf(r, -EINVAL, "a direction is required (-d ingress|egress)");
-	e = netns_enter(o->netns, &orig_ns);
-	if (e < 0)
-		return attach_errorf(r, e, "cannot enter network namespace '%s': %s", o->netns,
-				     strerror(-e));
-	ifindex = if_nametoindex(o->iface);
-	if (!ifindex)
-		e = attach_errorf(r, -ENODEV, "interface '%s' does not exist%s%s", o->iface,
-				  o->netns ? " in " : "", o->netns ? o->netns : "");
-	else
-		e = attach_in_ns(r, ifindex);
-	netns_leave(orig_ns);
 	*ret_link_fd = -EBADF; /* no bpf_link to pin: the record holds the handle */
+	e = attach_enter_iface(r, true, &orig_ns, &ifindex);
+	if (e < 0)
+		return e;
+	e = attach_in_ns(r, ifindex);
+	netns_leave(orig_ns);
 	return e;
 }
 

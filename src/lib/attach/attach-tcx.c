@@ -4,7 +4,6 @@
  * expected_revision makes read-then-insert safe against a concurrent change (ESTALE: read
  * again). Links of other tools keep their places. */
 #include <errno.h>
-#include <net/if.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -57,20 +56,9 @@ int attach_tcx(struct attach_request *r, int *ret_link_fd)
 	uint32_t anchor;
 	bool before;
 
-	if (!o->iface || !*o->iface)
-		return attach_errorf(r, -EINVAL, "an interface is required (-i IFACE)");
-	if (o->direction != BPFMAN_DIR_INGRESS && o->direction != BPFMAN_DIR_EGRESS)
-		return attach_errorf(r, -EINVAL, "a direction is required (-d ingress|egress)");
-	e = netns_enter(o->netns, &orig_ns);
+	e = attach_enter_iface(r, true, &orig_ns, &ifindex);
 	if (e < 0)
-		return attach_errorf(r, e, "cannot enter network namespace '%s': %s", o->netns,
-				     strerror(-e));
-	ifindex = if_nametoindex(o->iface);
-	if (!ifindex) {
-		netns_leave(orig_ns);
-		return attach_errorf(r, -ENODEV, "interface '%s' does not exist%s%s", o->iface,
-				     o->netns ? " in " : "", o->netns ? o->netns : "");
-	}
+		return e;
 	for (int tries = 0; tries < 5; tries++) {
 		uint64_t rev = 0;
 

@@ -4,7 +4,6 @@
  * kernels that allow freplace; until then a second program on an interface is refused
  * with the reason, and tcx is the way to run several programs on one hook. */
 #include <errno.h>
-#include <net/if.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -31,18 +30,9 @@ int attach_xdp(struct attach_request *r, int *ret_link_fd)
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int orig_ns = -EBADF, ifindex, e;
 
-	if (!o->iface || !*o->iface)
-		return attach_errorf(r, -EINVAL, "an interface is required (-i IFACE)");
-	e = netns_enter(o->netns, &orig_ns);
+	e = attach_enter_iface(r, false, &orig_ns, &ifindex);
 	if (e < 0)
-		return attach_errorf(r, e, "cannot enter network namespace '%s': %s", o->netns,
-				     strerror(-e));
-	ifindex = if_nametoindex(o->iface);
-	if (!ifindex) {
-		netns_leave(orig_ns);
-		return attach_errorf(r, -ENODEV, "interface '%s' does not exist%s%s", o->iface,
-				     o->netns ? " in " : "", o->netns ? o->netns : "");
-	}
+		return e;
 	e = bpf_xdp_query(ifindex, 0, &q);
 	if (e == 0 && (q.prog_id || q.drv_prog_id || q.skb_prog_id)) {
 		uint32_t id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id;

@@ -38,5 +38,11 @@ int tc_remove_qdisc(const char *netns, const char *iface);
 int attach_errorf(struct attach_request *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* xdp, tc, tcx: checks the interface (and the direction), enters the request's network
+ * namespace and resolves the interface in it. On success the caller runs in that namespace
+ * and returns with netns_leave(*ret_orig_ns). */
+int attach_enter_iface(struct attach_request *r, bool needs_direction, int *ret_orig_ns,
+		       int *ret_ifindex);
+
 /* Position of a tcx link in its hook's run order, or -1. */
 int tcx_link_position(const struct bpfman_link *l);
