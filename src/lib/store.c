@@ -389,10 +389,11 @@ int store_program_insert(struct store *s, const struct bpfman_program *p)
 			 p->id, &p->metadata);
 }
 
-int store_program_delete(struct store *s, uint32_t id)
+/* Runs a DELETE of one row by id: -ENOENT when there was none. */
+static int delete_by_id(struct store *s, const char *sql, uint32_t id)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = prepare(s, "DELETE FROM programs WHERE id = ?", &st);
+	int r = prepare(s, sql, &st);
 
 	if (r < 0)
 		return r;
@@ -401,6 +402,11 @@ int store_program_delete(struct store *s, uint32_t id)
 	if (r < 0)
 		return r;
 	return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int store_program_delete(struct store *s, uint32_t id)
+{
+	return delete_by_id(s, "DELETE FROM programs WHERE id = ?", id);
 }
 
 static int exists(struct store *s, const char *sql, uint32_t id)
@@ -622,16 +628,7 @@ int store_link_insert(struct store *s, const struct bpfman_link *l)
 
 int store_link_delete(struct store *s, uint32_t id)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = prepare(s, "DELETE FROM links WHERE id = ?", &st);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	r = step_done(st);
-	if (r < 0)
-		return r;
-	return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+	return delete_by_id(s, "DELETE FROM links WHERE id = ?", id);
 }
 
 #define LINK_COLUMNS                                                                          \
