@@ -38,17 +38,15 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "dispatch-common.h"
 #include "tc_dispatcher.h"
 
 #define DEFAULT_PRIO 50
 #define HITS_MAP     "hits"
-#define SLOT_VAR     "slot"
 #define ALWAYS	     TC_DISPATCHER_ACTION_BIT(TC_DISPATCHER_RETVAL)
 #define N_ACTIONS    (TC_ACT_VALUE_MAX + 2) /* -1 .. TC_ACT_TRAP */
 
 static int arg_repeat = 1;
-static bool arg_verbose;
-static bool arg_quiet; /* freplace-ok: only our one-line reason, no libbpf chatter */
 
 struct component {
 	const char *func;
@@ -64,13 +62,6 @@ struct component {
 static const char *const action_names[N_ACTIONS] = {
     "unspec", "ok", "reclassify", "shot", "pipe", "stolen", "queued", "repeat", "redirect", "trap",
 };
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (arg_quiet || (level == LIBBPF_DEBUG && !arg_verbose))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
 static int parse_int(const char *s, long min, long max, long *ret)
 {
@@ -181,25 +172,6 @@ static int component_cmp(const void *a, const void *b)
 	return x->pos - y->pos;
 }
 
-/* A BPF object of ours: $BPF_OBJ_DIR/NAME, or ../../bpf/NAME next to us. */
-static int bpf_obj_path(const char *name, char *buf, size_t len)
-{
-	const char *dir = getenv("BPF_OBJ_DIR");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (dir && *dir)
-		return snprintf(buf, len, "%s/%s", dir, name) < (int)len ? 0 : -ENAMETOOLONG;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	return snprintf(buf, len, "%s/../../bpf/%s", exe, name) < (int)len ? 0 : -ENAMETOOLONG;
-}
-
 /* Opens and loads the dispatcher with config *cfg (only the main program is loaded: the
  * slot functions are its subprograms). */
 static int dispatcher_load(const struct tc_dispatcher_config *cfg, struct bpf_object **ret_obj)
@@ -247,133 +219,6 @@ static int dispatcher_fd(struct bpf_object *obj)
 	return bpf_program__fd(bpf_object__find_program_by_name(obj, TC_DISPATCHER_PROG_NAME));
 }
 
-/* Sets the __u32 variable `name` in the object's .rodata, if it has one. */
-static int set_rodata_u32(struct bpf_object *obj, const char *name, __u32 value)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
-	struct btf *btf = bpf_object__btf(obj);
-	const struct btf_var_secinfo *vsi;
-	const struct btf_type *sec;
-	int id;
-
-	if (!map || !btf || (id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC)) < 0)
-		return 0;
-	sec = btf__type_by_id(btf, id);
-	vsi = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vsi++) {
-		const struct btf_type *var = btf__type_by_id(btf, vsi->type);
-		const void *init;
-		unsigned char *copy;
-		size_t size;
-		int r;
-
-		if (strcmp(btf__name_by_offset(btf, var->name_off), name) != 0)
-			continue;
-		init = bpf_map__initial_value(map, &size);
-		if (!init || vsi->size != sizeof(value) || vsi->offset + sizeof(value) > size)
-			return -EINVAL;
-		copy = malloc(size);
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, init, size);
-		memcpy(copy + vsi->offset, &value, sizeof(value));
-		r = bpf_map__set_initial_value(map, copy, size);
-		free(copy);
-		return r;
-	}
-	return 0;
-}
-
-/* Opens OBJ for one component: only FUNC is loaded, as BPF_PROG_TYPE_EXT aimed at function
- * `target` of the dispatcher. Maps that `share` (a loaded object of the same file) has
- * under the same name are reused, and no map is pinned. Loaded, not linked. */
-static int component_load(const char *path, const char *func, int disp_fd, const char *target,
-			  __u32 slot, struct bpf_object *share, struct component *c)
-{
-	struct bpf_program *prog = NULL, *p;
-	struct bpf_object *obj;
-	struct bpf_map *map;
-	int r;
-
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj) {
-		r = -errno;
-		if (!arg_quiet)
-			fprintf(stderr, "tc-dispatch-probe: %s: %s\n", path, strerror(-r));
-		return r;
-	}
-	bpf_object__for_each_program(p, obj) {
-		if (strcmp(bpf_program__name(p), func) == 0)
-			prog = p;
-		else
-			bpf_program__set_autoload(p, false);
-	}
-	if (!prog) {
-		if (!arg_quiet)
-			fprintf(stderr, "tc-dispatch-probe: %s has no program %s\n", path, func);
-		r = -ENOENT;
-		goto fail;
-	}
-	bpf_object__for_each_map(map, obj) {
-		struct bpf_map *other;
-
-		(void)bpf_map__set_pin_path(map, NULL);
-		if (!share || bpf_map__is_internal(map))
-			continue;
-		other = bpf_object__find_map_by_name(share, bpf_map__name(map));
-		if (other && (r = bpf_map__reuse_fd(map, bpf_map__fd(other))) < 0)
-			goto fail;
-	}
-	r = set_rodata_u32(obj, SLOT_VAR, slot);
-	/* EXT takes the context and helpers of the function it replaces; the kernel wants no
-	 * expected attach type for it (a SEC("tc") program may carry one). */
-	if (!r)
-		r = bpf_program__set_type(prog, BPF_PROG_TYPE_EXT);
-	if (!r)
-		r = bpf_program__set_expected_attach_type(prog, 0);
-	if (!r)
-		r = bpf_program__set_attach_target(prog, disp_fd, target);
-	if (!r)
-		r = bpf_object__load(obj);
-	if (r) {
-		if (!arg_quiet)
-			fprintf(stderr, "tc-dispatch-probe: loading %s as EXT for %s: %s\n", func,
-				target, strerror(-r));
-		goto fail;
-	}
-	c->obj = obj;
-	c->prog = prog;
-	return 0;
-fail:
-	bpf_object__close(obj);
-	return r;
-}
-
-/* Links EXT program prog_fd to function `target` of the dispatcher. The kernel ignores the
- * attach type for EXT programs: target_btf_id, the function's id in the BTF the kernel
- * holds for the dispatcher, names the slot. */
-static int component_link(int prog_fd, int disp_fd, const char *target)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	struct btf *btf;
-	int id, fd;
-
-	if (bpf_obj_get_info_by_fd(disp_fd, &info, &len) < 0)
-		return -errno;
-	btf = info.btf_id ? btf__load_from_kernel_by_id(info.btf_id) : NULL;
-	if (!btf)
-		return info.btf_id ? -errno : -ENOENT;
-	id = btf__find_by_name_kind(btf, target, BTF_KIND_FUNC);
-	btf__free(btf);
-	if (id < 0)
-		return id;
-	opts.target_btf_id = (__u32)id;
-	fd = bpf_link_create(prog_fd, disp_fd, 0, &opts);
-	return fd < 0 ? -errno : fd;
-}
-
 static struct tc_dispatcher_config config_for(const struct component *c, int n)
 {
 	struct tc_dispatcher_config cfg = {.num_progs_enabled = (__u8)n};
@@ -416,7 +261,7 @@ static int cmd_freplace_ok(int argc)
 		printf("loading the TC dispatcher: %s\n", strerror(-r));
 		return 1;
 	}
-	r = component_load(path, "tc_act_ok", dispatcher_fd(disp), "prog0", 0, NULL, &c);
+	r = component_load(path, "tc_act_ok", dispatcher_fd(disp), "prog0", 0, NULL, &c.obj, &c.prog);
 	if (r < 0) {
 		printf("loading an EXT program against the TC dispatcher: %s\n", strerror(-r));
 		bpf_object__close(disp);
@@ -493,7 +338,8 @@ static int cmd_run(int argc, char **argv)
 		char target[16];
 
 		snprintf(target, sizeof(target), "prog%d", i);
-		r = component_load(path, c[i].func, disp_fd, target, c[i].pos, hits_obj, &c[i]);
+		r = component_load(path, c[i].func, disp_fd, target, c[i].pos, hits_obj, &c[i].obj,
+				   &c[i].prog);
 		if (r < 0)
 			goto out;
 		if (!hits_obj)
@@ -563,7 +409,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(dispatch_libbpf_print);
 	cmd = argv[optind++];
 	argc -= optind;
 	argv += optind;
