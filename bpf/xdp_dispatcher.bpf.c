@@ -24,6 +24,38 @@
 
 #include "xdp_dispatcher.h"
 
+#ifdef DISPATCHER_STATS
+#include "dispatcher_stats.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDP_DISPATCHER_MAX_PROGS);
+	__type(key, __u32);
+	__type(value, struct dispatcher_slot_stats);
+} slot_stats SEC(".maps");
+
+/* Per CPU, so plain increments: nothing else writes this CPU's copy meanwhile. The index
+ * is clamped, then masked in asm: clang keeps the clamp on one copy of the register and
+ * indexes with another, which the verifier then calls unbounded; the mask is on the very
+ * register used. */
+#define COUNT_SLOT(n, idx)                                                                         \
+	do {                                                                                       \
+		__u32 key = n;                                                                     \
+		__u64 i = (idx);                                                                   \
+		struct dispatcher_slot_stats *st = bpf_map_lookup_elem(&slot_stats, &key);        \
+                                                                                                   \
+		if (st) {                                                                          \
+			if (i >= DISPATCHER_STATS_ACTIONS)                                         \
+				i = DISPATCHER_STATS_ACTIONS - 1;                                  \
+			asm volatile("%[i] &= 15" : [i] "+r"(i));                                  \
+			st->packets++;                                                             \
+			st->actions[i]++;                                                          \
+		}                                                                                  \
+	} while (0)
+#else
+#define COUNT_SLOT(n, idx) do { } while (0)
+#endif
+
 /* const: libbpf puts it in .rodata, which it freezes and maps BPF_F_RDONLY_PROG, so the
  * verifier sees the values as constants and drops the branches of unused slots.
  * volatile: the compiler must not fold the all-zero initialiser into the code, since user
@@ -67,6 +99,7 @@ DISPATCHER_SLOT(9)
 		if (n >= conf.num_progs_enabled)                                                   \
 			return XDP_PASS;                                                           \
 		ret = (__u32)prog##n(ctx);                                                         \
+		COUNT_SLOT(n, ret);                                                                \
 		if (ret >= 32 || !((1U << ret) & conf.chain_call_actions[n]))                      \
 			return ret;                                                                \
 	} while (0)

@@ -48,6 +48,7 @@ void print_program_views(const struct bpfman_program_view *v, size_t n, enum out
 			 bool as_list);
 void print_link(const struct bpfman_link *l, enum output_format f);
 void print_links(const struct bpfman_link *l, size_t n, enum output_format f);
+void print_chain(const char *iface, const struct bpfman_chain *c, enum output_format f);
 /* In JSON mode errors are {"error": "..."} so the output stays valid JSON. */
 void print_error(enum output_format f, const char *msg);
 
@@ -65,3 +66,4 @@ int cmd_detach(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_dispatcher(int argc, char **argv);

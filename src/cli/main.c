@@ -58,6 +58,7 @@ static void usage(FILE *f)
 	      "  list links    [-p KERNEL_TYPE] [--application NAME] [-m K=V] [-o json]\n"
 	      "  get program PROGRAM_ID [-o json]\n"
 	      "  get link LINK_ID [-o json]\n"
+	      "  dispatcher show IFACE [-d ingress|egress] [-n NETNS] [-o json]   the xdp (or tc) chain\n"
 	      "  system service [--timeout S] [--socket-path P]   the gRPC server (bpfman-rpc)\n"
 	      "\n"
 	      "TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm\n"
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "load", cmd_load },	{ "unload", cmd_unload }, { "attach", cmd_attach },
 		{ "detach", cmd_detach }, { "list", cmd_list },	  { "get", cmd_get },
-		{ "system", cmd_system },
+		{ "system", cmd_system }, { "dispatcher", cmd_dispatcher },
 	};
 	const char *lvl = secure_getenv("BPFMAN_LOG");
 	int i = 1;

@@ -372,6 +372,56 @@ void print_program_views(const struct bpfman_program_view *v, size_t n, enum out
 	table_print_free(&t);
 }
 
+/* The name of counts index i: an action of the type, or "other". */
+static const char *count_name(enum bpfman_prog_type t, int i)
+{
+	const char *n = i == 15 ? NULL
+				: bpfman_proceed_on_to_string(t, t == BPFMAN_PROG_XDP ? i : i - 1);
+
+	return n ? n : "other";
+}
+
+static json_t *counts_json(enum bpfman_prog_type t, const struct bpfman_slot_counts *c)
+{
+	json_t *o = json_object(), *a = json_object();
+
+	json_object_set_new(o, "packets", json_integer((json_int_t)c->packets));
+	for (int i = 0; i < 16; i++)
+		if (c->actions[i])
+			json_object_set_new(a, count_name(t, i), json_integer((json_int_t)c->actions[i]));
+	json_object_set_new(o, "actions", a);
+	return o;
+}
+
+static char *counts_text(enum bpfman_prog_type t, const struct bpfman_slot_counts *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	for (int i = 0; i < 16; i++)
+		if (c->actions[i]) {
+			fprintf(f, "%s%s: %llu", first ? "" : ", ", count_name(t, i),
+				(unsigned long long)c->actions[i]);
+			first = false;
+		}
+	fclose(f);
+	return buf;
+}
+
+static char *mode_text(const struct bpfman_link *l)
+{
+	if (!l->dispatched)
+		return strdup(l->type == BPFMAN_PROG_XDP ? "direct (no dispatcher: one program per interface)"
+							 : "direct (own cls_bpf filter; continues on unspec only)");
+	if (l->dispatcher_id)
+		return strf("dispatcher %u", l->dispatcher_id);
+	return strdup("dispatcher (not running)");
+}
+
 static json_t *link_json(const struct bpfman_link *l)
 {
 	_cleanup_free_ char *att = bpfman_link_attachment(l);
@@ -399,6 +449,13 @@ static json_t *link_json(const struct bpfman_link *l)
 	json_object_set_new(o, "pid", l->pid ? json_integer(l->pid) : json_null());
 	json_object_set_new(o, "container_pid", l->container_pid ? json_integer(l->container_pid) : json_null());
 	json_object_set_new(o, "metadata", kv_json(&l->metadata));
+	if (l->type == BPFMAN_PROG_XDP || l->type == BPFMAN_PROG_TC) {
+		json_object_set_new(o, "mode", json_string(l->dispatched ? "dispatcher" : "direct"));
+		json_object_set_new(o, "dispatcher_id",
+				    l->dispatcher_id ? json_integer(l->dispatcher_id) : json_null());
+		json_object_set_new(o, "counts", l->has_counts ? counts_json(l->type, &l->counts)
+							       : json_null());
+	}
 	return o;
 }
 
@@ -456,6 +513,12 @@ void print_link(const struct bpfman_link *l, enum output_format f)
 		if (l->type != BPFMAN_PROG_TCX)
 			ROW("Proceed On:", proceed_on_text(l));
 		ROW("Network Namespace:", strdup(l->netns ? l->netns : "None"));
+		if (l->type != BPFMAN_PROG_TCX)
+			ROW("Mode:", mode_text(l));
+		if (l->has_counts) {
+			ROW("Packets:", strf("%llu", (unsigned long long)l->counts.packets));
+			ROW("Returned:", counts_text(l->type, &l->counts));
+		}
 		break;
 	case BPFMAN_PROG_TRACEPOINT:
 		ROW("Tracepoint:", strdup(l->tracepoint ? l->tracepoint : ""));
@@ -509,6 +572,83 @@ void print_links(const struct bpfman_link *l, size_t n, enum output_format f)
 			bpfman_link_attachment(&l[i]),
 		};
 		table_add(&t, row);
+	}
+	table_print_free(&t);
+}
+
+void print_chain(const char *iface, const struct bpfman_chain *c, enum output_format f)
+{
+	const char *hook = c->type == BPFMAN_PROG_XDP ? "xdp" : bpfman_direction_to_string(c->direction);
+
+	if (f == OUTPUT_JSON) {
+		json_t *o = json_object(), *a = json_array();
+
+		json_object_set_new(o, "interface", json_string(iface));
+		json_object_set_new(o, "hook", json_string(c->type == BPFMAN_PROG_XDP ? "xdp" : "tc"));
+		json_object_set_new(o, "direction", c->type == BPFMAN_PROG_TC ? json_string(hook) : json_null());
+		json_object_set_new(o, "dispatcher_id", c->dispatcher_id ? json_integer(c->dispatcher_id) : json_null());
+		json_object_set_new(o, "mode", c->mode[0] ? json_string(c->mode) : json_null());
+		json_object_set_new(o, "counting", json_boolean(c->counting));
+		json_object_set_new(o, "foreign_program_id", c->foreign_id ? json_integer(c->foreign_id) : json_null());
+		for (size_t i = 0; i < c->n; i++) {
+			const struct bpfman_chain_slot *s = &c->slots[i];
+			json_t *e = json_object(), *po = json_array();
+
+			for (size_t k = 0; k < s->n_proceed_on; k++)
+				json_array_append_new(po, json_integer(s->proceed_on[k]));
+			json_object_set_new(e, "position", json_integer((json_int_t)i));
+			json_object_set_new(e, "priority", json_integer(s->priority));
+			json_object_set_new(e, "program_id", json_integer(s->prog_id));
+			json_object_set_new(e, "function_name", json_string(s->name));
+			json_object_set_new(e, "link_id", s->link_id ? json_integer(s->link_id) : json_null());
+			json_object_set_new(e, "proceed_on", po);
+			json_object_set_new(e, "counts", s->has_counts ? counts_json(c->type, &s->counts) : json_null());
+			json_array_append_new(a, e);
+		}
+		json_object_set_new(o, "programs", a);
+		dump(o);
+		json_decref(o);
+		return;
+	}
+	if (c->foreign_id) {
+		printf("%s %s: program %u, not a dispatcher\n", iface, hook, c->foreign_id);
+		return;
+	}
+	if (!c->dispatcher_id) {
+		printf("%s %s: no dispatcher\n", iface, hook);
+		return;
+	}
+	printf("%s %s: dispatcher %u%s%s%s\n", iface, hook, c->dispatcher_id, c->mode[0] ? ", " : "",
+	       c->mode, c->counting ? ", counting" : "");
+	struct table t = { .cols = c->counting ? 8 : 6 };
+	char *head[] = { strdup("Position"), strdup("Priority"), strdup("Program ID"),
+			 strdup("Function Name"), strdup("Link ID"), strdup("Proceed On"),
+			 strdup("Packets"), strdup("Returned") };
+
+	table_add(&t, head);
+	if (!c->counting) {
+		free(head[6]);
+		free(head[7]);
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct bpfman_chain_slot *s = &c->slots[i];
+		struct bpfman_link as_link = { .type = c->type, .proceed_on = s->proceed_on,
+					       .n_proceed_on = s->n_proceed_on };
+		char *row[] = {
+			strf("%zu", i),
+			strf("%u", s->priority),
+			strf("%u", s->prog_id),
+			strdup(s->name),
+			s->link_id ? strf("%u", s->link_id) : strdup("(not bpfman)"),
+			proceed_on_text(&as_link),
+			s->has_counts ? strf("%llu", (unsigned long long)s->counts.packets) : strdup(""),
+			s->has_counts ? counts_text(c->type, &s->counts) : strdup(""),
+		};
+		table_add(&t, row);
+		if (!c->counting) {
+			free(row[6]);
+			free(row[7]);
+		}
 	}
 	table_print_free(&t);
 }

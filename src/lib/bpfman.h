@@ -201,10 +201,21 @@ struct bpfman_link {
 	int32_t container_pid;
 	bool retprobe;
 	uint32_t tc_handle; /* tc without a dispatcher: the cls_bpf filter's handle */
+	/* xdp/tc: a member of a dispatcher; false when attached directly (kernels without
+	 * freplace: one XDP program per interface, one cls_bpf filter per TC program) */
+	bool dispatched;
 	struct kv_list metadata;
 	/* filled by get/list: */
 	char *prog_name;
 	char *application; /* program's bpfman_application metadata, or NULL */
+	uint32_t dispatcher_id; /* dispatched: the revision running now (0 if none) */
+	bool has_counts; /* dispatched, with [dispatcher] stats on */
+	struct bpfman_slot_counts {
+		uint64_t packets; /* times the program ran */
+		/* by the action it returned: xdp action a at [a], tc action a at [a + 1];
+		 * anything else at [15] */
+		uint64_t actions[16];
+	} counts;
 };
 
 void bpfman_link_free(struct bpfman_link *l);
@@ -224,6 +235,36 @@ int bpfman_list_links(struct bpfman *m, const struct bpfman_link_filter *f,
 		      struct bpfman_link **ret_links, size_t *ret_n);
 int bpfman_get_link(struct bpfman *m, uint32_t link_id, struct bpfman_link **ret);
 
+/* The chain on one XDP hook (interface) or TC hook (interface + direction), as
+ * `bpfman dispatcher show` draws it: what runs there now, in order, whoever attached it. */
+struct bpfman_chain_slot {
+	uint32_t prog_id;
+	char name[128];
+	uint32_t priority;
+	int32_t *proceed_on; /* values of contract 4.1, without dispatcher_return */
+	size_t n_proceed_on;
+	uint32_t link_id; /* manager link id; 0 for a program another tool attached */
+	bool has_counts;
+	struct bpfman_slot_counts counts;
+};
+
+struct bpfman_chain {
+	enum bpfman_prog_type type; /* xdp or tc */
+	enum bpfman_direction direction;
+	uint32_t dispatcher_id; /* 0: no dispatcher on the hook */
+	char mode[8]; /* xdp: "native", "skb"; tc: "" */
+	uint32_t foreign_id; /* xdp: a program that is not a dispatcher holds the hook */
+	bool counting;
+	size_t n;
+	struct bpfman_chain_slot slots[10];
+};
+
+void bpfman_chain_clear(struct bpfman_chain *c);
+/* type BPFMAN_PROG_XDP or BPFMAN_PROG_TC (then direction); netns may be NULL. */
+int bpfman_dispatcher_show(struct bpfman *m, enum bpfman_prog_type type, const char *iface,
+			   const char *netns, enum bpfman_direction direction,
+			   struct bpfman_chain *ret);
+
 /* proceed-on names of contract table 4.1 for xdp or tc ("pass" -> 2, "pipe" -> 3, ...).
  * -EINVAL for a name the type does not have; NULL for an unknown value. */
 int bpfman_proceed_on_from_string(enum bpfman_prog_type type, const char *s, int32_t *ret);
@@ -242,6 +283,7 @@ enum bpfman_feature {
 	BPFMAN_FEAT_FENTRY,
 	BPFMAN_FEAT_LSM,
 	BPFMAN_FEAT_TCX,
+	BPFMAN_FEAT_FREPLACE, /* xdp/tc dispatchers; without it xdp/tc attach directly */
 	_BPFMAN_FEAT_MAX,
 };
 int bpfman_feature_probe(enum bpfman_feature f, const char **ret_why);

@@ -29,6 +29,7 @@ enum table {
 	TABLE_INTERFACE,	/* [interfaces.NAME] */
 	TABLE_SIGNING,
 	TABLE_DATABASE,
+	TABLE_DISPATCHER,
 };
 
 enum key_type {
@@ -52,6 +53,7 @@ static const struct key_desc keys[] = {
 	{ TABLE_SIGNING, "verify_enabled", KEY_BOOL, FIELD(signing_verify_enabled) },
 	{ TABLE_DATABASE, "max_retries", KEY_U32, FIELD(database_max_retries) },
 	{ TABLE_DATABASE, "millisec_delay", KEY_U32, FIELD(database_millisec_delay) },
+	{ TABLE_DISPATCHER, "stats", KEY_BOOL, FIELD(dispatcher_stats) },
 };
 #undef FIELD
 #define KEY_BIT_XDP_MODE (1u << 0)
@@ -407,7 +409,8 @@ static int parse_header(struct parser *p)
 	p->table = n == 1 && !strcmp(parts[0], "interfaces") ? TABLE_INTERFACES :
 		   n == 2 && !strcmp(parts[0], "interfaces") ? TABLE_INTERFACE :
 		   n == 1 && !strcmp(parts[0], "signing") ? TABLE_SIGNING :
-		   n == 1 && !strcmp(parts[0], "database") ? TABLE_DATABASE : TABLE_ROOT;
+		   n == 1 && !strcmp(parts[0], "database") ? TABLE_DATABASE :
+		   n == 1 && !strcmp(parts[0], "dispatcher") ? TABLE_DISPATCHER : TABLE_ROOT;
 	if (p->table == TABLE_ROOT)
 		r = fail(p, "unknown table [%.*s]", p->hdr_len, p->hdr);
 	else if (p->table == TABLE_INTERFACE)

@@ -29,6 +29,9 @@ struct bpfman_config {
 	bool signing_verify_enabled; /* default true */
 	uint32_t database_max_retries; /* default 10; accepted for compatibility */
 	uint32_t database_millisec_delay; /* default 1000 */
+	/* [dispatcher] stats: dispatchers count per slot (default false: a counting XDP
+	 * dispatcher has a second map, and libxdp/xdp-loader then cannot share it) */
+	bool dispatcher_stats;
 };
 
 /* Sets every default. */

@@ -14,6 +14,7 @@
 #include "attach/tcx.h"
 #include "bpfman.h"
 #include "cleanup.h"
+#include "dispatcher/dispatcher.h"
 #include "layout.h"
 
 static const struct bpf_insn ret0[] = {
@@ -122,6 +123,9 @@ static int probe(enum bpfman_feature f, const char **why)
 		*why = "supported";
 		return 1;
 	}
+	case BPFMAN_FEAT_FREPLACE:
+		*why = buf;
+		return dispatcher_freplace_supported(buf, len);
 	default:
 		*why = "unknown feature";
 		return -EINVAL;
@@ -154,6 +158,7 @@ int bpfman_feature_from_string(const char *s)
 		[BPFMAN_FEAT_TRACEPOINT] = "tracepoint", [BPFMAN_FEAT_KPROBE] = "kprobe",
 		[BPFMAN_FEAT_UPROBE] = "uprobe",	 [BPFMAN_FEAT_FENTRY] = "fentry",
 		[BPFMAN_FEAT_LSM] = "lsm",		 [BPFMAN_FEAT_TCX] = "tcx",
+		[BPFMAN_FEAT_FREPLACE] = "freplace",
 	};
 
 	for (int i = 0; i < _BPFMAN_FEAT_MAX; i++)

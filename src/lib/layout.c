@@ -1,4 +1,5 @@
 /* Paths under the root, and preparing them (directories, the bpffs mount). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +53,13 @@ int layout_init(struct layout *l, const char *root)
 	l->sock_dir = join(l->root, "/run/bpfman-sock");
 	l->sock_path = join(l->root, "/run/bpfman-sock/bpfman.sock");
 	l->cache_dir = join(l->root, "/var/cache/bpfman");
+	/* libxdp's, not ours: where libxdp looks (its own variable), never under our root,
+	 * or xdp-loader would not find the chains we build */
+	l->libxdp_fs = strdup(getenv("LIBXDP_BPFFS") && *getenv("LIBXDP_BPFFS")
+				      ? getenv("LIBXDP_BPFFS")
+				      : "/sys/fs/bpf");
 	if (!l->run_dir || !l->fs || !l->fs_links || !l->fs_maps || !l->db_dir || !l->db_path ||
-	    !l->lock_path || !l->config_path || !l->sock_dir || !l->sock_path || !l->cache_dir) {
+	    !l->lock_path || !l->config_path || !l->sock_dir || !l->sock_path || !l->cache_dir || !l->libxdp_fs) {
 		layout_free(l);
 		return -ENOMEM;
 	}
@@ -74,6 +80,7 @@ void layout_free(struct layout *l)
 	free(l->sock_dir);
 	free(l->sock_path);
 	free(l->cache_dir);
+	free(l->libxdp_fs);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -126,6 +133,11 @@ int path_is_bpffs(const char *path)
 	return (unsigned long)st.f_type == BPF_FS_MAGIC;
 }
 
+int mount_bpffs(const char *path)
+{
+	return mount("bpffs", path, "bpf", 0, "mode=0700") < 0 ? -errno : 0;
+}
+
 int layout_prepare(const struct layout *l)
 {
 	int r;
@@ -139,11 +151,29 @@ int layout_prepare(const struct layout *l)
 	r = path_is_bpffs(l->fs);
 	if (r < 0)
 		return r;
-	if (r == 0 && mount("bpffs", l->fs, "bpf", 0, "mode=0700") < 0)
-		return -errno;
+	if (r == 0 && (r = mount_bpffs(l->fs)) < 0)
+		return r;
 	if (mkdir(l->fs_links, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (mkdir(l->fs_maps, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int rm_dir_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }

@@ -17,6 +17,7 @@ struct layout {
 	char *sock_dir; /* <root>/run/bpfman-sock */
 	char *sock_path; /* sock_dir/bpfman.sock */
 	char *cache_dir; /* <root>/var/cache/bpfman */
+	char *libxdp_fs; /* $LIBXDP_BPFFS or /sys/fs/bpf: libxdp's dispatcher trees (xdp/) */
 };
 
 /* root NULL, "" or "/" means the real paths. 0 or -ENOMEM / -EINVAL (relative root). */
@@ -32,8 +33,11 @@ char *layout_map_dir(const struct layout *l, uint32_t owner_id);
  * fs/maps. Idempotent. */
 int layout_prepare(const struct layout *l);
 
+int mount_bpffs(const char *path);
 /* True if path is on a bpffs. */
 int path_is_bpffs(const char *path);
+/* Removes every file in a directory, then the directory. A missing one is fine. */
+int rm_dir_flat(const char *dir);
 /* mkdir -p with mode; existing directories are fine. */
 int mkdir_p(const char *path, unsigned mode);
 /* Mounts tracefs at /sys/kernel/tracing unless tracefs events are reachable already. */

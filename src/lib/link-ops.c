@@ -113,6 +113,58 @@ static int run_hook(struct attach_request *req, enum bpfman_prog_type t, int *re
 	}
 }
 
+/* Loaded as an extension (freplace): the program joins its hook's dispatcher. */
+static bool is_extension(int prog_fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0 &&
+	       info.type == BPF_PROG_TYPE_EXT;
+}
+
+/* The record goes in first (uncommitted), the chain is rebuilt from the records, then the
+ * commit; if the commit fails the chain is rebuilt once more without the link. */
+static int attach_dispatched(struct bpfman *m, struct bpfman_link *link)
+{
+	bool created_qdisc = false;
+	int r;
+
+	if (!link->iface)
+		return manager_error(m, -EINVAL, "an interface is required (-i IFACE)");
+	if (link->type == BPFMAN_PROG_TC && link->direction != BPFMAN_DIR_INGRESS &&
+	    link->direction != BPFMAN_DIR_EGRESS)
+		return manager_error(m, -EINVAL, "a direction is required (-d ingress|egress)");
+	link->dispatched = true;
+	r = store_begin(m->store);
+	if (r < 0)
+		return manager_error(m, r, "cannot start a transaction: %s", strerror(-r));
+	r = store_link_insert(m->store, link);
+	if (r < 0) {
+		store_rollback(m->store);
+		return manager_error(m, r, "cannot record link: %s", strerror(-r));
+	}
+	r = manager_sync_hook(m, link->type, link->iface, link->netns, link->direction,
+			      &created_qdisc);
+	if (r < 0) {
+		store_rollback(m->store);
+		return r;
+	}
+	if (created_qdisc)
+		r = store_tc_qdisc_add(m->store, link->netns, link->iface);
+	if (r == 0)
+		r = store_commit(m->store);
+	if (r < 0) {
+		store_rollback(m->store);
+		manager_error(m, r, "cannot record link: %s", strerror(-r));
+		(void)manager_sync_hook(m, link->type, link->iface, link->netns, link->direction,
+					NULL);
+		return r;
+	}
+	return 0;
+}
+
 int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *o,
 		  uint32_t *ret_link_id)
 {
@@ -172,6 +224,12 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 		goto out;
 	}
 
+	if ((p->type == BPFMAN_PROG_XDP || p->type == BPFMAN_PROG_TC) && is_extension(prog_fd)) {
+		r = attach_dispatched(m, &link);
+		if (r == 0)
+			*ret_link_id = link.id;
+		goto out;
+	}
 	r = run_hook(&req, p->type, &link_fd);
 	if (r < 0) {
 		manager_error(m, r, "%s", req.error ? req.error : strerror(-r));
@@ -244,10 +302,43 @@ static int detach_tc(struct bpfman *m, uint32_t link_id)
 	return r;
 }
 
+/* A dispatcher member: forget it, rebuild the chain without it. An interface or namespace
+ * that went took the chain with it. */
+static int detach_dispatched(struct bpfman *m, uint32_t link_id)
+{
+	struct bpfman_link *l = NULL;
+	int r = store_link_get(m->store, link_id, &l);
+
+	if (r < 0)
+		return r;
+	r = store_link_delete(m->store, link_id);
+	if (r == 0) {
+		r = manager_sync_hook(m, l->type, l->iface, l->netns, l->direction, NULL);
+		if (r == -ENODEV)
+			r = 0;
+	}
+	if (r == 0 && l->type == BPFMAN_PROG_TC)
+		(void)store_tc_qdisc_release(m->store, l->netns, l->iface);
+	bpfman_link_free(l);
+	return r;
+}
+
 int manager_detach_link(struct bpfman *m, uint32_t link_id, enum bpfman_prog_type type)
 {
 	_cleanup_free_ char *pin = NULL;
 
+	if (type == BPFMAN_PROG_XDP || type == BPFMAN_PROG_TC) {
+		struct bpfman_link *l = NULL;
+		bool dispatched;
+		int r = store_link_get(m->store, link_id, &l);
+
+		if (r < 0)
+			return r;
+		dispatched = l->dispatched;
+		bpfman_link_free(l);
+		if (dispatched)
+			return detach_dispatched(m, link_id);
+	}
 	if (type == BPFMAN_PROG_TC)
 		return detach_tc(m, link_id);
 	pin = layout_link_pin(&m->layout, link_id);

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "cleanup.h"
+#include "dispatcher/dispatcher.h"
 #include "kernel.h"
 #include "manager.h"
 
@@ -75,6 +76,36 @@ static bool section_fits(struct bpf_program *p, enum bpfman_prog_type t, bool *r
 	default:
 		return false;
 	}
+}
+
+/* On kernels with freplace, xdp and tc programs are loaded as extensions of a dispatcher
+ * slot, so that their id is known (and stays) before any attach: loaded against a one-slot
+ * template dispatcher of the kind, linked to the real revisions at attach time. The
+ * template stays in the kernel only until the program's first attach. */
+static int as_extension(struct bpfman *m, struct bpf_program *prog, enum bpfman_prog_type type,
+			struct bpf_object **tmpl)
+{
+	int r;
+
+	if (!*tmpl) {
+		r = dispatcher_template(type == BPFMAN_PROG_XDP ? DISPATCHER_XDP
+								: DISPATCHER_TC_INGRESS,
+					tmpl);
+		if (r < 0)
+			return manager_error(m, r, "cannot load the %s dispatcher: %s",
+					     bpfman_prog_type_to_string(type), strerror(-r));
+	}
+	/* An EXT program takes the context and helpers of the function it replaces; the
+	 * kernel wants no expected attach type for it. */
+	r = bpf_program__set_type(prog, BPF_PROG_TYPE_EXT);
+	if (r == 0)
+		r = bpf_program__set_expected_attach_type(prog, 0);
+	if (r == 0)
+		r = bpf_program__set_attach_target(prog, dispatcher_template_fd(*tmpl), "prog0");
+	if (r < 0)
+		return manager_error(m, r, "cannot prepare '%s' for the dispatcher: %s",
+				     bpf_program__name(prog), strerror(-r));
+	return 0;
 }
 
 static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
@@ -311,6 +342,7 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 		struct bpfman_program_view **ret_views, size_t *ret_n)
 {
 	_cleanup_(bpf_object__closep) struct bpf_object *obj = NULL;
+	_cleanup_(bpf_object__closep) struct bpf_object *xdp_tmpl = NULL, *tc_tmpl = NULL;
 	_cleanup_free_ struct selected *sel = NULL;
 	_cleanup_free_ char *map_dir = NULL, *abs_path = NULL;
 	char **map_pins = NULL;
@@ -379,6 +411,13 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 			goto out;
 		}
 		bpf_program__set_autoload(sel[i].prog, true);
+		if ((req->type == BPFMAN_PROG_XDP || req->type == BPFMAN_PROG_TC) &&
+		    bpfman_feature_probe(BPFMAN_FEAT_FREPLACE, NULL) > 0) {
+			r = as_extension(m, sel[i].prog, req->type,
+					 req->type == BPFMAN_PROG_XDP ? &xdp_tmpl : &tc_tmpl);
+			if (r < 0)
+				goto out;
+		}
 		if (req->attach_fn) {
 			r = bpf_program__set_attach_target(sel[i].prog, 0, req->attach_fn);
 			if (r < 0) {

@@ -1,7 +1,6 @@
 /* The manager context: open/close, errors, the writer lock, libbpf log capture. */
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,24 +124,6 @@ const char *libbpf_log_capture_tail(size_t max)
 void libbpf_log_capture_end(void)
 {
 	log_active = false;
-}
-
-int rm_dir_flat(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		(void)unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
 }
 
 int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, void *userdata,

@@ -38,6 +38,18 @@ int manager_release_map_dir(struct bpfman *m, const char *map_dir);
  * lock and runs inside a transaction. */
 int manager_detach_link(struct bpfman *m, uint32_t link_id, enum bpfman_prog_type type);
 
+/* xdp/tc under a dispatcher (dispatch-ops.c). Makes the hook's chain match its link
+ * records (plus members another tool attached), inside the caller's transaction: changes
+ * the records first, then syncs, then commits. -ENODEV when the namespace or interface is
+ * gone. *ret_created_qdisc: a clsact qdisc was made for it (the caller records it). */
+int manager_sync_hook(struct bpfman *m, enum bpfman_prog_type type, const char *iface,
+		      const char *netns, enum bpfman_direction dir, bool *ret_created_qdisc);
+/* Position, dispatcher id, kernel link id and counts of a dispatched link. */
+void manager_fill_dispatched(struct bpfman *m, struct bpfman_link *l);
+bool manager_dispatched_link_alive(struct bpfman *m, const struct bpfman_link *l);
+/* Removes dispatcher pin trees that belong to no hook with records (reconcile). */
+void manager_sweep_dispatchers(struct bpfman *m);
+
 /* libbpf's messages of the current thread's last load, for verifier errors. */
 void libbpf_log_capture_begin(void);
 const char *libbpf_log_capture_tail(size_t max);
@@ -49,5 +61,3 @@ void view_from_record(struct bpfman_program_view *v);
 /* Frees what a link struct holds, not the struct. */
 void link_clear(struct bpfman_link *l);
 
-/* Removes every file in a directory, then the directory. */
-int rm_dir_flat(const char *dir);

@@ -148,7 +148,9 @@ static int tc_position(struct bpfman *m, const struct bpfman_link *l)
 
 static void fill_position(struct bpfman *m, struct bpfman_link *l)
 {
-	if (l->type == BPFMAN_PROG_TC)
+	if (l->dispatched)
+		manager_fill_dispatched(m, l);
+	else if (l->type == BPFMAN_PROG_TC)
 		l->position = tc_position(m, l);
 	else if (l->type == BPFMAN_PROG_TCX)
 		l->position = tcx_link_position(l);

@@ -47,6 +47,8 @@ static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
 
 	if (!pin)
 		return true;
+	if (l->dispatched)
+		return manager_dispatched_link_alive(m, l);
 	if (l->type == BPFMAN_PROG_TC)
 		return tc_link_alive(l);
 	fd = bpf_obj_get(pin);
@@ -176,5 +178,6 @@ int manager_reconcile(struct bpfman *m)
 	sweep_pins(m, m->layout.fs, "prog_", store_program_exists, "program");
 	sweep_pins(m, m->layout.fs_links, "", store_link_exists, "link");
 	sweep_map_dirs(m);
+	manager_sweep_dispatchers(m);
 	return 0;
 }

@@ -72,6 +72,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE links ADD COLUMN tc_handle INTEGER NOT NULL DEFAULT 0;"
 	"CREATE TABLE tc_qdiscs (netns TEXT NOT NULL, iface TEXT NOT NULL,"
 	"  PRIMARY KEY (netns, iface));",
+	/* 2 -> 3: xdp/tc links that are dispatcher members (no pin of their own) */
+	"ALTER TABLE links ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int errno_from_sqlite(int rc)
@@ -596,8 +598,8 @@ int store_link_insert(struct store *s, const struct bpfman_link *l)
 	r = prepare(s,
 		    "INSERT INTO links (id, seq, prog_id, type, kernel_link_id, iface, direction,"
 		    " priority, position, netns, proceed_on, tracepoint, fn_name, offset, target,"
-		    " pid, container_pid, retprobe, tc_handle) VALUES (?, (SELECT IFNULL(MAX(seq), 0) + 1"
-		    " FROM links), ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " pid, container_pid, retprobe, tc_handle, dispatched) VALUES (?,"
+		    " (SELECT IFNULL(MAX(seq), 0) + 1 FROM links), ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st);
 	if (r < 0)
 		return r;
@@ -619,6 +621,7 @@ int store_link_insert(struct store *s, const struct bpfman_link *l)
 	sqlite3_bind_int(st, 16, l->container_pid);
 	sqlite3_bind_int(st, 17, l->retprobe);
 	sqlite3_bind_int64(st, 18, l->tc_handle);
+	sqlite3_bind_int(st, 19, l->dispatched);
 	r = step_done(st);
 	if (r < 0)
 		return r;
@@ -637,7 +640,7 @@ int store_link_delete(struct store *s, uint32_t id)
 	" l.pid, l.container_pid, l.retprobe, p.name,"                                        \
 	" l.tc_handle,"                                                                       \
 	" (SELECT value FROM program_metadata m WHERE m.prog_id = l.prog_id"                  \
-	"  AND m.key = 'bpfman_application')"
+	"  AND m.key = 'bpfman_application'), l.dispatched"
 
 static int link_from_row(struct store *s, sqlite3_stmt *st, struct bpfman_link *l)
 {
@@ -666,6 +669,7 @@ static int link_from_row(struct store *s, sqlite3_stmt *st, struct bpfman_link *
 	l->prog_name = column_strdup(st, 17);
 	l->tc_handle = (uint32_t)sqlite3_column_int64(st, 18);
 	l->application = column_strdup(st, 19);
+	l->dispatched = sqlite3_column_int(st, 20);
 	return read_kv(s, "SELECT key, value FROM link_metadata WHERE link_id = ? ORDER BY key",
 		       l->id, &l->metadata);
 }

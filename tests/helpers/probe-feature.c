@@ -1,5 +1,5 @@
 /* probe-feature NAME: exit 0 when the running kernel supports NAME (tracepoint, kprobe,
- * uprobe, fentry, lsm, tcx), else print the probed reason and exit 1. Tests skip on it. */
+ * uprobe, fentry, lsm, tcx, freplace), else print the probed reason and exit 1. Tests skip on it. */
 #include <stdio.h>
 
 #include "bpfman.h"
@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 	int f, r;
 
 	if (argc != 2 || (f = bpfman_feature_from_string(argv[1])) < 0) {
-		fprintf(stderr, "usage: probe-feature tracepoint|kprobe|uprobe|fentry|lsm|tcx\n");
+		fprintf(stderr, "usage: probe-feature tracepoint|kprobe|uprobe|fentry|lsm|tcx|freplace\n");
 		return 2;
 	}
 	r = bpfman_feature_probe(f, &why);

@@ -202,6 +202,7 @@ test_tcx_host_interface() {
 }
 
 test_xdp_single_program() {
+	require_no_feature freplace "xdp uses the dispatcher (test-xdp-chain.sh)"
 	make_veth_pair
 	local json x t l
 	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs xdp:xdp_counter tcx:tcx_a)
@@ -242,6 +243,7 @@ test_xdp_single_program() {
 # tc without a dispatcher: one cls_bpf filter per program, in priority order; the kernel
 # goes on to the next filter when a program returns TC_ACT_UNSPEC (these all do)
 test_tc_filters_in_priority_order() {
+	require_no_feature freplace "tc uses the dispatcher (test-tc-chain.sh)"
 	make_veth_pair
 	local json a b c la lb lc ns="/var/run/netns/$NS_A" d
 	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs tc:tcx_a tc:tcx_b tc:tcx_c)

@@ -1,0 +1,46 @@
+# Helpers for the dispatcher chain tests (test-xdp-chain.sh, test-tc-chain.sh): members
+# from bpf/chain_member.bpf.o loaded through bpfman, each returning the action and
+# counting into the hits slot given as global data; verdicts from BPF_PROG_TEST_RUN on the
+# attached dispatcher.
+
+CHAIN_OBJ="$BPF_OBJ_DIR/chain_member.bpf.o"
+
+# le32 N: N as the 8 hex digits of a little-endian 32-bit value (for -g)
+le32() {
+	local h
+	h=$(printf '%08x' $(($1 & 0xffffffff)))
+	echo "${h:6:2}${h:4:2}${h:2:2}${h:0:2}"
+}
+
+# member TYPE FUNC ACTION SLOT [OWNER_ID]: loads one member, prints its program id. The
+# first member of a test owns the shared `hits` map; pass its id as OWNER_ID to the rest.
+member() {
+	local owner=()
+	[ -n "${5:-}" ] && owner=(--map-owner-id "$5")
+	load_id -p "$CHAIN_OBJ" --programs "$1:$2" -g "slot=$(le32 "$4")" "action=$(le32 "$3")" \
+		"${owner[@]}"
+}
+
+# attach_id ARGS...: attaches, prints the link id
+attach_id() {
+	bpfman attach "$@" | awk '/Link ID/ {print $3}'
+}
+
+# hits OWNER_ID SLOT: how often the member counting into SLOT ran
+hits() {
+	"$TESTS_HELPERS/map-sum" "$FS/maps/$1/hits" "$2"
+}
+
+# verdict PROG_ID [REPEAT]: return value of a test run
+verdict() {
+	"$TESTS_HELPERS/prog-test-run" "$@" || fail "test run of program $1"
+}
+
+# positions: "FUNC@POS ..." of every xdp/tc link, ordered by position
+positions() {
+	bpfman list links -o json |
+		jq -r '[.[] | select(.position != null)] | sort_by(.position) | map("\(.function_name)@\(.position)") | join(" ")'
+}
+
+kernel_progs_named() { bpftool prog show 2>/dev/null | grep -c " name $1 " || true; }
+xdp_dispatchers() { kernel_progs_named xdp_dispatcher; }

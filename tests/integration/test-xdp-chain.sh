@@ -1,0 +1,302 @@
+# Several XDP programs on one interface through bpfman's dispatcher (kernels with
+# freplace): order, proceed-on, limits, rebuilds, namespaces, the swap under traffic,
+# per-slot counts, sharing the interface with xdp-loader. Verdicts come from
+# BPF_PROG_TEST_RUN on the attached dispatcher; every member counts its runs.
+
+. "$HERE/chain-lib.sh"
+
+XDP_ABORTED=0 XDP_DROP=1 XDP_PASS=2 XDP_TX=3 XDP_REDIRECT=4
+
+setup_xdp_chain() {
+	require_feature freplace
+	make_veth_pair
+	NSP="/var/run/netns/$NS_A"
+}
+
+# xdp_attach PROG [ARGS...] on IF_A in NS_A
+xdp_attach() {
+	local p=$1
+	shift
+	attach_id "$p" xdp -i "$IF_A" -n "$NSP" "$@"
+}
+
+disp_id() { bpfman dispatcher show "$IF_A" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
+run_chain() { verdict "$(disp_id)" "$@"; }
+
+test_xdp_chain_order() {
+	setup_xdp_chain
+	local a b c la lb
+	a=$(member xdp xdp_a $XDP_PASS 0)
+	b=$(member xdp xdp_b $XDP_DROP 1 "$a")
+	c=$(member xdp xdp_c $XDP_PASS 2 "$a")
+	# loaded as extensions: ids known before attach, and still "xdp" to the user
+	assert_eq "$(bpfman get program "$a" -o json | jq -r .kernel.program_type_name)" xdp "type"
+	la=$(xdp_attach "$a" -p 20)
+	lb=$(xdp_attach "$b" -p 10)
+	assert_eq "$(positions)" "xdp_b@0 xdp_a@1" "priority order"
+	# drop at 10 ends the chain before pass at 20
+	assert_eq "$(run_chain)" $XDP_DROP "verdict"
+	assert_eq "$(hits "$a" 0)/$(hits "$a" 1)" "0/1" "hits"
+	bpfman get link "$lb" | grep -q "Mode:  *dispatcher $(disp_id)" || fail "mode in get link"
+	# equal priority: by name (xdp_a before xdp_b), whatever the attach order
+	bpfman detach "$la"
+	la=$(xdp_attach "$a" -p 10)
+	assert_eq "$(positions)" "xdp_a@0 xdp_b@1" "tie by name"
+	assert_eq "$(run_chain)" $XDP_DROP "verdict after the tie"
+	assert_eq "$(hits "$a" 0)/$(hits "$a" 1)" "1/2" "hits after the tie"
+	# same name and priority: attach order (a second load of xdp_a, attached later)
+	local a2
+	a2=$(member xdp xdp_a $XDP_DROP 3 "$a")
+	xdp_attach "$a2" -p 10 >/dev/null
+	assert_eq "$(bpfman list links -o json | jq -r "sort_by(.position) | map(.program_id) | join(\" \")")" \
+		"$a $a2 $b" "tie by attach order"
+	# a lower priority goes first; the default (1000) last
+	xdp_attach "$c" >/dev/null
+	assert_eq "$(positions)" "xdp_a@0 xdp_a@1 xdp_b@2 xdp_c@3" "default priority last"
+	# the kernel sees one dispatcher with our members, not our programs on the interface
+	assert_eq "$(ip -n "$NS_A" -j link show "$IF_A" | jq -r '.[0].xdp.prog.id // .[0].xdp.prog.name // empty' | head -1)" \
+		"$(disp_id)" "dispatcher on the interface"
+}
+
+# proceed_case FIRST_ACTION PROCEED_ON... : member 0 returns FIRST_ACTION with that
+# proceed-on, member 1 returns the "end" action; prints the verdict
+proceed_case() {
+	local act=$1 end l1 l2
+	shift
+	end=$XDP_TX
+	[ "$act" = $XDP_TX ] && end=$XDP_DROP
+	[ -n "${FIRST[$act]:-}" ] || FIRST[$act]=$(member xdp xdp_a "$act" 0 "$OWNER")
+	[ -n "${END[$end]:-}" ] || END[$end]=$(member xdp xdp_b "$end" 1 "$OWNER")
+	l1=$(xdp_attach "${FIRST[$act]}" -p 1 "$@")
+	l2=$(xdp_attach "${END[$end]}" -p 2)
+	run_chain
+	bpfman detach "$l1"
+	bpfman detach "$l2"
+}
+
+test_xdp_proceed_on_matrix() {
+	setup_xdp_chain
+	declare -A FIRST END
+	OWNER=$(member xdp xdp_c $XDP_PASS 5)
+	local names=(aborted drop pass tx redirect) act other
+	for act in 0 1 2 3 4; do
+		# its own action in the set: on to the next member
+		local want=$XDP_TX
+		[ $act = $XDP_TX ] && want=$XDP_DROP
+		assert_eq "$(proceed_case $act --proceed-on "${names[$act]}")" "$want" \
+			"${names[$act]} with proceed-on ${names[$act]}"
+		# every other action but its own: the chain stops with it
+		local rest=()
+		for other in 0 1 2 3 4; do [ $other = $act ] || rest+=("${names[$other]}"); done
+		assert_eq "$(proceed_case $act --proceed-on "${rest[@]}")" "$act" \
+			"${names[$act]} with proceed-on ${rest[*]}"
+	done
+	# defaults (no --proceed-on): pass and dispatcher_return go on, the rest stop
+	assert_eq "$(proceed_case $XDP_PASS)" $XDP_TX "default: pass proceeds"
+	assert_eq "$(proceed_case $XDP_DROP)" $XDP_DROP "default: drop stops"
+	assert_eq "$(proceed_case $XDP_ABORTED)" $XDP_ABORTED "default: aborted stops"
+	# nothing left on the interface once the last member went
+	assert_eq "$(disp_id)" 0 "dispatcher after the last detach"
+}
+
+test_xdp_ten_programs_and_rebuilds() {
+	setup_xdp_chain
+	local p q links=() i before
+	before=$(xdp_dispatchers)
+	p=$(member xdp xdp_a $XDP_PASS 0)
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		links+=("$(xdp_attach "$p" -p $((i * 10)))")
+	done
+	assert_eq "$(bpfman dispatcher show "$IF_A" -n "$NSP" -o json | jq '.programs | length')" 10 "ten members"
+	assert_eq "$(run_chain)" $XDP_PASS "verdict of ten"
+	assert_eq "$(hits "$p" 0)" 10 "each of the ten ran"
+	# the 11th: refused by name, and nothing changed
+	q=$(member xdp xdp_b $XDP_DROP 1 "$p")
+	expect_fail bpfman attach "$q" xdp -i "$IF_A" -n "$NSP" -p 1
+	assert_contains "$OUT" "No room to attach program" "11th program"
+	assert_eq "$(bpfman list links -o json | jq length)" 10 "links after the refusal"
+	assert_eq "$(run_chain)" $XDP_PASS "verdict after the refusal"
+	# detach the first, a middle and the last: survivors keep their order, slots reused
+	bpfman detach "${links[0]}"
+	bpfman detach "${links[4]}"
+	bpfman detach "${links[9]}"
+	assert_eq "$(bpfman list links -o json | jq -r 'sort_by(.position) | map(.priority) | join(" ")')" \
+		"20 30 40 60 70 80 90" "survivors"
+	xdp_attach "$q" -p 55 >/dev/null
+	assert_eq "$(bpfman list links -o json | jq -r 'sort_by(.position) | map("\(.priority)@\(.position)") | join(" ")')" \
+		"20@0 30@1 40@2 55@3 60@4 70@5 80@6 90@7" "slot reuse"
+	assert_eq "$(run_chain)" $XDP_DROP "drop at 55 ends the chain"
+	# unloading a member rebuilds the chain with the survivors
+	bpfman unload "$q"
+	assert_eq "$(bpfman list links -o json | jq length)" 7 "links after unload"
+	assert_eq "$(run_chain)" $XDP_PASS "verdict after unload"
+	# one dispatcher on the interface, the old revisions gone
+	eventually_eq xdp_dispatchers "$((before + 1))" "dispatcher revisions in the kernel"
+	assert_eq "$(find "$FS/xdp" -mindepth 1 -maxdepth 1 | wc -l)" 1 "pin trees"
+	assert_eq "$(find "$FS/xdp" -name 'link_*' | wc -l)" 7 "link pins"
+	bpfman unload "$p"
+	assert_eq "$(disp_id)" 0 "dispatcher after unload of all"
+	eventually_eq xdp_dispatchers "$before" "dispatchers left"
+	assert_clean_state
+}
+
+test_xdp_two_interfaces_and_netns_removal() {
+	setup_xdp_chain
+	local a b la lb
+	a=$(member xdp xdp_a $XDP_DROP 0)
+	b=$(member xdp xdp_b $XDP_PASS 1 "$a")
+	la=$(xdp_attach "$a")
+	lb=$(attach_id "$b" xdp -i "$IF_B" -n "/var/run/netns/$NS_B")
+	local da db
+	da=$(disp_id)
+	db=$(bpfman dispatcher show "$IF_B" -n "/var/run/netns/$NS_B" -o json | jq -r .dispatcher_id)
+	assert_ne "$da" "$db" "one dispatcher per interface"
+	assert_eq "$(verdict "$da")/$(verdict "$db")" "$XDP_DROP/$XDP_PASS" "independent verdicts"
+	bpfman detach "$la"
+	assert_eq "$(verdict "$db")" $XDP_PASS "other interface unaffected"
+	assert_eq "$(bpfman dispatcher show "$IF_B" -n "/var/run/netns/$NS_B" -o json | jq -r .dispatcher_id)" "$db" \
+		"other interface not rebuilt"
+	# the namespace goes while attached: the next change repairs, nothing stays behind
+	la=$(xdp_attach "$a")
+	ip netns del "$NS_A"
+	ip netns del "$NS_B"
+	bpfman load file -p "$CHAIN_OBJ" --programs tc:tc_a >/dev/null # any change reconciles
+	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the namespaces went"
+	assert_eq "$(find "$FS/xdp" -mindepth 1 | wc -l)" 0 "pin trees after the namespaces went"
+	eventually_eq xdp_dispatchers 0 "dispatchers after the namespaces went"
+}
+
+test_xdp_foreign_program_refused() {
+	setup_xdp_chain
+	local a
+	a=$(member xdp xdp_a $XDP_PASS 0)
+	TC_BPF_MNT=/sys/fs/bpf ip -n "$NS_A" link set dev "$IF_A" xdpgeneric obj "$(obj xdp_pass.bpf.o)" sec xdp ||
+		fail "ip cannot attach xdp"
+	expect_fail bpfman attach "$a" xdp -i "$IF_A" -n "$NSP"
+	assert_contains "$OUT" "which is not a dispatcher" "foreign xdp program"
+	ip -n "$NS_A" -d link show "$IF_A" | grep -q "name xdp_pass" || fail "the foreign program was replaced"
+	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the refusal"
+	ip -n "$NS_A" link set dev "$IF_A" xdpgeneric off
+}
+
+# The swap is atomic: while a second member is attached and detached 100 times, the
+# first one sees every packet that crossed the veth pair.
+test_xdp_swap_loses_no_packet() {
+	setup_xdp_chain
+	local a b i sent_before sent_after got pid
+	a=$(member xdp xdp_a $XDP_PASS 0)
+	b=$(member xdp xdp_b $XDP_PASS 1 "$a")
+	xdp_attach "$a" -p 10 >/dev/null
+	ip netns exec "$NS_B" ping -c 3 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping before"
+	sent_before=$(ip -n "$NS_B" -j -s link show "$IF_B" | jq '.[0].stats64.tx.packets')
+	got=$(hits "$a" 0)
+	ip netns exec "$NS_B" ping -q -c 2000 -i 0.005 -W 1 192.0.2.1 >"$TEST_TMP/ping.$$" 2>&1 &
+	pid=$!
+	PIDS_STARTED+=("$pid")
+	for i in $(seq 1 100); do
+		local l
+		l=$(xdp_attach "$b" -p $((i % 2 ? 5 : 20)))
+		bpfman detach "$l"
+	done
+	wait "$pid" || fail "ping during the swaps: $(cat "$TEST_TMP/ping.$$")"
+	grep -q " 0% packet loss" "$TEST_TMP/ping.$$" || fail "ping lost packets: $(cat "$TEST_TMP/ping.$$")"
+	sent_after=$(ip -n "$NS_B" -j -s link show "$IF_B" | jq '.[0].stats64.tx.packets')
+	assert_eq "$(($(hits "$a" 0) - got))" "$((sent_after - sent_before))" \
+		"packets the first member counted vs packets sent"
+	[ "$((sent_after - sent_before))" -ge 2000 ] || fail "only $((sent_after - sent_before)) packets sent"
+}
+
+test_xdp_slot_counts() {
+	setup_xdp_chain
+	mkdir -p "$BPFMAN_ROOT/etc/bpfman"
+	printf '[dispatcher]\nstats = true\n' >"$BPFMAN_ROOT/etc/bpfman/bpfman.toml"
+	local a b la lb
+	a=$(member xdp xdp_a $XDP_PASS 0)
+	b=$(member xdp xdp_b $XDP_DROP 1 "$a")
+	la=$(xdp_attach "$a" -p 10)
+	lb=$(xdp_attach "$b" -p 20)
+	assert_eq "$(run_chain 7)" $XDP_DROP "verdict"
+	assert_eq "$(bpfman get link "$la" -o json | jq -c .counts)" '{"packets":7,"actions":{"pass":7}}' "counts of a"
+	assert_eq "$(bpfman get link "$lb" -o json | jq -c .counts)" '{"packets":7,"actions":{"drop":7}}' "counts of b"
+	bpfman get link "$lb" | grep -q "Returned:  *drop: 7" || fail "counts in get link"
+	# counts follow the programs through a rebuild (a third member goes in front)
+	xdp_attach "$a" -p 5 --proceed-on pass >/dev/null
+	assert_eq "$(bpfman get link "$lb" -o json | jq .counts.packets)" 7 "counts after a rebuild"
+	assert_eq "$(bpfman dispatcher show "$IF_A" -n "$NSP" -o json | jq -c '[.counting, (.programs | map(.counts.packets))]')" \
+		'[true,[0,7,7]]' "dispatcher show"
+}
+
+# ---- sharing an interface with xdp-loader (libxdp's layout: the host's namespace) ----
+
+LXFS=
+xdp_chain_teardown() {
+	local rc=$?
+	set +e
+	[ -n "$LXIF" ] && xdp-loader unload -a "$LXIF" >/dev/null 2>&1
+	[ -z "$LXFS" ] || umount "$LXFS" 2>/dev/null || umount -l "$LXFS"
+	return $rc
+}
+
+setup_libxdp_iface() {
+	require_feature freplace
+	command -v xdp-loader >/dev/null || skip "no xdp-loader"
+	LXIF=$(make_host_iface)
+	# libxdp's state in a private bpffs, for bpfman and xdp-loader alike
+	LXFS="$BPFMAN_ROOT/libxdp"
+	mkdir -p "$LXFS"
+	mount -t bpf bpf "$LXFS"
+	export LIBXDP_BPFFS="$LXFS"
+	trap 'xdp_chain_teardown; test_teardown' EXIT
+}
+
+# "PRIO:NAME ..." as xdp-loader lists the chain
+loader_chain() {
+	xdp-loader status "$LXIF" | awk '$1 == "=>" {printf "%s%s:%s", sep, $2, $3; sep = " "}'
+}
+our_chain() {
+	bpfman dispatcher show "$LXIF" -o json | jq -r '.programs | map("\(.priority):\(.function_name)") | join(" ")'
+}
+
+test_xdp_loader_joins_our_chain() {
+	setup_libxdp_iface
+	local a c la lc out xid
+	a=$(member xdp xdp_a $XDP_PASS 0)
+	c=$(member xdp xdp_c $XDP_PASS 2 "$a")
+	la=$(attach_id "$a" xdp -i "$LXIF" -p 10)
+	lc=$(attach_id "$c" xdp -i "$LXIF" -p 30)
+	ls "$LXFS/xdp" | grep -q "^dispatch-" || fail "no libxdp pin tree"
+	assert_eq "$(loader_chain)" "10:xdp_a 30:xdp_c" "xdp-loader status of our chain"
+	# xdp-loader adds its program between ours, with its priority
+	out=$(xdp-loader load -P 20 "$LXIF" "$(obj xdp_pass.bpf.o)" 2>&1) || fail "xdp-loader load: $out"
+	assert_eq "$(loader_chain)" "10:xdp_a 20:xdp_pass 30:xdp_c" "xdp-loader status after its load"
+	assert_eq "$(our_chain)" "10:xdp_a 20:xdp_pass 30:xdp_c" "our view after its load"
+	# we rebuild with its program kept where it is
+	local b
+	b=$(member xdp xdp_b $XDP_PASS 1 "$a")
+	attach_id "$b" xdp -i "$LXIF" -p 25 >/dev/null
+	assert_eq "$(loader_chain)" "10:xdp_a 20:xdp_pass 25:xdp_b 30:xdp_c" "xdp-loader status after our attach"
+	assert_eq "$(verdict "$(bpfman dispatcher show "$LXIF" -o json | jq .dispatcher_id)")" $XDP_PASS "verdict"
+	assert_eq "$(hits "$a" 0)/$(hits "$a" 1)/$(hits "$a" 2)" "1/1/1" "every member ran"
+	# xdp-loader takes its program out again; ours stay
+	xid=$(bpfman dispatcher show "$LXIF" -o json | jq -r '.programs[] | select(.link_id == null) | .program_id')
+	out=$(xdp-loader unload -i "$xid" "$LXIF" 2>&1) || fail "xdp-loader unload -i: $out"
+	assert_eq "$(our_chain)" "10:xdp_a 25:xdp_b 30:xdp_c" "our chain after its unload"
+	# xdp-loader takes one of ours out: the next change forgets that link
+	out=$(xdp-loader unload -i "$c" "$LXIF" 2>&1) || fail "xdp-loader unload -i ours: $out"
+	bpfman detach "$la"
+	assert_eq "$(bpfman list links -o json | jq -r 'map(.function_name) | join(" ")')" "xdp_b" "links left"
+	assert_eq "$(loader_chain)" "25:xdp_b" "xdp-loader status at the end"
+}
+
+test_we_join_an_xdp_loader_chain() {
+	setup_libxdp_iface
+	local a out
+	out=$(xdp-loader load -P 20 "$LXIF" "$(obj xdp_pass.bpf.o)" 2>&1) || fail "xdp-loader load: $out"
+	a=$(member xdp xdp_a $XDP_DROP 0)
+	attach_id "$a" xdp -i "$LXIF" -p 30 >/dev/null
+	assert_eq "$(loader_chain)" "20:xdp_pass 30:xdp_a" "xdp-loader status after our attach"
+	assert_eq "$(verdict "$(bpfman dispatcher show "$LXIF" -o json | jq .dispatcher_id)")" $XDP_DROP \
+		"xdp_pass proceeds, ours drops"
+	bpfman unload "$a"
+	assert_eq "$(loader_chain)" "20:xdp_pass" "xdp-loader's program stays"
+}
