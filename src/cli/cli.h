@@ -44,6 +44,9 @@ extern const char *arg_root;
 enum output_format { OUTPUT_TABLE, OUTPUT_JSON };
 int output_format_from(const struct parsed *p, enum output_format *ret);
 void print_program_view(const struct bpfman_program_view *v, enum output_format f);
+/* The same, followed by the dispatcher counts of the program's links (l may be NULL). */
+void print_program_view_counts(const struct bpfman_program_view *v, const struct bpfman_link *l,
+			       size_t n, enum output_format f);
 void print_program_views(const struct bpfman_program_view *v, size_t n, enum output_format f,
 			 bool as_list);
 void print_link(const struct bpfman_link *l, enum output_format f);

@@ -196,9 +196,26 @@ int cmd_get(int argc, char **argv)
 	} else {
 		struct bpfman_program_view v = { 0 };
 
+		struct bpfman_link *links = NULL;
+		size_t n = 0;
+
 		r = bpfman_get_program(m, id, &v);
+		/* xdp/tc members: their links carry the dispatcher's per-slot counts */
+		if (r == 0 && v.program &&
+		    (v.program->type == BPFMAN_PROG_XDP || v.program->type == BPFMAN_PROG_TC) &&
+		    v.program->n_links && (links = calloc(v.program->n_links, sizeof(*links)))) {
+			for (size_t i = 0; i < v.program->n_links; i++) {
+				struct bpfman_link *l = NULL;
+
+				if (bpfman_get_link(m, v.program->links[i], &l) == 0) {
+					links[n++] = *l;
+					free(l); /* contents moved */
+				}
+			}
+		}
 		if (r == 0)
-			print_program_view(&v, fmt);
+			print_program_view_counts(&v, links, n, fmt);
+		bpfman_links_free(links, n);
 		bpfman_program_view_clear(&v);
 	}
 	if (r < 0)

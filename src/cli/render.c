@@ -195,16 +195,7 @@ static void print_kernel_block(const struct bpfman_kernel_info *k)
 
 void print_program_view(const struct bpfman_program_view *v, enum output_format f)
 {
-	if (f == OUTPUT_JSON) {
-		json_t *o = view_json(v);
-
-		dump(o);
-		json_decref(o);
-		return;
-	}
-	if (v->program)
-		print_bpfman_block(v->program);
-	print_kernel_block(&v->kernel);
+	print_program_view_counts(v, NULL, 0, f);
 }
 
 /* ---- JSON ---- */
@@ -651,4 +642,53 @@ void print_chain(const char *iface, const struct bpfman_chain *c, enum output_fo
 		}
 	}
 	table_print_free(&t);
+}
+
+/* get program of an xdp/tc program under a dispatcher: the per-slot counts of each of its
+ * links (the kernel charges a dispatcher's packets to the dispatcher, not to its members). */
+void print_program_view_counts(const struct bpfman_program_view *v, const struct bpfman_link *l,
+			       size_t n, enum output_format f)
+{
+	size_t with = 0;
+
+	for (size_t i = 0; i < n; i++)
+		with += l[i].has_counts;
+	if (f == OUTPUT_JSON) {
+		json_t *o = view_json(v);
+
+		if (with) {
+			json_t *a = json_array();
+
+			for (size_t i = 0; i < n; i++) {
+				json_t *e;
+
+				if (!l[i].has_counts)
+					continue;
+				e = counts_json(l[i].type, &l[i].counts);
+				json_object_set_new(e, "link_id", json_integer(l[i].id));
+				json_array_append_new(a, e);
+			}
+			json_object_set_new(o, "dispatcher_counts", a);
+		}
+		dump(o);
+		json_decref(o);
+		return;
+	}
+	if (v->program)
+		print_bpfman_block(v->program);
+	print_kernel_block(&v->kernel);
+	if (!with)
+		return;
+	printf(" Dispatcher Counts\n");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *att = NULL, *ret = NULL;
+
+		if (!l[i].has_counts)
+			continue;
+		att = bpfman_link_attachment(&l[i]);
+		ret = counts_text(l[i].type, &l[i].counts);
+		printf(" Link %u (%s): %llu packets%s%s\n", l[i].id, att ? att : "",
+		       (unsigned long long)l[i].counts.packets, ret && *ret ? "; " : "",
+		       ret ? ret : "");
+	}
 }

@@ -1,8 +1,11 @@
-/* prog-test-run ID [REPEAT]: runs kernel program ID once with BPF_PROG_TEST_RUN on a
- * crafted 64-byte Ethernet/IPv4/UDP packet (192.0.2.2 -> 192.0.2.1), REPEAT times, and
- * prints the return value of the last run as a signed number. The dispatcher tests run an
- * attached dispatcher this way, so they see its verdict without sending traffic. */
+/* prog-test-run [-t] ID [REPEAT]: runs kernel program ID with BPF_PROG_TEST_RUN on a
+ * crafted 64-byte Ethernet/IPv4/UDP packet (192.0.2.2 -> 192.0.2.1), REPEAT times in the
+ * kernel, and prints the return value as a signed number; with -t, the kernel's average
+ * time per run in nanoseconds instead. The dispatcher tests run an attached dispatcher this
+ * way, so they see its verdict without sending traffic; the dispatcher benchmark times it. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +40,16 @@ int main(int argc, char **argv)
 {
 	unsigned char pkt[64], out[128];
 	unsigned long id, repeat = 1;
+	bool timed = argc > 1 && !strcmp(argv[1], "-t");
 	char *end;
 	int fd;
 
+	if (timed) {
+		argc--;
+		argv++;
+	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: prog-test-run PROG_ID [REPEAT]\n");
+		fprintf(stderr, "usage: prog-test-run [-t] PROG_ID [REPEAT]\n");
 		return 2;
 	}
 	id = strtoul(argv[1], &end, 10);
@@ -51,7 +59,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3) {
 		repeat = strtoul(argv[2], &end, 10);
-		if (*end || !repeat) {
+		if (*end || !repeat || repeat > UINT32_MAX) {
 			fprintf(stderr, "prog-test-run: bad repeat '%s'\n", argv[2]);
 			return 2;
 		}
@@ -62,15 +70,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	make_packet(pkt);
-	for (unsigned long i = 0; i < repeat; i++) {
+	{
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
-			    .data_out = out, .data_size_out = sizeof(out));
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = (__u32)repeat);
 
 		if (bpf_prog_test_run_opts(fd, &o) < 0) {
 			fprintf(stderr, "prog-test-run: program %lu: %s\n", id, strerror(errno));
 			return 1;
 		}
-		if (i + 1 == repeat)
+		if (timed)
+			printf("%u\n", o.duration);
+		else
 			printf("%d\n", (int)o.retval);
 	}
 	close(fd);

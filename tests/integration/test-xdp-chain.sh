@@ -219,6 +219,9 @@ test_xdp_slot_counts() {
 	assert_eq "$(bpfman get link "$la" -o json | jq -c .counts)" '{"packets":7,"actions":{"pass":7}}' "counts of a"
 	assert_eq "$(bpfman get link "$lb" -o json | jq -c .counts)" '{"packets":7,"actions":{"drop":7}}' "counts of b"
 	bpfman get link "$lb" | grep -q "Returned:  *drop: 7" || fail "counts in get link"
+	assert_eq "$(bpfman get program "$b" -o json | jq -c '.dispatcher_counts | map([.link_id, .packets])')" \
+		"[[$lb,7]]" "counts in get program"
+	bpfman get program "$b" | grep -q "Link $lb (.*): 7 packets; drop: 7" || fail "counts in get program"
 	# counts follow the programs through a rebuild (a third member goes in front)
 	xdp_attach "$a" -p 5 --proceed-on pass >/dev/null
 	assert_eq "$(bpfman get link "$lb" -o json | jq .counts.packets)" 7 "counts after a rebuild"

@@ -134,6 +134,8 @@ for p in "$BUILD"/bpf/*.o; do [ -e "$p" ] && put "$p"; done
 for p in "$BUILD"/tests/helpers/*; do [ -f "$p" ] && [ -x "$p" ] && put_bin "$p"; done
 [ $# -eq 0 ] || printf '%s\n' "$@" >"$R/bpfman/selection"
 [ -z "${PER_TEST_TIMEOUT:-}" ] || printf 'export PER_TEST_TIMEOUT=%q\n' "$PER_TEST_TIMEOUT" >"$R/bpfman/env"
+# more exports for the guest's suite (the dispatcher benchmark's settings)
+[ -z "${BPFMAN_VM_ENV:-}" ] || cat "$BPFMAN_VM_ENV" >>"$R/bpfman/env"
 
 # Modules, dependencies first, numbered in load order. busybox insmod reads no .ko.xz,
 # so 6.12's are decompressed here (xz -dcf passes plain .ko through unchanged). The

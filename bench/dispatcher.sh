@@ -1,0 +1,25 @@
+#!/bin/bash
+# The dispatcher benchmark (bench/dispatcher/run.sh): on this machine's kernel when it
+# allows freplace, else under qemu on Debian's 6.12 kernel (tests/vm/run-vm.sh; no KVM
+# here, so every figure is TCG-emulated, the ratios are what counts). Prints the table.
+#   KERNEL=6.12 (the guest), BPFMAN_BUILD (default <repo>/build), REPEAT, ROUNDS
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+BUILD=${BPFMAN_BUILD:-$TOP/build}
+[ -x "$BUILD/tests/helpers/probe-feature" ] || { echo "bench: build first (scripts/build.sh)" >&2; exit 1; }
+if "$BUILD/tests/helpers/probe-feature" freplace >/dev/null 2>&1; then
+	exec env BPFMAN="$BUILD/src/cli/bpfman" BPF_OBJ_DIR="$BUILD/bpf" \
+		TESTS_HELPERS="$BUILD/tests/helpers" bash "$HERE/dispatcher/run.sh"
+fi
+echo "bench: $("$BUILD/tests/helpers/probe-feature" freplace); running under qemu (${KERNEL:-6.12})" >&2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+printf 'export REPEAT=%s ROUNDS=%s\n' "${REPEAT:-20000}" "${ROUNDS:-5}" >"$out.env"
+BPFMAN_VM_TESTS="$HERE/dispatcher" BPFMAN_VM_ENV="$out.env" \
+	bash "$TOP/tests/vm/run-vm.sh" "${KERNEL:-6.12}" "$BUILD" >"$out" 2>&1
+rc=$?
+rm -f "$out.env"
+sed -n '/^Per-packet cost/,/^Adding the 10th/p' "$out"
+grep -q 'passed=1 failed=0' "$out" || { echo "bench: the guest run failed:" >&2; tail -n 30 "$out" >&2; exit 1; }
+exit $rc
