@@ -238,12 +238,8 @@ static int sync_once(struct sync_ctx *c, const struct dispatcher_hook *h)
 		}
 		goto out;
 	}
+	/* (revisions a crash left behind are reconcile's: manager_sweep_dispatchers) */
 	c->removed_all = n == 0;
-	/* revisions a crash left behind on this hook */
-	dispatcher_chain_clear(&cur);
-	if (n > 0)
-		(void)dispatcher_read(&p, h, &cur, NULL);
-	(void)dispatcher_sweep(&p, h, &cur);
 out:
 	dispatcher_chain_clear(&cur);
 	return r;
@@ -382,27 +378,6 @@ out:
 	dispatcher_chain_clear(&v.chain);
 }
 
-/* Alive while its hook exists and the chain there runs its program (another tool may have
- * taken it out: xdp-loader unload -i). */
-bool manager_dispatched_link_alive(struct bpfman *m, const struct bpfman_link *l)
-{
-	struct hook_ref ref = { .type = l->type, .iface = l->iface, .netns = l->netns,
-				.dir = l->type == BPFMAN_PROG_XDP ? BPFMAN_DIR_NONE : l->direction };
-	struct view_ctx v;
-	bool alive = false;
-	int r = read_hook(m, &ref, &v);
-
-	if (r == -ENODEV)
-		return false;
-	if (r < 0)
-		return true; /* cannot tell: no repair on a guess */
-	for (uint32_t s = 0; s < v.chain.n; s++)
-		if (v.chain.slot[s].prog_id == l->prog_id)
-			alive = true;
-	dispatcher_chain_clear(&v.chain);
-	return alive;
-}
-
 void bpfman_chain_clear(struct bpfman_chain *c)
 {
 	for (size_t i = 0; i < c->n; i++)
@@ -501,6 +476,95 @@ int bpfman_dispatcher_show(struct bpfman *m, enum bpfman_prog_type type, const c
 }
 
 /* ---- reconcile ---- */
+
+static bool same_hook(const struct bpfman_link *a, const struct bpfman_link *b)
+{
+	return a->type == b->type && a->direction == b->direction &&
+	       !strcmp(a->iface ?: "", b->iface ?: "") && !strcmp(a->netns ?: "", b->netns ?: "");
+}
+
+static struct hook_ref ref_of(const struct bpfman_link *l)
+{
+	return (struct hook_ref){ .type = l->type, .iface = l->iface, .netns = l->netns,
+				  .dir = l->type == BPFMAN_PROG_XDP ? BPFMAN_DIR_NONE
+								    : l->direction };
+}
+
+/* Every dispatched link record, grouped by hook (links of one hook next to each other). */
+static int dispatched_links(struct bpfman *m, struct bpfman_link **ret, size_t *ret_n)
+{
+	_cleanup_free_ uint32_t *ids = NULL;
+	struct bpfman_link *v = NULL;
+	size_t n_ids = 0, n = 0;
+	int r = store_link_ids(m->store, 0, &ids, &n_ids);
+
+	if (r < 0)
+		return r;
+	v = calloc(n_ids + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_ids; i++) {
+		struct bpfman_link *l = NULL;
+		size_t at = n;
+
+		if (store_link_get(m->store, ids[i], &l) < 0)
+			continue;
+		if (!l->dispatched) {
+			bpfman_link_free(l);
+			continue;
+		}
+		for (size_t k = n; k > 0; k--)
+			if (same_hook(&v[k - 1], l)) {
+				at = k;
+				break;
+			}
+		memmove(&v[at + 1], &v[at], (n - at) * sizeof(*v));
+		v[at] = *l;
+		free(l); /* contents moved */
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Records of xdp/tc links whose hook went (interface, namespace) or whose program left the
+ * chain (xdp-loader unload -i): dropped, the chain rebuilt without them. One read per
+ * hook. Caller holds the lock, inside the reconcile transaction. */
+int manager_reconcile_dispatched(struct bpfman *m)
+{
+	struct bpfman_link *v = NULL;
+	size_t n = 0;
+	int r = dispatched_links(m, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n;) {
+		struct hook_ref ref = ref_of(&v[i]);
+		struct view_ctx c;
+		size_t end = i;
+
+		while (end < n && same_hook(&v[i], &v[end]))
+			end++;
+		r = read_hook(m, &ref, &c);
+		/* another error: cannot tell, so no repair on a guess */
+		for (size_t k = i; (r == 0 || r == -ENODEV) && k < end; k++) {
+			bool alive = false;
+
+			for (uint32_t s = 0; r == 0 && s < c.chain.n; s++)
+				alive |= c.chain.slot[s].prog_id == v[k].prog_id;
+			if (!alive && manager_detach_link(m, v[k].id, v[k].type) == 0)
+				manager_notice(m, 0,
+					       "link %u: %s, removing it, repairing", v[k].id,
+					       r == -ENODEV ? "its interface or namespace is gone"
+							    : "its program left the dispatcher's chain");
+		}
+		dispatcher_chain_clear(&c.chain);
+		i = end;
+	}
+	bpfman_links_free(v, n);
+	return 0;
+}
 
 struct keep_set {
 	char **paths;
@@ -627,29 +691,21 @@ static void sweep_dir(struct bpfman *m, const char *parent, const char *prefix, 
 
 void manager_sweep_dispatchers(struct bpfman *m)
 {
-	_cleanup_free_ uint32_t *ids = NULL;
 	struct keep_set keep = { 0 };
 	struct sweep_ctx c = { .m = m, .keep = &keep };
 	_cleanup_free_ char *xdp = NULL, *ing = NULL, *egr = NULL, *lx = NULL;
+	struct bpfman_link *v = NULL;
 	size_t n = 0;
 
-	if (store_link_ids(m->store, 0, &ids, &n) < 0)
+	if (dispatched_links(m, &v, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		struct bpfman_link *l = NULL;
+		struct hook_ref ref = ref_of(&v[i]);
 
-		if (store_link_get(m->store, ids[i], &l) < 0)
-			continue;
-		if (l->dispatched) {
-			struct hook_ref ref = { .type = l->type, .iface = l->iface,
-						.netns = l->netns,
-						.dir = l->type == BPFMAN_PROG_XDP ? BPFMAN_DIR_NONE
-										  : l->direction };
-
+		if (i == 0 || !same_hook(&v[i - 1], &v[i]))
 			(void)with_hook(&ref, keep_in_ns, &c);
-		}
-		bpfman_link_free(l);
 	}
+	bpfman_links_free(v, n);
 	if (asprintf(&xdp, "%s/xdp", m->layout.fs) >= 0)
 		sweep_dir(m, xdp, "dispatcher_", false, BPFMAN_PROG_XDP, BPFMAN_DIR_NONE, &keep);
 	if (asprintf(&ing, "%s/tc-ingress", m->layout.fs) >= 0)

@@ -46,7 +46,9 @@ int manager_sync_hook(struct bpfman *m, enum bpfman_prog_type type, const char *
 		      const char *netns, enum bpfman_direction dir, bool *ret_created_qdisc);
 /* Position, dispatcher id, kernel link id and counts of a dispatched link. */
 void manager_fill_dispatched(struct bpfman *m, struct bpfman_link *l);
-bool manager_dispatched_link_alive(struct bpfman *m, const struct bpfman_link *l);
+/* Drops records of dispatched links whose hook went or whose program left the chain
+ * (reconcile, inside its transaction). */
+int manager_reconcile_dispatched(struct bpfman *m);
 /* Removes dispatcher pin trees that belong to no hook with records (reconcile). */
 void manager_sweep_dispatchers(struct bpfman *m);
 

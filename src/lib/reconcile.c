@@ -48,7 +48,7 @@ static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
 	if (!pin)
 		return true;
 	if (l->dispatched)
-		return manager_dispatched_link_alive(m, l);
+		return true; /* manager_reconcile_dispatched(): one read per hook */
 	if (l->type == BPFMAN_PROG_TC)
 		return tc_link_alive(l);
 	fd = bpf_obj_get(pin);
@@ -90,6 +90,9 @@ static int reconcile_records(struct bpfman *m)
 		bpfman_program_free(p);
 	}
 
+	r = manager_reconcile_dispatched(m);
+	if (r < 0)
+		return r;
 	r = store_link_ids(m->store, 0, &links, &n_links);
 	if (r < 0)
 		return r;

@@ -24,9 +24,12 @@ int dispatcher_obj_stats_fd(struct bpf_object *obj);
  * disp_id, has_stats, stats_fd). -ENOTSUP: not a dispatcher of this kind; -EPROTO: a
  * config this manager cannot read. */
 int dispatcher_read_config(int disp_fd, enum dispatcher_kind kind, struct dispatcher_chain *c);
-int prog_func_btf_id(int prog_fd, const char *name, uint32_t *ret);
-/* Links an EXT program to slot function prog<slot>; returns the link fd. */
+int prog_func_btf_ids(int prog_fd, const char *const *names, uint32_t n, uint32_t *ret);
+/* Links an EXT program to the dispatcher's function with that BTF id, to slot function
+ * prog<slot>, or to function fn; returns the link fd. */
+int dispatcher_link_btf(int prog_fd, int disp_fd, uint32_t btf_id);
 int dispatcher_link_slot(int prog_fd, int disp_fd, uint32_t slot);
+int dispatcher_link_func(int prog_fd, int disp_fd, const char *fn);
 int dispatcher_copy_counts(int from_fd, uint32_t from_slot, int to_fd, uint32_t to_slot);
 
 /* ---- pin trees ---- */

@@ -155,14 +155,14 @@ void tc_config_fill(struct tc_dispatcher_config *c, const struct dispatcher_memb
 	}
 }
 
-/* BTF id of function `name` in the BTF the kernel holds for program prog_fd: what
- * BPF_LINK_CREATE wants as target_btf_id. Works for dispatchers someone else loaded. */
-int prog_func_btf_id(int prog_fd, const char *name, uint32_t *ret)
+/* BTF ids of functions names[0..n) in the kernel's BTF of program prog_fd, with one BTF
+ * load (a rebuild links up to ten members). */
+int prog_func_btf_ids(int prog_fd, const char *const *names, uint32_t n, uint32_t *ret)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 	struct btf *btf;
-	int id;
+	int r = 0;
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
@@ -172,30 +172,43 @@ int prog_func_btf_id(int prog_fd, const char *name, uint32_t *ret)
 	btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (!btf)
 		return -errno;
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	for (uint32_t i = 0; i < n && r == 0; i++) {
+		int id = btf__find_by_name_kind(btf, names[i], BTF_KIND_FUNC);
+
+		if (id < 0)
+			r = id;
+		else
+			ret[i] = (uint32_t)id;
+	}
 	btf__free(btf);
-	if (id < 0)
-		return id;
-	*ret = (uint32_t)id;
-	return 0;
+	return r;
 }
 
-/* Links EXT program prog_fd to slot function `slot` of the dispatcher. The kernel ignores
- * the attach type for EXT programs; target_btf_id names the function. */
+/* Links EXT program prog_fd to the dispatcher's function with that BTF id (a slot, or the
+ * main function itself). The kernel ignores the attach type for EXT programs;
+ * target_btf_id names the function. */
+int dispatcher_link_btf(int prog_fd, int disp_fd, uint32_t btf_id)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .target_btf_id = btf_id);
+	int fd = bpf_link_create(prog_fd, disp_fd, 0, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int dispatcher_link_func(int prog_fd, int disp_fd, const char *fn)
+{
+	uint32_t btf_id = 0;
+	int r = prog_func_btf_ids(disp_fd, &fn, 1, &btf_id);
+
+	return r < 0 ? r : dispatcher_link_btf(prog_fd, disp_fd, btf_id);
+}
+
 int dispatcher_link_slot(int prog_fd, int disp_fd, uint32_t slot)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	char fn[8];
-	uint32_t btf_id = 0;
-	int r, fd;
+	char fn[16];
 
 	snprintf(fn, sizeof(fn), "prog%u", slot);
-	r = prog_func_btf_id(disp_fd, fn, &btf_id);
-	if (r < 0)
-		return r;
-	opts.target_btf_id = btf_id;
-	fd = bpf_link_create(prog_fd, disp_fd, 0, &opts);
-	return fd < 0 ? -errno : fd;
+	return dispatcher_link_func(prog_fd, disp_fd, fn);
 }
 
 /* The probe does what a load and attach do: an XDP program with BTF (the kernel checks an

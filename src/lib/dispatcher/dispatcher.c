@@ -148,6 +148,18 @@ static void carry_counts(const struct dispatcher_chain *cur, const struct dispat
 			}
 }
 
+/* One XDP member whose proceed-on can only be "pass" replaces the whole dispatcher, as
+ * libxdp does: it then costs what the program alone costs. The verdicts are the same: the
+ * one-slot dispatcher returns what its member returns, except that it returns XDP_PASS
+ * when the member's action is in the mask, which for "pass" is the same thing. Not when
+ * counting (the counts live in the dispatcher's code). */
+static bool replaces_whole(const struct dispatcher_hook *h, const struct dispatcher_member *m,
+			   uint32_t n, bool stats)
+{
+	return h->kind == DISPATCHER_XDP && n == 1 && !stats &&
+	       (m[0].actions & ~(1U << 2 /* XDP_PASS */)) == 0;
+}
+
 static int swap(const struct dispatcher_hook *h, const struct dispatcher_chain *cur, int new_fd,
 		uint32_t new_id, enum xdp_mode mode, char **err)
 {
@@ -179,8 +191,20 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 		if (bpf_obj_get_info_by_fd(disp_fd, &info, &len) < 0)
 			return -errno;
 		disp_id = info.id;
+		static const char *const slots[DISPATCHER_MAX_PROGS] = {
+			"prog0", "prog1", "prog2", "prog3", "prog4",
+			"prog5", "prog6", "prog7", "prog8", "prog9",
+		};
+		static const char *const whole[] = { XDP_DISPATCHER_PROG_NAME };
+		uint32_t btf_ids[DISPATCHER_MAX_PROGS];
+
+		r = prog_func_btf_ids(disp_fd, replaces_whole(h, m, n, stats) ? whole : slots, n,
+				      btf_ids);
+		if (r < 0)
+			return errorf(err, r, "the dispatcher has no BTF for its slots: %s",
+				      strerror(-r));
 		for (; linked < n; linked++) {
-			links[linked] = dispatcher_link_slot(m[linked].prog_fd, disp_fd, linked);
+			links[linked] = dispatcher_link_btf(m[linked].prog_fd, disp_fd, btf_ids[linked]);
 			if (links[linked] < 0) {
 				r = errorf(err, links[linked],
 					   "cannot link program %u to slot %u of the dispatcher: %s",
