@@ -528,6 +528,15 @@ static int dispatched_links(struct bpfman *m, struct bpfman_link **ret, size_t *
 	return 0;
 }
 
+static size_t managed_slots(struct bpfman *m, const struct dispatcher_chain *c)
+{
+	size_t n = 0;
+
+	for (uint32_t s = 0; s < c->n; s++)
+		n += store_program_exists(m->store, c->slot[s].prog_id) > 0;
+	return n;
+}
+
 /* Records of xdp/tc links whose hook went (interface, namespace) or whose program left the
  * chain (xdp-loader unload -i): dropped, the chain rebuilt without them. One read per
  * hook. Caller holds the lock, inside the reconcile transaction. */
@@ -542,7 +551,7 @@ int manager_reconcile_dispatched(struct bpfman *m)
 	for (size_t i = 0; i < n;) {
 		struct hook_ref ref = ref_of(&v[i]);
 		struct view_ctx c;
-		size_t end = i;
+		size_t end = i, live = 0;
 
 		while (end < n && same_hook(&v[i], &v[end]))
 			end++;
@@ -553,12 +562,20 @@ int manager_reconcile_dispatched(struct bpfman *m)
 
 			for (uint32_t s = 0; r == 0 && s < c.chain.n; s++)
 				alive |= c.chain.slot[s].prog_id == v[k].prog_id;
-			if (!alive && manager_detach_link(m, v[k].id, v[k].type) == 0)
+			if (alive)
+				live++;
+			else if (manager_detach_link(m, v[k].id, v[k].type) == 0)
 				manager_notice(m, 0,
 					       "link %u: %s, removing it, repairing", v[k].id,
 					       r == -ENODEV ? "its interface or namespace is gone"
 							    : "its program left the dispatcher's chain");
 		}
+		/* more of our programs in the chain than records (a change that died between
+		 * its swap and its commit): the chain is rebuilt from the records */
+		if (r == 0 && managed_slots(m, &c.chain) != live &&
+		    manager_sync_hook(m, ref.type, ref.iface, ref.netns, ref.dir, NULL) == 0)
+			manager_notice(m, 0, "%s: the chain ran programs without a record, rebuilt, repairing",
+				       ref.iface);
 		dispatcher_chain_clear(&c.chain);
 		i = end;
 	}

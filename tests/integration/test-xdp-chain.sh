@@ -303,3 +303,39 @@ test_we_join_an_xdp_loader_chain() {
 	bpfman unload "$a"
 	assert_eq "$(loader_chain)" "20:xdp_pass" "xdp-loader's program stays"
 }
+
+# A CLI killed at every bpf() call of an attach (load revision, link, pin, swap, unpin,
+# commit): the next command leaves the chain running exactly the recorded programs, one
+# pin tree, and nothing of the dead revisions. First with no record on the interface (the
+# first attach), then with one member there already.
+test_xdp_killed_attach_is_repaired() {
+	setup_libxdp_iface
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	local a b n repairs=0 r ifindex
+	ifindex=$(cat "/sys/class/net/$LXIF/ifindex")
+	a=$(member xdp xdp_a $XDP_PASS 0)
+	b=$(member xdp xdp_b $XDP_PASS 1 "$a")
+	chain_ids() { bpfman dispatcher show "$LXIF" -o json | jq -r '[.programs[].program_id] | sort | join(" ")'; }
+	record_ids() { bpfman list links -o json | jq -r '[.[].program_id] | sort | join(" ")'; }
+	trees() { find "$LXFS/xdp" -maxdepth 1 -name "dispatch-$ifindex-*" | wc -l; }
+	for first in yes no; do
+		for n in $(seq 1 80); do
+			strace -f -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGKILL:when=$n" \
+				"$BPFMAN" attach "$b" xdp -i "$LXIF" -p 20 >/dev/null 2>&1 && break
+			r=$("$BPFMAN" detach 1 2>&1 | grep -c repairing || true)
+			repairs=$((repairs + r))
+			assert_eq "$(chain_ids)" "$(record_ids)" "chain vs records after a kill at bpf() #$n"
+			[ "$(trees)" -le 1 ] || fail "pin trees after a kill at bpf() #$n: $(ls "$LXFS/xdp")"
+		done
+		[ "$n" -lt 80 ] || fail "the attach never got through"
+		assert_eq "$(chain_ids)" "$(record_ids)" "chain vs records at the end"
+		for l in $(bpfman list links -o json | jq -r '.[].id'); do bpfman detach "$l"; done
+		[ $first = yes ] && attach_id "$a" xdp -i "$LXIF" -p 10 >/dev/null
+	done
+	echo "repairs made: $repairs"
+	[ "$repairs" -gt 0 ] || fail "no kill left anything to repair: the test did not reach the steps"
+	bpfman unload "$a"
+	bpfman unload "$b"
+	assert_eq "$(trees)" 0 "pin trees at the end"
+	eventually_eq xdp_dispatchers 0 "dispatchers at the end"
+}
