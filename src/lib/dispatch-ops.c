@@ -340,7 +340,7 @@ static int read_hook(struct bpfman *m, const struct hook_ref *ref, struct view_c
 {
 	memset(v, 0, sizeof(*v));
 	v->m = m;
-	dispatcher_chain_clear(&v->chain);
+	dispatcher_chain_init(&v->chain);
 	return with_hook(ref, read_in_ns, v);
 }
 

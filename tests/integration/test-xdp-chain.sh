@@ -53,6 +53,11 @@ test_xdp_chain_order() {
 	# a lower priority goes first; the default (1000) last
 	xdp_attach "$c" >/dev/null
 	assert_eq "$(positions)" "xdp_a@0 xdp_a@1 xdp_b@2 xdp_c@3" "default priority last"
+	# the CLI closes only what it opened (an empty chain struct once closed fd 0)
+	local closes
+	closes=$(strace -f -e trace=close "$BPFMAN" dispatcher show "$IF_A" -n "$NSP" 2>&1 >/dev/null </dev/null |
+		grep -c '^close(0)\|] close(0)' || true)
+	assert_eq "$closes" 0 "close(0) calls"
 	# the kernel sees one dispatcher with our members, not our programs on the interface
 	assert_eq "$(ip -n "$NS_A" -j link show "$IF_A" | jq -r '.[0].xdp.prog.id // .[0].xdp.prog.name // empty' | head -1)" \
 		"$(disp_id)" "dispatcher on the interface"

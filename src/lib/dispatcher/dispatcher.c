@@ -22,6 +22,14 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct bpf_object *, bpf_object__close)
 
+void dispatcher_chain_init(struct dispatcher_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->disp_fd = c->stats_fd = -EBADF;
+	for (uint32_t i = 0; i < DISPATCHER_MAX_PROGS; i++)
+		c->slot[i].prog_fd = -EBADF;
+}
+
 void dispatcher_chain_clear(struct dispatcher_chain *c)
 {
 	for (uint32_t i = 0; i < DISPATCHER_MAX_PROGS; i++)
@@ -32,10 +40,7 @@ void dispatcher_chain_clear(struct dispatcher_chain *c)
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	free(c->tree);
-	memset(c, 0, sizeof(*c));
-	c->disp_fd = c->stats_fd = -EBADF;
-	for (uint32_t i = 0; i < DISPATCHER_MAX_PROGS; i++)
-		c->slot[i].prog_fd = -EBADF;
+	dispatcher_chain_init(c);
 }
 
 static int errorf(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -98,8 +103,7 @@ int dispatcher_read(const struct dispatcher_paths *p, const struct dispatcher_ho
 {
 	int lock, r;
 
-	memset(ret, 0, sizeof(*ret));
-	dispatcher_chain_clear(ret);
+	dispatcher_chain_init(ret);
 	lock = dispatcher_lock(p, h);
 	if (lock < 0 && lock != -EBADF)
 		return errorf(err, lock, "cannot take libxdp's lock: %s", strerror(-lock));

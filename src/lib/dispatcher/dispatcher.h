@@ -75,6 +75,8 @@ struct dispatcher_chain {
 	char *tree; /* pin directory of this revision */
 };
 
+/* An empty chain (no fds: -EBADF); clear closes what a read filled and empties it again. */
+void dispatcher_chain_init(struct dispatcher_chain *c);
 void dispatcher_chain_clear(struct dispatcher_chain *c);
 
 /* Reads the chain on the hook (in its namespace). A hook without a dispatcher gives
