@@ -31,6 +31,7 @@ static int failures;
 static bool is_default(const struct bpfman_config *c)
 {
 	return c->n_interfaces == 0 && !c->interfaces && c->signing_allow_unsigned &&
+	       !c->dispatcher_stats &&
 	       c->signing_verify_enabled && c->database_max_retries == 10 &&
 	       c->database_millisec_delay == 1000;
 }
@@ -138,6 +139,17 @@ static void test_example(void)
 	PARSE_OK(&c, "[database]\nmax_retries = 4\n");
 	CHECK(c.n_interfaces == 0 && c.signing_allow_unsigned && c.database_max_retries == 4);
 	config_free(&c);
+
+	/* [dispatcher] stats: off by default, a boolean only, no other key */
+	config_init(&c);
+	PARSE_OK(&c, "[dispatcher]\nstats = true\n");
+	CHECK(c.dispatcher_stats);
+	PARSE_OK(&c, "[dispatcher]\nstats = false\n");
+	CHECK(!c.dispatcher_stats);
+	config_free(&c);
+	PARSE_ERR("[dispatcher]\nstats = 1\n", "line 2: stats must be a boolean");
+	PARSE_ERR("[dispatcher]\ncounting = true\n", "line 2: unknown key 'counting' in [dispatcher]");
+	PARSE_ERR("[dispatcher]\n[dispatcher]\n", "line 2: duplicate table [dispatcher]");
 
 	/* Tables in any order, some missing, keys optional, the [interfaces] parent allowed. */
 	config_init(&c);

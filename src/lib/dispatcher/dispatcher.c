@@ -172,10 +172,17 @@ static int swap(const struct dispatcher_hook *h, const struct dispatcher_chain *
 	return tc_hook_swap(h, cur, new_fd, new_id, err);
 }
 
+/* The functions members are linked to: the slots, or the main function itself. */
+static const char *const slots[DISPATCHER_MAX_PROGS] = {
+	"prog0", "prog1", "prog2", "prog3", "prog4", "prog5", "prog6", "prog7", "prog8", "prog9",
+};
+static const char *const whole[] = { XDP_DISPATCHER_PROG_NAME };
+
 int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_hook *h,
 		     const struct dispatcher_chain *cur, const struct dispatcher_member *m,
 		     uint32_t n, bool stats, enum xdp_mode xdp_mode, char **err)
 {
+	uint32_t btf_ids[DISPATCHER_MAX_PROGS];
 	_cleanup_(bpf_object__closep) struct bpf_object *obj = NULL;
 	_cleanup_free_ char *tree = NULL;
 	int links[DISPATCHER_MAX_PROGS], disp_fd = -EBADF, lock = -EBADF, r;
@@ -195,13 +202,6 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 		if (bpf_obj_get_info_by_fd(disp_fd, &info, &len) < 0)
 			return -errno;
 		disp_id = info.id;
-		static const char *const slots[DISPATCHER_MAX_PROGS] = {
-			"prog0", "prog1", "prog2", "prog3", "prog4",
-			"prog5", "prog6", "prog7", "prog8", "prog9",
-		};
-		static const char *const whole[] = { XDP_DISPATCHER_PROG_NAME };
-		uint32_t btf_ids[DISPATCHER_MAX_PROGS];
-
 		r = prog_func_btf_ids(disp_fd, replaces_whole(h, m, n, stats) ? whole : slots, n,
 				      btf_ids);
 		if (r < 0)
