@@ -2,6 +2,8 @@
  * uprobe, fentry, lsm, tcx, freplace), else print the probed reason and exit 1. Tests skip on it. */
 #include <stdio.h>
 
+#include <bpf/libbpf.h>
+
 #include "bpfman.h"
 
 int main(int argc, char **argv)
@@ -13,6 +15,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: probe-feature tracepoint|kprobe|uprobe|fentry|lsm|tcx|freplace\n");
 		return 2;
 	}
+	libbpf_set_print(NULL); /* the probe's failure is the answer, not noise */
 	r = bpfman_feature_probe(f, &why);
 	if (r == 1)
 		return 0;
