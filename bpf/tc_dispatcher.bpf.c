@@ -23,37 +23,10 @@
 
 #include "tc_dispatcher.h"
 
-#ifdef DISPATCHER_STATS
+/* per-slot counting in the DISPATCHER_STATS build (dispatcher_stats.h) */
 #include "dispatcher_stats.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TC_DISPATCHER_MAX_PROGS);
-	__type(key, __u32);
-	__type(value, struct dispatcher_slot_stats);
-} slot_stats SEC(".maps");
-
-/* Per CPU, so plain increments: nothing else writes this CPU's copy meanwhile. The index
- * is clamped, then masked in asm: clang keeps the clamp on one copy of the register and
- * indexes with another, which the verifier then calls unbounded; the mask is on the very
- * register used. */
-#define COUNT_SLOT(n, idx)                                                                         \
-	do {                                                                                       \
-		__u32 key = n;                                                                     \
-		__u64 i = (idx);                                                                   \
-		struct dispatcher_slot_stats *st = bpf_map_lookup_elem(&slot_stats, &key);        \
-                                                                                                   \
-		if (st) {                                                                          \
-			if (i >= DISPATCHER_STATS_ACTIONS)                                         \
-				i = DISPATCHER_STATS_ACTIONS - 1;                                  \
-			asm volatile("%[i] &= 15" : [i] "+r"(i));                                  \
-			st->packets++;                                                             \
-			st->actions[i]++;                                                          \
-		}                                                                                  \
-	} while (0)
-#else
-#define COUNT_SLOT(n, idx) do { } while (0)
-#endif
+_Static_assert(TC_DISPATCHER_MAX_PROGS == DISPATCHER_STATS_SLOTS, "one counter per slot");
 
 /* const: libbpf puts it in .rodata, which it freezes and maps BPF_F_RDONLY_PROG, so the
  * verifier sees the values as constants and drops the branches of unused slots.

@@ -11,6 +11,9 @@
 
 struct bpf_object;
 
+/* Sets *err (when err is given and empty) to the formatted message; returns r. */
+int dispatcher_errorf(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 const char *dispatcher_prog_name(enum dispatcher_kind kind);
 void xdp_config_fill(struct xdp_dispatcher_config *c, const struct dispatcher_member *m,
 		     uint32_t n);

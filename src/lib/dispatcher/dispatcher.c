@@ -43,8 +43,7 @@ void dispatcher_chain_clear(struct dispatcher_chain *c)
 	dispatcher_chain_init(c);
 }
 
-static int errorf(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int errorf(char **err, int r, const char *fmt, ...)
+int dispatcher_errorf(char **err, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,7 +67,7 @@ static int read_locked(const struct dispatcher_paths *p, const struct dispatcher
 	if (r == -ENOENT || (r == 0 && fd < 0))
 		return 0; /* empty, or held by a foreign program */
 	if (r < 0)
-		return errorf(err, r, "cannot query the %s hook of '%s': %s",
+		return dispatcher_errorf(err, r, "cannot query the %s hook of '%s': %s",
 			      h->kind == DISPATCHER_XDP ? "XDP" : "TC", h->iface, strerror(-r));
 	c->disp_fd = fd;
 	r = dispatcher_read_config(fd, h->kind, c);
@@ -85,14 +84,14 @@ static int read_locked(const struct dispatcher_paths *p, const struct dispatcher
 		return 0;
 	}
 	if (r < 0)
-		return errorf(err, r, "cannot read the dispatcher on '%s': %s", h->iface,
+		return dispatcher_errorf(err, r, "cannot read the dispatcher on '%s': %s", h->iface,
 			      strerror(-r));
 	c->tree = dispatcher_tree_path(p, h, c->disp_id);
 	if (!c->tree)
 		return -ENOMEM;
 	r = dispatcher_tree_read(h, c);
 	if (r < 0)
-		return errorf(err, r,
+		return dispatcher_errorf(err, r,
 			      "the dispatcher %u on '%s' has no readable pins at %s (%s); remove it (xdp-loader unload -a, or detach it) and attach again",
 			      c->disp_id, h->iface, c->tree, strerror(-r));
 	return 0;
@@ -106,7 +105,7 @@ int dispatcher_read(const struct dispatcher_paths *p, const struct dispatcher_ho
 	dispatcher_chain_init(ret);
 	lock = dispatcher_lock(p, h);
 	if (lock < 0 && lock != -EBADF)
-		return errorf(err, lock, "cannot take libxdp's lock: %s", strerror(-lock));
+		return dispatcher_errorf(err, lock, "cannot take libxdp's lock: %s", strerror(-lock));
 	r = read_locked(p, h, ret, err);
 	dispatcher_unlock(lock);
 	return r;
@@ -189,7 +188,7 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 	uint32_t disp_id = 0, linked = 0;
 
 	if (n > DISPATCHER_MAX_PROGS)
-		return errorf(err, -E2BIG, "No room to attach program: '%s' already runs %d programs",
+		return dispatcher_errorf(err, -E2BIG, "No room to attach program: '%s' already runs %d programs",
 			      h->iface, DISPATCHER_MAX_PROGS);
 	if (n > 0) {
 		struct bpf_prog_info info = { 0 };
@@ -197,7 +196,7 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 
 		r = load_revision(h, m, n, stats, &obj);
 		if (r < 0)
-			return errorf(err, r, "cannot load the dispatcher: %s", strerror(-r));
+			return dispatcher_errorf(err, r, "cannot load the dispatcher: %s", strerror(-r));
 		disp_fd = dispatcher_obj_fd(obj, h->kind);
 		if (bpf_obj_get_info_by_fd(disp_fd, &info, &len) < 0)
 			return -errno;
@@ -205,12 +204,12 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 		r = prog_func_btf_ids(disp_fd, replaces_whole(h, m, n, stats) ? whole : slots, n,
 				      btf_ids);
 		if (r < 0)
-			return errorf(err, r, "the dispatcher has no BTF for its slots: %s",
+			return dispatcher_errorf(err, r, "the dispatcher has no BTF for its slots: %s",
 				      strerror(-r));
 		for (; linked < n; linked++) {
 			links[linked] = dispatcher_link_btf(m[linked].prog_fd, disp_fd, btf_ids[linked]);
 			if (links[linked] < 0) {
-				r = errorf(err, links[linked],
+				r = dispatcher_errorf(err, links[linked],
 					   "cannot link program %u to slot %u of the dispatcher: %s",
 					   m[linked].prog_id, linked, strerror(-links[linked]));
 				goto out;
@@ -226,7 +225,7 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 	}
 	lock = dispatcher_lock(p, h);
 	if (lock < 0 && lock != -EBADF) {
-		r = errorf(err, lock, "cannot take libxdp's lock: %s", strerror(-lock));
+		r = dispatcher_errorf(err, lock, "cannot take libxdp's lock: %s", strerror(-lock));
 		goto out;
 	}
 	if (tree) {
@@ -236,7 +235,7 @@ int dispatcher_apply(const struct dispatcher_paths *p, const struct dispatcher_h
 		if (r == 0)
 			r = dispatcher_tree_pin(h, tree, m, links, n);
 		if (r < 0) {
-			r = errorf(err, r, "cannot pin the dispatcher's links at %s: %s", tree,
+			r = dispatcher_errorf(err, r, "cannot pin the dispatcher's links at %s: %s", tree,
 				   strerror(-r));
 			goto out;
 		}

@@ -83,13 +83,9 @@ int tc_hook_swap(const struct dispatcher_hook *h, const struct dispatcher_chain 
 			    .priority = DISPATCHER_TC_PRIO);
 
 		r = bpf_tc_attach(&hook, &opts);
-		if (r < 0) {
-			if (err && !*err &&
-			    asprintf(err, "cannot attach the TC dispatcher to '%s' %s: %s", h->iface,
-				     dir, strerror(-r)) < 0)
-				*err = NULL;
-			return r;
-		}
+		if (r < 0)
+			return dispatcher_errorf(err, r, "cannot attach the TC dispatcher to '%s' %s: %s",
+						 h->iface, dir, strerror(-r));
 	}
 	if (cur->disp_fd >= 0) {
 		LIBBPF_OPTS(bpf_tc_opts, old, .handle = cur->disp_id, .priority = DISPATCHER_TC_PRIO);
@@ -97,13 +93,10 @@ int tc_hook_swap(const struct dispatcher_hook *h, const struct dispatcher_chain 
 		r = bpf_tc_detach(&hook, &old);
 		/* the new chain runs first already; an old filter that stays only costs a
 		 * lookup, and the next change or reconcile removes it */
-		if (r < 0 && r != -ENOENT && new_fd < 0) {
-			if (err && !*err &&
-			    asprintf(err, "cannot remove the TC dispatcher from '%s' %s: %s", h->iface,
-				     dir, strerror(-r)) < 0)
-				*err = NULL;
-			return r;
-		}
+		if (r < 0 && r != -ENOENT && new_fd < 0)
+			return dispatcher_errorf(err, r,
+						 "cannot remove the TC dispatcher from '%s' %s: %s",
+						 h->iface, dir, strerror(-r));
 	}
 	return 0;
 }

@@ -7,25 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <stdarg.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include "dispatcher-internal.h"
-
-static int errorf(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int errorf(char **err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (err && !*err && vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-	return r;
-}
 
 int xdp_hook_current(const struct dispatcher_hook *h, int *ret_fd, uint32_t *ret_flags,
 		     uint32_t *ret_foreign_id)
@@ -89,11 +76,11 @@ int xdp_hook_swap(const struct dispatcher_hook *h, const struct dispatcher_chain
 		if (r < 0)
 			r = -errno;
 		if (r == -EEXIST)
-			return errorf(err, -EBUSY,
+			return dispatcher_errorf(err, -EBUSY,
 				      "the XDP program on '%s' changed while the chain was rebuilt (another tool?); try again",
 				      h->iface);
 		if (r < 0)
-			return errorf(err, r, "cannot swap the XDP dispatcher on '%s': %s", h->iface,
+			return dispatcher_errorf(err, r, "cannot swap the XDP dispatcher on '%s': %s", h->iface,
 				      strerror(-r));
 		return 0;
 	}
@@ -105,13 +92,13 @@ int xdp_hook_swap(const struct dispatcher_hook *h, const struct dispatcher_chain
 		if (r == 0)
 			return 0;
 		if (mode == XDP_MODE_HW)
-			return errorf(err, r, "cannot attach the XDP dispatcher to '%s' (hw mode): %s",
+			return dispatcher_errorf(err, r, "cannot attach the XDP dispatcher to '%s' (hw mode): %s",
 				      h->iface, strerror(-r));
 	}
 	/* the generic (skb) hook when the driver has no native XDP */
 	r = attach_new(h->ifindex, new_fd, XDP_FLAGS_SKB_MODE);
 	if (r < 0)
-		return errorf(err, r, "cannot attach the XDP dispatcher to '%s': %s", h->iface,
+		return dispatcher_errorf(err, r, "cannot attach the XDP dispatcher to '%s': %s", h->iface,
 			      strerror(-r));
 	return 0;
 }
