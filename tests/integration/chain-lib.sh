@@ -44,3 +44,28 @@ positions() {
 
 kernel_progs_named() { bpftool prog show 2>/dev/null | grep -c " name $1 " || true; }
 xdp_dispatchers() { kernel_progs_named xdp_dispatcher; }
+
+# swap_under_traffic FIRST_ID ATTACH_CMD...: 2,000 pings from NS_B to NS_A while a second
+# member is attached (ATTACH_CMD, its priority appended: 5 and 20 in turn, so it lands before
+# and after the first) and detached again, 100 times. No ping may be lost, and the first
+# member (counting into hits slot 0) must count every packet the sender transmitted: the
+# swap is atomic. Sets SENT to the number of packets sent meanwhile.
+swap_under_traffic() {
+	local a=$1 i l sent_before sent_after got pid
+	shift
+	ip netns exec "$NS_B" ping -c 3 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping before"
+	sent_before=$(ip -n "$NS_B" -j -s link show "$IF_B" | jq '.[0].stats64.tx.packets')
+	got=$(hits "$a" 0)
+	ip netns exec "$NS_B" ping -q -c 2000 -i 0.005 -W 1 192.0.2.1 >"$TEST_TMP/ping.$$" 2>&1 &
+	pid=$!
+	PIDS_STARTED+=("$pid")
+	for i in $(seq 1 100); do
+		l=$("$@" -p $((i % 2 ? 5 : 20)))
+		bpfman detach "$l"
+	done
+	wait "$pid" || fail "ping during the swaps: $(cat "$TEST_TMP/ping.$$")"
+	grep -q " 0% packet loss" "$TEST_TMP/ping.$$" || fail "ping lost packets: $(cat "$TEST_TMP/ping.$$")"
+	sent_after=$(ip -n "$NS_B" -j -s link show "$IF_B" | jq '.[0].stats64.tx.packets')
+	SENT=$((sent_after - sent_before))
+	assert_eq "$(($(hits "$a" 0) - got))" "$SENT" "packets the first member counted vs packets sent"
+}

@@ -128,24 +128,9 @@ test_tc_limits_and_qdiscs() {
 
 test_tc_swap_loses_no_packet() {
 	setup_tc_chain
-	local a b i sent_before sent_after got pid
+	local a b
 	a=$(member tc tc_a $TC_PIPE 0)
 	b=$(member tc tc_b $TC_PIPE 1 "$a")
 	tc_attach "$a" ingress -p 10 >/dev/null
-	ip netns exec "$NS_B" ping -c 3 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping before"
-	sent_before=$(ip -n "$NS_B" -j -s link show "$IF_B" | jq '.[0].stats64.tx.packets')
-	got=$(hits "$a" 0)
-	ip netns exec "$NS_B" ping -q -c 2000 -i 0.005 -W 1 192.0.2.1 >"$TEST_TMP/ping.$$" 2>&1 &
-	pid=$!
-	PIDS_STARTED+=("$pid")
-	for i in $(seq 1 100); do
-		local l
-		l=$(tc_attach "$b" ingress -p $((i % 2 ? 5 : 20)))
-		bpfman detach "$l"
-	done
-	wait "$pid" || fail "ping during the swaps: $(cat "$TEST_TMP/ping.$$")"
-	grep -q " 0% packet loss" "$TEST_TMP/ping.$$" || fail "ping lost packets: $(cat "$TEST_TMP/ping.$$")"
-	sent_after=$(ip -n "$NS_B" -j -s link show "$IF_B" | jq '.[0].stats64.tx.packets')
-	assert_eq "$(($(hits "$a" 0) - got))" "$((sent_after - sent_before))" \
-		"packets the first member counted vs packets sent"
+	swap_under_traffic "$a" tc_attach "$b" ingress
 }
