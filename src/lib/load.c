@@ -23,6 +23,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btf-target.h"
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
@@ -286,6 +287,33 @@ static int pin_maps(struct bpfman *m, struct bpf_object *obj, const char *dir, c
 	return 0;
 }
 
+/* Names each fentry/fexit/lsm target to libbpf, once it is known to exist. */
+static int set_targets(struct bpfman *m, const struct bpfman_load_opts *o,
+		       const struct selected *sel)
+{
+	for (size_t i = 0; i < o->n_progs; i++) {
+		const struct bpfman_prog_request *req = sel[i].req;
+		int r;
+
+		if (!req->attach_fn)
+			continue;
+		r = btf_target_exists(sel[i].prog, req->attach_fn);
+		if (r == 0)
+			return manager_error(m, -ENOENT,
+					     "cannot target '%s' with '%s': the kernel has no such %s",
+					     req->attach_fn, req->name,
+					     req->type == BPFMAN_PROG_LSM ? "LSM hook" : "function");
+		if (r < 0)
+			return manager_error(m, r, "cannot read the kernel's BTF for '%s': %s",
+					     req->attach_fn, strerror(-r));
+		r = bpf_program__set_attach_target(sel[i].prog, 0, req->attach_fn);
+		if (r < 0)
+			return manager_error(m, r, "cannot target '%s' with '%s': %s",
+					     req->attach_fn, req->name, strerror(-r));
+	}
+	return 0;
+}
+
 static int build_record(const struct bpfman_load_opts *o, const char *path, const struct selected *s,
 			const char *map_dir, bool has_owner, uint32_t owner,
 			struct bpfman_program **ret)
@@ -418,14 +446,6 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 			if (r < 0)
 				goto out;
 		}
-		if (req->attach_fn) {
-			r = bpf_program__set_attach_target(sel[i].prog, 0, req->attach_fn);
-			if (r < 0) {
-				r = manager_error(m, r, "cannot target '%s' with '%s': %s",
-						  req->attach_fn, req->name, strerror(-r));
-				goto out;
-			}
-		}
 	}
 	for (size_t i = 0; i < o->n_globals; i++) {
 		r = apply_global(m, obj, &o->globals[i]);
@@ -438,6 +458,11 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 			goto out;
 	}
 
+	/* last before the load: libbpf keeps the kernel's BTF in the object from the first
+	 * target until bpf_object__load() (btf-target.h) */
+	r = set_targets(m, o, sel);
+	if (r < 0)
+		goto out;
 	r = bpf_object__load(obj);
 	if (r < 0) {
 		const char *target = NULL;
