@@ -1,6 +1,7 @@
 /* Paths under the root, and preparing them (directories, the bpffs mount). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,36 +134,145 @@ int path_is_bpffs(const char *path)
 	return (unsigned long)st.f_type == BPF_FS_MAGIC;
 }
 
+static int fd_is_bpffs(int fd)
+{
+	struct statfs st;
+
+	if (fstatfs(fd, &st) < 0)
+		return -errno;
+	return (unsigned long)st.f_type == BPF_FS_MAGIC;
+}
+
 int mount_bpffs(const char *path)
 {
 	return mount("bpffs", path, "bpf", 0, "mode=0700") < 0 ? -errno : 0;
 }
 
-int layout_prepare(const struct layout *l)
+/* openat() of a directory that must not be a link: -ELOOP when it is one (O_NOFOLLOW
+ * with O_DIRECTORY answers ENOTDIR for a link, as for a file). */
+static int open_subdir(int dir_fd, const char *name)
 {
+	struct stat st;
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if ((errno == ENOTDIR || errno == ELOOP) &&
+	    fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return -errno;
+}
+
+/* The state tree is walked from the root one name at a time with O_NOFOLLOW, so a link
+ * planted anywhere below the root (run, bpfman, db, fs, ...) is refused instead of taking
+ * the database, the bpffs mount or a sweep outside the root. The root itself is the
+ * operator's choice and may be reached through links. */
+int layout_open_dir(const struct layout *l, const char *dir, bool create)
+{
+	size_t n = strlen(l->root);
+	const char *root = *l->root ? l->root : "/";
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char *save = NULL;
 	int r;
 
-	r = mkdir_p(l->db_dir, 0755);
-	if (r < 0)
+	if (strncmp(dir, l->root, n) != 0 || dir[n] != '/')
+		return -EINVAL;
+	if (create && (r = mkdir_p(root, 0755)) < 0)
 		return r;
-	r = mkdir_p(l->fs, 0755);
-	if (r < 0)
-		return r;
-	r = path_is_bpffs(l->fs);
-	if (r < 0)
-		return r;
-	if (r == 0 && (r = mount_bpffs(l->fs)) < 0)
-		return r;
-	if (mkdir(l->fs_links, 0755) < 0 && errno != EEXIST)
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (mkdir(l->fs_maps, 0755) < 0 && errno != EEXIST)
+	rel = strdup(dir + n + 1);
+	if (!rel)
+		return -ENOMEM;
+	for (char *c = strtok_r(rel, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
+			return -EINVAL;
+		if (create && mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		next = open_subdir(fd, c);
+		if (next < 0)
+			return next;
+		close(fd);
+		fd = next;
+	}
+	return TAKE_FD(fd);
+}
+
+/* A directory the manager makes inside the bpffs: created if missing, and it must be a
+ * directory of that very bpffs, not a link to somewhere else. */
+static int prepare_fs_dir(int fs, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (mkdirat(fs, name, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	return 0;
+	fd = open_subdir(fs, name);
+	if (fd < 0)
+		return fd;
+	return fd_is_bpffs(fd) > 0 ? 0 : -EXDEV;
+}
+
+int layout_prepare(const struct layout *l)
+{
+	_cleanup_close_ int db = -EBADF, fs = -EBADF;
+	_cleanup_free_ char *target = NULL;
+	int r;
+
+	db = layout_open_dir(l, l->db_dir, true);
+	if (db < 0)
+		return db;
+	fs = layout_open_dir(l, l->fs, true);
+	if (fs < 0)
+		return fs;
+	r = fd_is_bpffs(fs);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		/* mount on the directory just opened (not on a path that could be swapped for
+		 * a link meanwhile), then check through a fresh walk that the bpffs is there */
+		if (asprintf(&target, "/proc/self/fd/%d", fs) < 0)
+			return -ENOMEM;
+		r = mount_bpffs(target);
+		if (r < 0)
+			return r;
+		close(fs);
+		fs = layout_open_dir(l, l->fs, false);
+		if (fs < 0)
+			return fs;
+		if (fd_is_bpffs(fs) <= 0)
+			return -EXDEV;
+	}
+	r = prepare_fs_dir(fs, "links");
+	if (r < 0)
+		return r;
+	return prepare_fs_dir(fs, "maps");
+}
+
+DIR *bpffs_opendir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	if (fd_is_bpffs(fd) <= 0) {
+		close(fd);
+		errno = EXDEV;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
 }
 
 int rm_dir_flat(const char *dir)
 {
-	DIR *d = opendir(dir);
+	DIR *d = bpffs_opendir(dir);
 	struct dirent *de;
 
 	if (!d)

@@ -2,6 +2,8 @@
  * else) can run side by side under their own roots. */
 #pragma once
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct layout {
@@ -30,13 +32,22 @@ char *layout_link_pin(const struct layout *l, uint32_t link_id);
 char *layout_map_dir(const struct layout *l, uint32_t owner_id);
 
 /* Creates run_dir, db_dir; mounts a bpffs at fs unless one is there; creates fs/links and
- * fs/maps. Idempotent. */
+ * fs/maps. Idempotent. No link below the root is followed: -ELOOP names one planted in
+ * the state tree, -EXDEV a directory that is not on the bpffs. */
 int layout_prepare(const struct layout *l);
+/* Opens dir (one of the layout's directories) from the root down without following a
+ * link below the root, creating what is missing when create. An fd, or -ELOOP (a link),
+ * -ENOTDIR, -errno. */
+int layout_open_dir(const struct layout *l, const char *dir, bool create);
+/* opendir() of a directory on a bpffs whose last component is not a link: NULL with
+ * errno ELOOP (a link), EXDEV (not on a bpffs), ... */
+DIR *bpffs_opendir(const char *path);
 
 int mount_bpffs(const char *path);
 /* True if path is on a bpffs. */
 int path_is_bpffs(const char *path);
-/* Removes every file in a directory, then the directory. A missing one is fine. */
+/* Removes every file in a directory of a bpffs, then the directory. A missing one is
+ * fine; a link or a directory elsewhere is refused (bpffs_opendir). */
 int rm_dir_flat(const char *dir);
 /* mkdir -p with mode; existing directories are fine. */
 int mkdir_p(const char *path, unsigned mode);

@@ -11,7 +11,9 @@
  *   pin the maps             unpin (remove the directory if we made it)
  *   record, commit           (last step: nothing to undo)
  * A crash between the steps leaves only pins without records, which reconcile removes. */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +231,46 @@ static bool map_is_shared(struct bpf_map *map)
 	return !bpf_map__is_internal(map);
 }
 
+/* The kernel's charset for object names (bpf_obj_name_cpy), and a file name's length:
+ * a shared map's name becomes the name of its pin in the map directory. */
+static bool map_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.')
+			return false;
+	return true;
+}
+
+/* Refuses the object before any map name is joined into a path ("../" would pin or reuse
+ * outside the map directory). The name is shown with unprintable bytes escaped. */
+static int check_map_names(struct bpfman *m, struct bpf_object *obj, const char *path)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		char shown[4 * 64 + 4] = "";
+		size_t k = 0;
+
+		if (!map_is_shared(map) || map_name_valid(name))
+			continue;
+		for (const char *c = name; *c && k < sizeof(shown) - 8; c++)
+			k += snprintf(shown + k, sizeof(shown) - k,
+				      isprint((unsigned char)*c) ? "%c" : "\\x%02x",
+				      (unsigned char)*c);
+		if (name[0] && strlen(name) > 64)
+			snprintf(shown + k, sizeof(shown) - k, "...");
+		return manager_error(m, -EINVAL,
+				     "map '%s' in '%s' cannot be pinned under its name: a map name is 1 to %d letters, digits, '_' or '.', and not '.' or '..'",
+				     shown, path, NAME_MAX);
+	}
+	return 0;
+}
+
 static int reuse_owner_maps(struct bpfman *m, struct bpf_object *obj, const char *dir)
 {
 	struct bpf_map *map;
@@ -421,6 +463,9 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	bpf_object__for_each_map(map, obj)
 		if (bpf_map__pin_path(map))
 			(void)bpf_map__set_pin_path(map, NULL);
+	r = check_map_names(m, obj, o->path);
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < o->n_progs; i++) {
 		const struct bpfman_prog_request *req = &o->progs[i];
 

@@ -126,11 +126,25 @@ void libbpf_log_capture_end(void)
 	log_active = false;
 }
 
+/* layout_prepare() and store_open_at() follow no link in the state tree */
+static const char *state_link_hint(int r)
+{
+	switch (r) {
+	case -ELOOP:
+		return " (a symbolic link in the state tree, refused)";
+	case -EXDEV:
+		return " (a directory of the state tree is not on the manager's bpffs)";
+	default:
+		return "";
+	}
+}
+
 int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, void *userdata,
 		struct bpfman **ret)
 {
 	struct bpfman *m = calloc(1, sizeof(*m));
 	_cleanup_free_ char *cfg_err = NULL;
+	_cleanup_close_ int db_fd = -EBADF;
 	int r;
 
 	if (!m)
@@ -152,16 +166,17 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 		r = manager_error(m, r, "%s", cfg_err ? cfg_err : "cannot read config");
 		goto fail;
 	}
-	r = mkdir_p(m->layout.db_dir, 0755);
-	if (r < 0) {
-		manager_error(m, r, "cannot create %s: %s", m->layout.db_dir, strerror(-r));
+	db_fd = layout_open_dir(&m->layout, m->layout.db_dir, true);
+	if (db_fd < 0) {
+		r = manager_error(m, db_fd, "cannot create %s: %s%s", m->layout.db_dir,
+				  strerror(-db_fd), state_link_hint(db_fd));
 		goto fail;
 	}
 	if (m->read_only) {
-		r = store_open(m->layout.db_path, &m->store);
+		r = store_open_at(db_fd, &m->store);
 		if (r < 0) {
-			manager_error(m, r, "cannot open the state database %s: %s",
-				      m->layout.db_path, strerror(-r));
+			manager_error(m, r, "cannot open the state database %s: %s%s",
+				      m->layout.db_path, strerror(-r), state_link_hint(r));
 			goto fail;
 		}
 		goto done;
@@ -177,12 +192,13 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 	}
 	r = layout_prepare(&m->layout);
 	if (r < 0) {
-		manager_error(m, r, "cannot prepare %s (bpffs): %s", m->layout.fs, strerror(-r));
+		manager_error(m, r, "cannot prepare %s (bpffs): %s%s", m->layout.fs, strerror(-r),
+			      state_link_hint(r));
 	} else {
-		r = store_open(m->layout.db_path, &m->store);
+		r = store_open_at(db_fd, &m->store);
 		if (r < 0)
-			manager_error(m, r, "cannot open the state database %s: %s",
-				      m->layout.db_path, strerror(-r));
+			manager_error(m, r, "cannot open the state database %s: %s%s",
+				      m->layout.db_path, strerror(-r), state_link_hint(r));
 		else if (!(opts && opts->no_reconcile))
 			r = manager_reconcile(m);
 	}

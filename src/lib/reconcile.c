@@ -116,7 +116,7 @@ static int reconcile_records(struct bpfman *m)
 static void sweep_pins(struct bpfman *m, const char *dir, const char *prefix,
 		       int (*exists)(struct store *, uint32_t), const char *what)
 {
-	DIR *d = opendir(dir);
+	DIR *d = bpffs_opendir(dir); /* a link planted here is not followed */
 	struct dirent *de;
 	size_t plen = strlen(prefix);
 
@@ -139,7 +139,7 @@ static void sweep_pins(struct bpfman *m, const char *dir, const char *prefix,
 
 static void sweep_map_dirs(struct bpfman *m)
 {
-	DIR *d = opendir(m->layout.fs_maps);
+	DIR *d = bpffs_opendir(m->layout.fs_maps);
 	struct dirent *de;
 
 	if (!d)

@@ -9,8 +9,11 @@
  * 4. The schema version is PRAGMA user_version; migrations[i] takes version i to i+1.
  * 5. Only prepared statements with bound parameters. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -25,6 +28,7 @@
 
 struct store {
 	sqlite3 *db;
+	int dir_fd; /* store_open_at(): the directory SQLite reaches through /proc/self/fd */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -210,6 +214,7 @@ static int store_open_once(const char *path, struct store **ret)
 
 	if (!s)
 		return -ENOMEM;
+	s->dir_fd = -EBADF;
 	r = errno_from_sqlite(sqlite3_open_v2(path, &s->db,
 					      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						      SQLITE_OPEN_NOMUTEX,
@@ -252,10 +257,49 @@ int store_open(const char *path, struct store **ret)
 	return r;
 }
 
+/* The database in a directory the caller opened without following links
+ * (layout_open_dir). SQLite opens by name, so it is given /proc/self/fd/N/store.db: that
+ * names the opened directory itself, whatever has been renamed or linked on the way to it
+ * since (SQLite resolves the magic link to the directory's real path when it opens, and
+ * the fd stays open with the connection). The files SQLite makes beside the database are
+ * opened by name in there, so none of them may be a link either. */
+int store_open_at(int dir_fd, struct store **ret)
+{
+	static const char *const files[] = { STORE_DB_NAME, STORE_DB_NAME "-wal",
+					     STORE_DB_NAME "-shm", STORE_DB_NAME "-journal" };
+	_cleanup_close_ int fd = -EBADF;
+	char path[64];
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		struct stat st;
+
+		if (fstatat(dir_fd, files[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+	}
+	fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/" STORE_DB_NAME, fd);
+	r = store_open(path, ret);
+	if (r < 0)
+		return r;
+	(*ret)->dir_fd = TAKE_FD(fd);
+	return 0;
+}
+
 struct store *store_close(struct store *s)
 {
 	if (!s)
 		return NULL;
+	safe_close(s->dir_fd);
 	for (size_t i = 0; i < STMT_CACHE_SIZE && s->cache[i].sql; i++)
 		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close_v2(s->db);

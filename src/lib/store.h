@@ -13,7 +13,12 @@
 
 struct store;
 
+#define STORE_DB_NAME "store.db"
+
 int store_open(const char *path, struct store **ret);
+/* The database STORE_DB_NAME in an open directory; -ELOOP if it or a file of SQLite's
+ * beside it is a link. */
+int store_open_at(int dir_fd, struct store **ret);
 struct store *store_close(struct store *s);
 
 int store_begin(struct store *s);
