@@ -26,24 +26,12 @@ assert_outside_untouched() {
 	assert_eq "$(cat "$OUTSIDE/keep")" precious "file outside the root"
 }
 
-# hostile_object NAME: prints a copy of hostile_map.bpf.o whose map is called NAME, padded
-# with "./" (and one "/") to the placeholder's length: the same path with the same length
+# hostile_object NAME: prints a copy of hostile_map.bpf.o whose map is called NAME
 hostile_object() {
 	local out="$BPFMAN_ROOT/hostile-$RANDOM.o"
-	python3 - "$(obj hostile_map.bpf.o)" "$out" "$1" <<'PY'
-import sys
-src, dst, name = sys.argv[1], sys.argv[2], sys.argv[3].encode()
-placeholder = b"hostile_map_name_placeholder_patched_by_test"
-pad = len(placeholder) - len(name)
-assert pad >= 0, "name longer than the placeholder"
-if not name.startswith(b"/"):
-    name = b"/" * (pad % 2) + b"./" * (pad // 2) + name
-elif pad:
-    name = b"/" * pad + name
-data = open(src, "rb").read()
-assert data.count(placeholder) > 0
-open(dst, "wb").write(data.replace(placeholder, name))
-PY
+	"$TESTS_HELPERS/replace-bytes" "$(obj hostile_map.bpf.o)" "$out" \
+		hostile_map_name_placeholder_patched_by_test "$1" >&2 ||
+		fail "cannot patch the map name into $out"
 	echo "$out"
 }
 
@@ -56,14 +44,14 @@ test_map_name_with_dotdot_refused() {
 	# sharing a's maps, a map named "../<b>/counters" would take b's map instead
 	o=$(hostile_object "../$b/counters")
 	expect_fail bpfman load file -p "$o" --programs tracepoint:hostile_map_user --map-owner-id "$a"
-	assert_contains "$OUT" "/counters' in '$o' cannot be pinned under its name" "map named in the error"
+	assert_contains "$OUT" "map '../$b/counters' in '$o' cannot be pinned under its name" "map named in the error"
 	# without an owner, its pin would land outside the map directory
 	o=$(hostile_object "../../escaped")
 	expect_fail bpfman load file -p "$o" --programs tracepoint:hostile_map_user
-	assert_contains "$OUT" "../../escaped' in '$o' cannot be pinned under its name" "map named in the error"
+	assert_contains "$OUT" "map '../../escaped' in '$o' cannot be pinned under its name" "map named in the error"
 	o=$(hostile_object "..")
 	expect_fail bpfman load file -p "$o" --programs tracepoint:hostile_map_user
-	assert_contains "$OUT" "cannot be pinned under its name" "'..' as a map name"
+	assert_contains "$OUT" "map '..' in '$o' cannot be pinned under its name" "'..' as a map name"
 	# nothing left: the same pins, the same two programs, b's map used by b alone
 	assert_eq "$(bpffs_entries)" "$before" "pins after the refused loads"
 	assert_eq "$(bpfman list programs -o json | jq -c '[.[].kernel.id] | sort')" "[$a,$b]" "programs"
