@@ -257,6 +257,12 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 			goto fail;
 		goto done;
 	}
+	/* A server's worker (no reconcile): its process prepared the bpffs and the database at
+	 * start, under the lock. When the database is there at the current schema nothing is
+	 * left to do under the lock, and a worker's first call, even a List, must not wait for
+	 * a change in progress. */
+	if (opts && opts->no_reconcile && store_open_reader(m->layout.db_path, &m->store) == 0)
+		goto done;
 	/* Under the lock: two commands starting at once on a fresh host must not both mount a
 	 * bpffs (the second would hide the first's pins), nor both create the database (SQLite
 	 * answers the second's switch to WAL with BUSY, without waiting), nor reconcile beside

@@ -244,7 +244,10 @@ static int store_open_once(const char *path, bool reader, struct store **ret)
 		goto fail;
 	sqlite3_busy_timeout(s->db, 30000);
 	r = errno_from_sqlite(sqlite3_exec(s->db,
-					   reader ? "PRAGMA foreign_keys=ON;"
+					   /* synchronous is per connection: a server's
+					    * worker opened this way also writes */
+					   reader ? "PRAGMA synchronous=NORMAL;"
+						    "PRAGMA foreign_keys=ON;"
 						    "PRAGMA cache_size=-128;"
 						  : "PRAGMA journal_mode=WAL;"
 						    "PRAGMA synchronous=NORMAL;"

@@ -16,7 +16,8 @@ struct store;
 /* A writer's open (caller holds the writer lock): creates the file, switches it to WAL,
  * migrates the schema. */
 int store_open(const char *path, struct store **ret);
-/* A reader's open: takes no lock and starts no write transaction. -ENOENT when there is no
+/* A reader's open (also a server worker's, once the process made the state): takes no
+ * lock and starts no write transaction. -ENOENT when there is no
  * database or no schema yet (nothing recorded), -ESTALE when the schema is older than this
  * release (a writer migrates it), -EPROTONOSUPPORT when newer. */
 int store_open_reader(const char *path, struct store **ret);

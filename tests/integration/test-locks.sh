@@ -92,17 +92,8 @@ test_held_lock_names_holder() {
 	bpfman list programs >/dev/null # makes the state directory
 	mkdir -p "$BPFMAN_ROOT/etc/bpfman"
 	printf '[database]\nlock_timeout_sec = 2\n' >"$BPFMAN_ROOT/etc/bpfman/bpfman.toml"
-	# one process takes the lock itself and holds it (flock(1) would leave the lock with
-	# its child, and /proc/locks names the process that took it)
-	python3 -c 'import fcntl, sys, time
-f = open(sys.argv[1], "a")
-fcntl.flock(f, fcntl.LOCK_EX)
-time.sleep(60)' "$lock" &
-	holder=$!
-	PIDS_STARTED+=("$holder")
-	# wait until the lock is really held
-	for _ in $(seq 50); do flock -n "$lock" true || break; sleep 0.1; done
-	! flock -n "$lock" true || fail "the test could not take the lock"
+	hold_lock 60
+	holder=$HOLDER
 	t0=$(now_ms)
 	expect_fail timeout 20 "$BPFMAN" load file -p "$COUNTERS_OBJ" --programs tracepoint:tracepoint_counter
 	t1=$(now_ms)
@@ -117,6 +108,42 @@ time.sleep(60)' "$lock" &
 	bpfman load file -p "$COUNTERS_OBJ" --programs tracepoint:tracepoint_counter >/dev/null
 	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do bpfman unload "$id"; done
 	assert_clean_state
+}
+
+# hold_lock SECONDS: a process that takes the writer lock itself (flock(1) would leave the
+# lock with its child, and /proc/locks names the process that took it); sets HOLDER
+hold_lock() {
+	local lock="$BPFMAN_ROOT/run/bpfman/.lock"
+	python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+time.sleep(int(sys.argv[2]))' "$lock" "$1" &
+	HOLDER=$!
+	PIDS_STARTED+=("$HOLDER")
+	for _ in $(seq 50); do flock -n "$lock" true || break; sleep 0.1; done
+	! flock -n "$lock" true || fail "the test could not take the lock"
+}
+
+# The server's workers open their contexts on their first call: that open must not wait
+# for the writer lock either, or a List waits for any change in progress.
+test_server_lists_while_lock_held() {
+	local rpc sock="$BPFMAN_ROOT/rpc.sock" server out secs
+	rpc="$(dirname "$BPFMAN")/../rpc/bpfman-rpc"
+	[ -x "$rpc" ] || skip "no bpfman-rpc next to $BPFMAN"
+	"$rpc" --socket-path "$sock" 2>"$TEST_TMP/rpc.$$" &
+	server=$!
+	PIDS_STARTED+=("$server")
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ -S "$sock" ] || fail "the server did not start: $(cat "$TEST_TMP/rpc.$$")"
+	hold_lock 10
+	for _ in 1 2 3; do
+		out=$(timeout 20 "$TESTS_HELPERS/rpc-list" "$sock") || fail "List failed: $out"
+		secs=$(echo "$out" | awk '{print $4}')
+		awk -v s="$secs" 'BEGIN { exit !(s < 2) }' || fail "List took $secs s while the lock was held"
+	done
+	kill "$HOLDER"
+	kill -TERM "$server"
+	wait "$server" || fail "the server exited with $?"
 }
 
 test_lock_timeout_config_is_strict() {
