@@ -8,8 +8,8 @@
  * later XDP/TC program of a server is loaded. The cache is shared by the server's threads,
  * so it is filled under a mutex (which also makes concurrent first callers probe once). */
 #include <errno.h>
-#include <pthread.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

@@ -96,7 +96,9 @@ int manager_lock(struct bpfman *m)
 		return 0;
 	if (netns_thread_check() < 0)
 		return manager_error(m, -ENOTRECOVERABLE,
-				     "this thread could not return to its own network namespace after an earlier operation and refuses every change; restart bpfman");
+				     "this thread could not return to its own network namespace "
+				     "after an earlier operation and refuses every change; "
+				     "restart bpfman");
 	fd = open(m->layout.lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 		  0600);
 	if (fd < 0)
