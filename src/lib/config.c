@@ -53,6 +53,7 @@ static const struct key_desc keys[] = {
 	{ TABLE_SIGNING, "verify_enabled", KEY_BOOL, FIELD(signing_verify_enabled) },
 	{ TABLE_DATABASE, "max_retries", KEY_U32, FIELD(database_max_retries) },
 	{ TABLE_DATABASE, "millisec_delay", KEY_U32, FIELD(database_millisec_delay) },
+	{ TABLE_DATABASE, "lock_timeout_sec", KEY_U32, FIELD(lock_timeout_sec) },
 	{ TABLE_DISPATCHER, "stats", KEY_BOOL, FIELD(dispatcher_stats) },
 };
 #undef FIELD
@@ -300,6 +301,9 @@ static int apply_key(struct parser *p, const char *key, const struct value *v)
 		if (v->integer > UINT32_MAX || (v->negative && v->integer))
 			return fail(p, "%s %.*s is out of range (0 to %u)", key, v->len, v->text,
 				    UINT32_MAX);
+		if (field == (char *)&p->cfg->lock_timeout_sec && v->integer > LOCK_TIMEOUT_MAX)
+			return fail(p, "%s %.*s is out of range (0 to %u)", key, v->len, v->text,
+				    LOCK_TIMEOUT_MAX);
 		*(uint32_t *)field = (uint32_t)v->integer;
 		return 0;
 	}
@@ -447,6 +451,7 @@ void config_init(struct bpfman_config *c)
 		.signing_verify_enabled = true,
 		.database_max_retries = 10,
 		.database_millisec_delay = 1000,
+		.lock_timeout_sec = 30,
 	};
 }
 

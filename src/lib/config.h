@@ -29,10 +29,15 @@ struct bpfman_config {
 	bool signing_verify_enabled; /* default true */
 	uint32_t database_max_retries; /* default 10; accepted for compatibility */
 	uint32_t database_millisec_delay; /* default 1000 */
+	/* [database] lock_timeout_sec: how long a change waits for the writer lock before it
+	 * fails naming the holder (default 30, at most LOCK_TIMEOUT_MAX; 0: do not wait) */
+	uint32_t lock_timeout_sec;
 	/* [dispatcher] stats: dispatchers count per slot (default false: a counting XDP
 	 * dispatcher has a second map, and libxdp/xdp-loader then cannot share it) */
 	bool dispatcher_stats;
 };
+
+#define LOCK_TIMEOUT_MAX 3600
 
 /* Sets every default. */
 void config_init(struct bpfman_config *c);

@@ -1,8 +1,15 @@
-/* Kernel feature probes: each one tries the real thing once (load a trivial program of the
- * kind, or ask the hook) and caches the answer for the life of the process. No version
- * strings: kernels backport, and sandboxes take features away. */
+/* Kernel feature probes: each one tries the real thing (load a trivial program of the
+ * kind, or ask the hook) and caches a definitive answer for the life of the process. No
+ * version strings: kernels backport, and sandboxes take features away.
+ *
+ * Only proof is cached: "supported", or a refusal the kernel gives for a missing feature
+ * (probe_errno_definitive). A transient failure (EINTR, ENOMEM, EMFILE...) is returned to
+ * the caller as an error and the next call probes again: caching it would change how every
+ * later XDP/TC program of a server is loaded. The cache is shared by the server's threads,
+ * so it is filled under a mutex (which also makes concurrent first callers probe once). */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,13 +23,14 @@
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
 #include "layout.h"
+#include "probe-errno.h"
 
 static const struct bpf_insn ret0[] = {
 	{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
 	{ .code = 0x95 }, /* exit */
 };
 
-static char why_buf[_BPFMAN_FEAT_MAX][160];
+#define WHY_LEN 160
 
 static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type at, const char *btf_fn,
 			int btf_kind, const char **why, char *buf, size_t len)
@@ -35,10 +43,12 @@ static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type at, const 
 		int id;
 
 		if (!vmlinux) {
+			int e = errno;
+
 			snprintf(buf, len, "no kernel BTF (/sys/kernel/btf/vmlinux): %s",
-				 strerror(errno));
+				 strerror(e));
 			*why = buf;
-			return 0;
+			return probe_errno_definitive(e) ? 0 : -e;
 		}
 		id = btf__find_by_name_kind(vmlinux, btf_fn, btf_kind);
 		btf__free(vmlinux);
@@ -52,29 +62,32 @@ static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type at, const 
 	}
 	fd = bpf_prog_load(type, NULL, "GPL", ret0, ELEMENTSOF(ret0), &o);
 	if (fd < 0) {
+		int e = errno;
+
 		snprintf(buf, len, "loading a %s program fails: %s", libbpf_bpf_prog_type_str(type),
-			 strerror(errno));
+			 strerror(e));
 		*why = buf;
-		return 0;
+		return probe_errno_definitive(e) ? 0 : -e;
 	}
 	if (btf_fn) {
 		link = bpf_raw_tracepoint_open(NULL, fd);
 		if (link < 0) {
+			int e = errno;
+
 			snprintf(buf, len, "attaching a %s program fails: %s",
-				 libbpf_bpf_prog_type_str(type), strerror(errno));
+				 libbpf_bpf_prog_type_str(type), strerror(e));
 			*why = buf;
-			return 0;
+			return probe_errno_definitive(e) ? 0 : -e;
 		}
 	}
 	*why = "supported";
 	return 1;
 }
 
-static int probe(enum bpfman_feature f, const char **why)
+/* 1 supported, 0 not (proven), or a negative errno that proves nothing. *why points to
+ * a literal or to buf. */
+static int probe(enum bpfman_feature f, const char **why, char *buf, size_t len)
 {
-	char *buf = why_buf[f];
-	size_t len = sizeof(why_buf[f]);
-
 	switch (f) {
 	case BPFMAN_FEAT_TRACEPOINT:
 		(void)tracefs_ensure();
@@ -118,7 +131,7 @@ static int probe(enum bpfman_feature f, const char **why)
 			snprintf(buf, len, "tcx query fails: %s (TCX needs Linux 6.6+)",
 				 strerror(-r));
 			*why = buf;
-			return 0;
+			return probe_errno_definitive(r) ? 0 : r;
 		}
 		*why = "supported";
 		return 1;
@@ -134,22 +147,42 @@ static int probe(enum bpfman_feature f, const char **why)
 
 int bpfman_feature_probe(enum bpfman_feature f, const char **ret_why)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	/* result + 1, so 0 means "no definitive answer yet"; written once, under the lock */
 	static int cached[_BPFMAN_FEAT_MAX];
 	static const char *cached_why[_BPFMAN_FEAT_MAX];
+	static char why_buf[_BPFMAN_FEAT_MAX][WHY_LEN];
+	/* the reason of a failed probe belongs to the thread that asked */
+	static __thread char failed_why[WHY_LEN];
+	char buf[WHY_LEN] = "";
+	const char *why = "";
+	int r;
 
 	if ((unsigned)f >= _BPFMAN_FEAT_MAX)
 		return -EINVAL;
-	/* cached[] holds result + 1, so 0 means "not probed yet" */
-	if (!cached[f]) {
-		int r = probe(f, &cached_why[f]);
+	pthread_mutex_lock(&lock);
+	if (cached[f]) {
+		r = cached[f] - 1;
+		why = cached_why[f];
+		goto out;
+	}
+	r = probe(f, &why, buf, sizeof(buf));
+	if (why == buf) {
+		/* copied to storage that outlives this call */
+		char *keep = r < 0 ? failed_why : why_buf[f];
 
-		if (r < 0)
-			return r;
+		snprintf(keep, WHY_LEN, "%s", buf);
+		why = keep;
+	}
+	if (r >= 0) {
+		cached_why[f] = why;
 		cached[f] = r + 1;
 	}
+out:
+	pthread_mutex_unlock(&lock);
 	if (ret_why)
-		*ret_why = cached_why[f];
-	return cached[f] - 1;
+		*ret_why = why;
+	return r;
 }
 
 int bpfman_feature_from_string(const char *s)

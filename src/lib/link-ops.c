@@ -12,6 +12,8 @@
 #include "attach/attach.h"
 #include "cleanup.h"
 #include "kernel.h"
+#include "attach/netns.h"
+#include "attach/probe-target.h"
 #include "manager.h"
 
 /* Link ids are our own stable handles: random, so they are not mistaken for kernel ids and
@@ -165,6 +167,38 @@ static int attach_dispatched(struct bpfman *m, struct bpfman_link *link)
 	return 0;
 }
 
+/* Opens what the request names in the file system (a uprobe's target, a network namespace)
+ * without blocking, checks what it is, and keeps the fds for the attach to use: a FIFO or a
+ * dead mount must cost only this request, never the writer lock everyone shares. */
+static int open_user_paths(struct bpfman *m, const struct bpfman_attach_opts *o,
+			   int *ret_target_fd, int *ret_netns_fd)
+{
+	int r;
+
+	if (o->type == BPFMAN_PROG_UPROBE && o->target && *o->target) {
+		r = uprobe_target_open(o->target, o->container_pid, ret_target_fd);
+		if (r == -EBADFD)
+			return manager_error(m, -EINVAL, "uprobe target '%s' is not a regular file",
+					     o->target);
+		if (r == -ESRCH)
+			return manager_error(m, r, "process %d does not exist", o->container_pid);
+		if (r == -ENOENT)
+			return manager_error(m, r, "cannot find target '%s'", o->target);
+		if (r < 0)
+			return manager_error(m, r, "cannot open uprobe target '%s': %s", o->target,
+					     strerror(-r));
+	}
+	if (o->netns && *o->netns) {
+		r = netns_open(o->netns, ret_netns_fd);
+		if (r == -ENOTTY)
+			return manager_error(m, -EINVAL, "'%s' is not a network namespace", o->netns);
+		if (r < 0)
+			return manager_error(m, r, "cannot open network namespace '%s': %s", o->netns,
+					     strerror(-r));
+	}
+	return 0;
+}
+
 int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *o,
 		  uint32_t *ret_link_id)
 {
@@ -172,13 +206,24 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 	struct bpfman_link link;
 	struct attach_request req = { .opts = o, .store = m->store };
 	_cleanup_free_ char *prog_pin = NULL, *link_pin = NULL;
-	_cleanup_close_ int prog_fd = -EBADF, link_fd = -EBADF;
+	_cleanup_close_ int prog_fd = -EBADF, link_fd = -EBADF, target_fd = -EBADF,
+			   netns_fd = -EBADF;
 	int r;
 
 	memset(&link, 0, sizeof(link));
+	/* the user's paths are opened (without blocking) and checked before the lock */
+	r = open_user_paths(m, o, &target_fd, &netns_fd);
+	if (r < 0)
+		return r;
+	if (target_fd >= 0) {
+		req.uprobe_target_opened = true;
+		req.uprobe_target_fd = target_fd;
+	}
+	if (netns_fd >= 0)
+		netns_lend(o->netns, netns_fd);
 	r = manager_lock(m);
 	if (r < 0)
-		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+		goto out; /* manager_lock() said why */
 	r = store_program_get(m->store, prog_id, &p);
 	if (r == -ENOENT) {
 		r = manager_error(m, r, "program %u does not exist", prog_id);
@@ -273,6 +318,7 @@ undo:
 	if (p->type == BPFMAN_PROG_TC)
 		(void)tc_detach_link(&link, req.created_qdisc);
 out:
+	netns_unlend();
 	free(req.error);
 	link_clear(&link);
 	bpfman_program_free(p);
@@ -356,7 +402,7 @@ int bpfman_detach(struct bpfman *m, uint32_t link_id)
 	int r = manager_lock(m);
 
 	if (r < 0)
-		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+		return r; /* manager_lock() said why */
 	r = store_link_get(m->store, link_id, &l);
 	if (r == -ENOENT)
 		r = manager_error(m, -ENOENT, "link %u does not exist", link_id);

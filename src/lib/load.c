@@ -140,18 +140,38 @@ static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
 	return 0;
 }
 
-/* A clear error for files that are missing or not ELF, before libbpf's generic one. */
-static int check_object_file(struct bpfman *m, const char *path)
+/* Opens the object file the way it is then read: without blocking (a FIFO would wait for
+ * a writer forever, and a wedged worker helps nobody) and checked to be a regular ELF file,
+ * with a clear error for files that are missing or not ELF before libbpf's generic one.
+ * libbpf reads this fd (/proc/self/fd/N), so the checked file is the loaded one. */
+static int open_object_file(struct bpfman *m, const char *path, int *ret_fd)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	unsigned char magic[4];
+	struct stat st;
 
 	if (fd < 0)
 		return manager_error(m, -errno, "cannot open object file '%s': %s", path,
 				     strerror(errno));
-	if (read(fd, magic, 4) != 4 || memcmp(magic, "\177ELF", 4) != 0)
+	if (fstat(fd, &st) < 0)
+		return manager_error(m, -errno, "cannot stat object file '%s': %s", path,
+				     strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return manager_error(m, -EINVAL, "'%s' is not a regular file", path);
+	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4) != 0)
 		return manager_error(m, -ENOEXEC, "'%s' is not an ELF object file", path);
+	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+/* The name libbpf would give the object for path (base name up to its first '.'): it
+ * prefixes the internal maps' names, which must not change with the fd path. */
+static void object_name_of(const char *path, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(buf, len, "%s", base ? base + 1 : path);
+	buf[strcspn(buf, ".")] = '\0';
 }
 
 /* Finds the variable name in the object's .rodata/.data/.bss (and other internal data
@@ -415,6 +435,9 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	_cleanup_(bpf_object__closep) struct bpf_object *xdp_tmpl = NULL, *tc_tmpl = NULL;
 	_cleanup_free_ struct selected *sel = NULL;
 	_cleanup_free_ char *map_dir = NULL, *abs_path = NULL;
+	_cleanup_close_ int obj_fd = -EBADF;
+	char obj_fd_path[32], obj_name[BPF_OBJ_NAME_LEN];
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = obj_name);
 	char **map_pins = NULL;
 	size_t n_map_pins = 0;
 	bool made_map_dir = false;
@@ -426,29 +449,34 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	r = check_request(m, o);
 	if (r < 0)
 		return r;
-	r = check_object_file(m, o->path);
+	r = open_object_file(m, o->path, &obj_fd);
 	if (r < 0)
 		return r;
 	/* the record names the file absolutely: the server's and the CLI's cwd differ */
 	abs_path = realpath(o->path, NULL);
 	if (!abs_path)
 		return manager_error(m, -errno, "cannot resolve '%s': %s", o->path, strerror(errno));
+
+	/* the user's file is read before the lock: a slow or hung file system stalls only
+	 * this request, never every writer */
+	snprintf(obj_fd_path, sizeof(obj_fd_path), "/proc/self/fd/%d", obj_fd);
+	object_name_of(o->path, obj_name, sizeof(obj_name));
+	libbpf_log_capture_begin();
+	obj = bpf_object__open_file(obj_fd_path, &open_opts);
+	if (!obj) {
+		r = manager_error(m, -errno, "cannot open BPF object '%s': %s\n%s", o->path,
+				  strerror(errno), libbpf_log_capture_tail(1500));
+		goto out;
+	}
+
 	r = manager_lock(m);
 	if (r < 0)
-		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+		goto out; /* manager_lock() said why */
 
 	if (o->has_map_owner) {
 		r = owner_map_dir(m, o, &map_dir);
 		if (r < 0)
 			goto out;
-	}
-
-	libbpf_log_capture_begin();
-	obj = bpf_object__open_file(o->path, NULL);
-	if (!obj) {
-		r = manager_error(m, -errno, "cannot open BPF object '%s': %s\n%s", o->path,
-				  strerror(errno), libbpf_log_capture_tail(1500));
-		goto out;
 	}
 
 	sel = calloc(o->n_progs, sizeof(*sel));
@@ -484,12 +512,22 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 			goto out;
 		}
 		bpf_program__set_autoload(sel[i].prog, true);
-		if ((req->type == BPFMAN_PROG_XDP || req->type == BPFMAN_PROG_TC) &&
-		    bpfman_feature_probe(BPFMAN_FEAT_FREPLACE, NULL) > 0) {
-			r = as_extension(m, sel[i].prog, req->type,
-					 req->type == BPFMAN_PROG_XDP ? &xdp_tmpl : &tc_tmpl);
-			if (r < 0)
+		if (req->type == BPFMAN_PROG_XDP || req->type == BPFMAN_PROG_TC) {
+			const char *why;
+			int ext = bpfman_feature_probe(BPFMAN_FEAT_FREPLACE, &why);
+
+			/* a probe that proved nothing must not pick the plain path */
+			if (ext < 0) {
+				r = manager_error(m, ext, "cannot tell whether the kernel supports freplace: %s",
+						  why);
 				goto out;
+			}
+			if (ext > 0) {
+				r = as_extension(m, sel[i].prog, req->type,
+						 req->type == BPFMAN_PROG_XDP ? &xdp_tmpl : &tc_tmpl);
+				if (r < 0)
+					goto out;
+			}
 		}
 	}
 	for (size_t i = 0; i < o->n_globals; i++) {

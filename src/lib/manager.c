@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "cleanup.h"
 #include "manager.h"
+#include "netns.h"
 
 int manager_error(struct bpfman *m, int r, const char *fmt, ...)
 {
@@ -40,25 +44,94 @@ const char *bpfman_error(struct bpfman *m)
 	return m ? m->error : "";
 }
 
+/* The pid holding a flock on the file open at fd, from /proc/locks (flock owners are
+ * listed with the pid that took them; "->" lines are waiters). 0 when not found. */
+static pid_t lock_holder(int fd)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[256];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+		char kind[16], arrow[4];
+		int pid;
+
+		if (sscanf(line, "%*d: %3s", arrow) == 1 && strcmp(arrow, "->") == 0)
+			continue;
+		if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%llu", kind, &pid, &maj, &min, &ino) != 5)
+			continue;
+		if (strcmp(kind, "FLOCK") == 0 && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev) && ino == (unsigned long long)st.st_ino)
+			return pid;
+	}
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Waits at most [database] lock_timeout_sec: a holder that hangs (a FIFO or a dead mount
+ * opened under the lock, a stuck process) must not stall every other writer forever, and
+ * the error names it. Polls with LOCK_NB instead of a blocking flock() so the wait is
+ * bounded without signals (the server's threads have none to spare). */
 int manager_lock(struct bpfman *m)
 {
-	int fd;
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t start, limit;
+	useconds_t pause = 1000;
 
 	if (m->lock_fd >= 0)
 		return 0;
-	fd = open(m->layout.lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (netns_thread_check() < 0)
+		return manager_error(m, -ENOTRECOVERABLE,
+				     "this thread could not return to its own network namespace "
+				     "after an earlier operation and refuses every change; "
+				     "restart bpfman");
+	fd = open(m->layout.lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		  0600);
 	if (fd < 0)
-		return -errno;
-	/* Blocks: a second CLI or the server waits for the first instead of failing. */
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int r = -errno;
+		return manager_error(m, -errno, "cannot open the lock %s: %s", m->layout.lock_path,
+				     strerror(errno));
+	start = now_ms();
+	limit = (uint64_t)m->config.lock_timeout_sec * 1000;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		uint64_t waited;
 
-			close(fd);
-			return r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return manager_error(m, -errno, "cannot take the lock %s: %s",
+					     m->layout.lock_path, strerror(errno));
+		waited = now_ms() - start;
+		if (waited >= limit) {
+			pid_t pid = lock_holder(fd);
+			char who[32] = "";
+
+			if (pid > 0)
+				snprintf(who, sizeof(who), " (pid %d)", (int)pid);
+			return manager_error(m, -EAGAIN,
+					     "another bpfman%s holds the lock on %s; waited %.1f s",
+					     who, m->layout.lock_path, (double)waited / 1000);
 		}
+		if (pause > (limit - waited) * 1000)
+			pause = (useconds_t)((limit - waited) * 1000);
+		usleep(pause);
+		if (pause < 50000)
+			pause *= 2;
 	}
-	m->lock_fd = fd;
+	m->lock_fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -139,6 +212,29 @@ static const char *state_link_hint(int r)
 	}
 }
 
+/* Readers (list/get) take neither the writer lock nor a write transaction: they read a WAL
+ * snapshot beside any writer. No database yet means nothing is recorded: an empty
+ * in-memory one answers, rather than a reader creating the file beside a writer. Only an
+ * older schema makes a reader wait for the lock, once, to migrate it. */
+static int open_reader_store(struct bpfman *m, int db_fd)
+{
+	int r = store_open_reader_at(db_fd, &m->store);
+
+	if (r == -ENOENT)
+		r = store_open(":memory:", &m->store);
+	else if (r == -ESTALE) {
+		r = manager_lock(m);
+		if (r < 0)
+			return r;
+		r = store_open_at(db_fd, &m->store);
+		manager_unlock(m);
+	}
+	if (r < 0)
+		return manager_error(m, r, "cannot open the state database %s: %s%s",
+				     m->layout.db_path, strerror(-r), state_link_hint(r));
+	return 0;
+}
+
 int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, void *userdata,
 		struct bpfman **ret)
 {
@@ -173,23 +269,24 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 		goto fail;
 	}
 	if (m->read_only) {
-		r = store_open_at(db_fd, &m->store);
-		if (r < 0) {
-			manager_error(m, r, "cannot open the state database %s: %s%s",
-				      m->layout.db_path, strerror(-r), state_link_hint(r));
+		r = open_reader_store(m, db_fd);
+		if (r < 0)
 			goto fail;
-		}
 		goto done;
 	}
+	/* A server's worker (no reconcile): its process prepared the bpffs and the database at
+	 * start, under the lock. When the database is there at the current schema nothing is
+	 * left to do under the lock, and a worker's first call, even a List, must not wait for
+	 * a change in progress. */
+	if (opts && opts->no_reconcile && store_open_reader_at(db_fd, &m->store) == 0)
+		goto done;
 	/* Under the lock: two commands starting at once on a fresh host must not both mount a
 	 * bpffs (the second would hide the first's pins), nor both create the database (SQLite
 	 * answers the second's switch to WAL with BUSY, without waiting), nor reconcile beside
 	 * a change. */
 	r = manager_lock(m);
-	if (r < 0) {
-		manager_error(m, r, "cannot take the lock %s: %s", m->layout.lock_path, strerror(-r));
+	if (r < 0)
 		goto fail;
-	}
 	r = layout_prepare(&m->layout);
 	if (r < 0) {
 		manager_error(m, r, "cannot prepare %s (bpffs): %s%s", m->layout.fs, strerror(-r),

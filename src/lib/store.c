@@ -4,6 +4,8 @@
  * 1. The database lives under /run on purpose: it shares the lifetime of the kernel objects
  *    it indexes, so a reboot never leaves records of programs that are gone.
  * 2. WAL mode: readers (list/get) never block the writer and see a consistent snapshot.
+ *    They open with store_open_reader(): no file creation, no WAL switch, no migration, no
+ *    write transaction, so a writer's long transaction never makes them wait.
  * 3. Writers are already serialized by the manager's flock; BEGIN IMMEDIATE and a busy
  *    timeout make a second writer that bypasses it wait instead of failing.
  * 4. The schema version is PRAGMA user_version; migrations[i] takes version i to i+1.
@@ -207,7 +209,29 @@ fail:
 	return r;
 }
 
-static int store_open_once(const char *path, struct store **ret)
+/* A reader's check instead of migrate(): the schema as it is, read without any write
+ * transaction (so a writer's open BEGIN IMMEDIATE does not make it wait). 0 when current,
+ * -ENOENT when the file has no schema yet (being created: nothing to read), -ESTALE when a
+ * writer has to migrate it first. */
+static int check_version(struct store *s)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int version, r;
+
+	r = prepare(s, "PRAGMA user_version", &st);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return errno_from_sqlite(sqlite3_errcode(s->db)) ?: -EIO;
+	version = sqlite3_column_int(st, 0);
+	if (version > (int)ELEMENTSOF(migrations))
+		return -EPROTONOSUPPORT;
+	if (version == 0)
+		return -ENOENT;
+	return version < (int)ELEMENTSOF(migrations) ? -ESTALE : 0;
+}
+
+static int store_open_once(const char *path, bool reader, struct store **ret)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	int r;
@@ -215,24 +239,32 @@ static int store_open_once(const char *path, struct store **ret)
 	if (!s)
 		return -ENOMEM;
 	s->dir_fd = -EBADF;
+	/* a reader never creates the file: that, the switch to WAL and the schema are a
+	 * writer's, under the writer lock */
 	r = errno_from_sqlite(sqlite3_open_v2(path, &s->db,
-					      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-						      SQLITE_OPEN_NOMUTEX,
+					      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+						      (reader ? 0 : SQLITE_OPEN_CREATE),
 					      NULL));
 	if (r < 0)
 		goto fail;
 	sqlite3_busy_timeout(s->db, 30000);
 	r = errno_from_sqlite(sqlite3_exec(s->db,
-					   "PRAGMA journal_mode=WAL;"
-					   "PRAGMA synchronous=NORMAL;"
-					   "PRAGMA foreign_keys=ON;"
-					   /* a few hundred KiB hold the whole index; the
-					    * server keeps one connection per worker */
-					   "PRAGMA cache_size=-128;",
+					   /* synchronous is per connection: a server's
+					    * worker opened this way also writes */
+					   reader ? "PRAGMA synchronous=NORMAL;"
+						    "PRAGMA foreign_keys=ON;"
+						    "PRAGMA cache_size=-128;"
+						  : "PRAGMA journal_mode=WAL;"
+						    "PRAGMA synchronous=NORMAL;"
+						    "PRAGMA foreign_keys=ON;"
+						    /* a few hundred KiB hold the whole index;
+						     * the server keeps one connection per
+						     * worker */
+						    "PRAGMA cache_size=-128;",
 					   NULL, NULL, NULL));
 	if (r < 0)
 		goto fail;
-	r = migrate(s);
+	r = reader ? check_version(s) : migrate(s);
 	if (r < 0)
 		goto fail;
 	*ret = s;
@@ -245,16 +277,26 @@ fail:
 /* A reader may open the database while a writer creates it: SQLite then answers the
  * switch to WAL with BUSY at once, without its busy handler; that settles within
  * milliseconds, so a few retries are enough. */
-int store_open(const char *path, struct store **ret)
+static int store_open_retry(const char *path, bool reader, struct store **ret)
 {
 	int r = -EBUSY;
 
 	for (int i = 0; i < 50 && r == -EBUSY; i++) {
 		if (i)
 			usleep(10000);
-		r = store_open_once(path, ret);
+		r = store_open_once(path, reader, ret);
 	}
 	return r;
+}
+
+int store_open(const char *path, struct store **ret)
+{
+	return store_open_retry(path, false, ret);
+}
+
+int store_open_reader(const char *path, struct store **ret)
+{
+	return store_open_retry(path, true, ret);
 }
 
 /* The database in a directory the caller opened without following links
@@ -263,7 +305,7 @@ int store_open(const char *path, struct store **ret)
  * since (SQLite resolves the magic link to the directory's real path when it opens, and
  * the fd stays open with the connection). The files SQLite makes beside the database are
  * opened by name in there, so none of them may be a link either. */
-int store_open_at(int dir_fd, struct store **ret)
+static int store_open_in(int dir_fd, bool reader, struct store **ret)
 {
 	static const char *const files[] = { STORE_DB_NAME, STORE_DB_NAME "-wal",
 					     STORE_DB_NAME "-shm", STORE_DB_NAME "-journal" };
@@ -288,11 +330,21 @@ int store_open_at(int dir_fd, struct store **ret)
 	if (fd < 0)
 		return -errno;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/" STORE_DB_NAME, fd);
-	r = store_open(path, ret);
+	r = store_open_retry(path, reader, ret);
 	if (r < 0)
 		return r;
 	(*ret)->dir_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int store_open_at(int dir_fd, struct store **ret)
+{
+	return store_open_in(dir_fd, false, ret);
+}
+
+int store_open_reader_at(int dir_fd, struct store **ret)
+{
+	return store_open_in(dir_fd, true, ret);
 }
 
 struct store *store_close(struct store *s)

@@ -15,10 +15,18 @@ struct store;
 
 #define STORE_DB_NAME "store.db"
 
+/* A writer's open (caller holds the writer lock): creates the file, switches it to WAL,
+ * migrates the schema. */
 int store_open(const char *path, struct store **ret);
-/* The database STORE_DB_NAME in an open directory; -ELOOP if it or a file of SQLite's
- * beside it is a link. */
+/* A reader's open (also a server worker's, once the process made the state): takes no
+ * lock and starts no write transaction. -ENOENT when there is no
+ * database or no schema yet (nothing recorded), -ESTALE when the schema is older than this
+ * release (a writer migrates it), -EPROTONOSUPPORT when newer. */
+int store_open_reader(const char *path, struct store **ret);
+/* The same two, for the database STORE_DB_NAME in an open directory; -ELOOP if it or a
+ * file of SQLite's beside it is a link. */
 int store_open_at(int dir_fd, struct store **ret);
+int store_open_reader_at(int dir_fd, struct store **ret);
 struct store *store_close(struct store *s);
 
 int store_begin(struct store *s);

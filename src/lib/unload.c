@@ -30,7 +30,7 @@ int bpfman_unload(struct bpfman *m, uint32_t prog_id)
 	int r = manager_lock(m);
 
 	if (r < 0)
-		return manager_error(m, r, "cannot take the lock: %s", strerror(-r));
+		return r; /* manager_lock() said why */
 	r = store_program_get(m->store, prog_id, &p);
 	if (r == -ENOENT) {
 		struct bpfman_kernel_info ki = { 0 };

@@ -86,6 +86,8 @@ int attach_uprobe(struct attach_request *r, int *ret_link_fd)
 		.retprobe = r->prog->retprobe,
 		.pid = r->opts->pid,
 		.container_pid = r->opts->container_pid,
+		.target_opened = r->uprobe_target_opened,
+		.target_fd = r->uprobe_target_fd,
 	};
 	int e;
 
@@ -101,6 +103,9 @@ int attach_uprobe(struct attach_request *r, int *ret_link_fd)
 			      spec.fn ? spec.fn : "", spec.fn ? "'" : "", spec.target);
 	if (e == -ENOEXEC)
 		return attach_errorf(r, e, "uprobe target '%s' is not an ELF file", spec.target);
+	if (e == -EBADFD)
+		return attach_errorf(r, -EINVAL, "uprobe target '%s' is not a regular file",
+				     spec.target);
 	if (e < 0)
 		return attach_errorf(r, e, "cannot open uprobe on '%s': %s", spec.target, strerror(-e));
 	return link_perf_event(r, pfd, ret_link_fd);

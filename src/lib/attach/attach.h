@@ -13,6 +13,9 @@ struct attach_request {
 	const struct bpfman_attach_opts *opts;
 	struct store *store; /* to find the hook's existing links (tcx order) */
 	enum xdp_mode xdp_mode; /* from the config: drv (falling back to skb), skb or hw */
+	/* uprobe: the target, opened and checked before the lock (uprobe_target_open) */
+	bool uprobe_target_opened;
+	int uprobe_target_fd;
 	char *error; /* out: message on failure (malloc'd) */
 	/* out, tc: the filter's handle, and whether the clsact qdisc was made for it */
 	uint32_t tc_handle;

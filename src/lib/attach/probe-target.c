@@ -4,17 +4,22 @@
  * type) rather than writing to tracefs kprobe_events/uprobe_events: the probe then
  * belongs to the fd and disappears with it, and nothing is left behind if we crash.
  *
- * Uprobes in a container's mount namespace are opened by a forked child that setns()es
- * there, because a multi-threaded process may not change mount namespace and we must not
- * change ours; the child passes the fd back over a unix socket. */
+ * A uprobe's target file is opened first, without blocking and checked to be a regular
+ * file (the manager does it before taking its lock), and the probe is then placed on that
+ * fd's file. A target in a container's mount namespace is opened by a forked child that
+ * setns()es there, because a multi-threaded process may not change mount namespace and we
+ * must not change ours; the child passes the fd back over a unix socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -230,17 +235,40 @@ int perf_open_kprobe(const char *fn, uint64_t offset, bool retprobe, int *ret_fd
 	return 0;
 }
 
-/* Resolves and opens the uprobe in the current mount namespace. Returns the fd. */
-static int uprobe_open_here(const struct uprobe_spec *spec, const struct probe_pmu *pmu)
+/* Resolves the target in the current mount namespace and opens it the way a user's path
+ * must be opened: without blocking (a FIFO would wait for a writer forever), and it must
+ * be a regular file. Returns the fd. */
+static int target_open_here(const char *target)
 {
 	_cleanup_free_ char *path = NULL;
-	struct perf_event_attr attr = {};
-	uint64_t offset = spec->offset;
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
 	int r;
 
-	r = uprobe_resolve_target(spec->target, &path);
+	r = uprobe_resolve_target(target, &path);
 	if (r < 0)
 		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	return TAKE_FD(fd);
+}
+
+/* The uprobe on the opened target: the kernel resolves /proc/self/fd/N to that very file,
+ * whichever mount namespace it was opened in. Returns the perf event fd. */
+static int uprobe_open_fd(const struct uprobe_spec *spec, int target_fd,
+			  const struct probe_pmu *pmu)
+{
+	struct perf_event_attr attr = {};
+	uint64_t offset = spec->offset;
+	char path[32];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", target_fd);
 	if (spec->fn) {
 		uint64_t fn_offset;
 
@@ -348,32 +376,35 @@ static void reap_child(pid_t pid)
 
 /* Runs in the forked child, which is single-threaded whatever the parent is, so setns()
  * into a mount namespace is allowed. glibc's fork() leaves malloc usable in the child,
- * which the cache parser and libelf need. uprobe_open_here() frees what it allocated
- * before returning; _exit(), not exit(), so that the parent's atexit handlers and stdio
- * buffers do not run a second time. */
-static _Noreturn void uprobe_child(int ns_fd, int sock, const struct uprobe_spec *spec,
-				   const struct probe_pmu *pmu)
+ * which the cache parser needs. _exit(), not exit(), so that the parent's atexit handlers
+ * and stdio buffers do not run a second time. */
+static _Noreturn void target_child(int ns_fd, int sock, const char *target)
 {
 	int fd = -EBADF, r;
 
 	if (setns(ns_fd, CLONE_NEWNS) < 0)
 		r = -errno;
 	else
-		r = fd = uprobe_open_here(spec, pmu);
+		r = fd = target_open_here(target);
 	r = send_result(sock, r < 0 ? r : 0, fd);
 	_exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
-static int uprobe_open_in_namespace(const struct uprobe_spec *spec, const struct probe_pmu *pmu)
+/* How long the child may take: opening a file on a dead mount would otherwise hold the
+ * request forever. */
+#define TARGET_CHILD_TIMEOUT_MS 30000
+
+static int target_open_in_namespace(const char *target, pid_t container_pid)
 {
 	_cleanup_close_ int ns_fd = -EBADF, parent_sock = -EBADF, child_sock = -EBADF;
+	struct pollfd pfd;
 	char path[64];
 	int pair[2], r;
 	pid_t pid;
 
 	/* Opened here rather than in the child: a vanished process is reported without a
 	 * fork, and the namespace cannot change between the check and the setns(). */
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)spec->container_pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)container_pid);
 	ns_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (ns_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -388,32 +419,57 @@ static int uprobe_open_in_namespace(const struct uprobe_spec *spec, const struct
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		uprobe_child(ns_fd, child_sock, spec, pmu);
+		target_child(ns_fd, child_sock, target);
 
 	/* our copy closed, so that recvmsg() sees EOF when the child is gone */
 	child_sock = safe_close(child_sock);
-	r = receive_result(parent_sock);
+	pfd = (struct pollfd){ .fd = parent_sock, .events = POLLIN };
+	do
+		r = poll(&pfd, 1, TARGET_CHILD_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		r = r < 0 ? -errno : -ETIMEDOUT;
+		(void)kill(pid, SIGKILL);
+	} else {
+		r = receive_result(parent_sock);
+	}
 	reap_child(pid);
 	return r;
 }
 
+int uprobe_target_open(const char *target, pid_t container_pid, int *ret_fd)
+{
+	int fd;
+
+	if (!target || !*target || !ret_fd || container_pid < 0)
+		return -EINVAL;
+	fd = container_pid > 0 ? target_open_in_namespace(target, container_pid)
+			       : target_open_here(target);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
 int perf_open_uprobe(const struct uprobe_spec *spec, int *ret_fd)
 {
+	_cleanup_close_ int own_target = -EBADF;
 	struct probe_pmu pmu;
 	int fd, r;
 
 	if (!spec || !spec->target || !ret_fd || (spec->fn && !*spec->fn) || spec->pid < 0 ||
-	    spec->container_pid < 0)
+	    spec->container_pid < 0 || (spec->target_opened && spec->target_fd < 0))
 		return -EINVAL;
 	/* read here even for a container: its mount namespace may have no /sys */
 	r = probe_pmu_read("uprobe", spec->retprobe, &pmu);
 	if (r < 0)
 		return r;
-
-	if (spec->container_pid > 0)
-		fd = uprobe_open_in_namespace(spec, &pmu);
-	else
-		fd = uprobe_open_here(spec, &pmu);
+	if (!spec->target_opened) {
+		r = uprobe_target_open(spec->target, spec->container_pid, &own_target);
+		if (r < 0)
+			return r;
+	}
+	fd = uprobe_open_fd(spec, spec->target_opened ? spec->target_fd : own_target, &pmu);
 	if (fd < 0)
 		return fd;
 	*ret_fd = fd;

@@ -41,11 +41,19 @@ struct uprobe_spec {
 	pid_t pid; /* > 0: only this process; 0: every process */
 	pid_t container_pid; /* > 0: resolve the target and open the probe inside this
 			      * process's mount namespace; 0: our own */
+	bool target_opened; /* target_fd is the target, from uprobe_target_open() */
+	int target_fd;
 };
 
-/* uprobe / uretprobe through the uprobe PMU. With container_pid, a child process is forked
- * that setns()es into /proc/<container_pid>/ns/mnt, resolves the target there and opens the
- * perf event, and hands the fd back over a socketpair (SCM_RIGHTS): setns into a mount
- * namespace is refused to multi-threaded processes such as the gRPC server, and the caller's
- * own namespace is never changed. -ESRCH when container_pid does not exist. */
+/* Resolves a uprobe target (in the mount namespace of container_pid when > 0, through a
+ * forked child that setns()es into /proc/<container_pid>/ns/mnt and hands the fd back over
+ * a socketpair: setns into a mount namespace is refused to multi-threaded processes such
+ * as the gRPC server, and the caller's own namespace is never changed) and opens it
+ * O_NONBLOCK: a FIFO or a device is refused at once instead of blocking. -EBADFD when it
+ * is not a regular file, -ESRCH when container_pid does not exist, -ETIMEDOUT when the
+ * child did not answer within 30 s. */
+int uprobe_target_open(const char *target, pid_t container_pid, int *ret_fd);
+
+/* uprobe / uretprobe through the uprobe PMU, on the target opened by uprobe_target_open()
+ * (spec->target_fd when target_opened, else opened here). */
 int perf_open_uprobe(const struct uprobe_spec *spec, int *ret_fd);

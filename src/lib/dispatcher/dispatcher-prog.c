@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "dispatcher-internal.h"
+#include "probe-errno.h"
 
 extern const unsigned char xdp_dispatcher_obj[], xdp_dispatcher_stats_obj[];
 extern const unsigned char tc_dispatcher_obj[], tc_dispatcher_stats_obj[];
@@ -225,13 +226,14 @@ int dispatcher_freplace_supported(char *why, size_t len)
 	r = dispatcher_template(DISPATCHER_XDP, &tmpl);
 	if (r < 0) {
 		snprintf(why, len, "loading the XDP dispatcher fails: %s", strerror(-r));
-		return 0;
+		return probe_errno_definitive(r) ? 0 : r;
 	}
 	disp = dispatcher_template_fd(tmpl);
 	ext = bpf_object__open_mem(xdp_dispatcher_obj, xdp_dispatcher_obj_len, &oo);
 	if (!ext) {
-		snprintf(why, len, "cannot open the dispatcher object: %s", strerror(errno));
-		return 0;
+		r = -errno;
+		snprintf(why, len, "cannot open the dispatcher object: %s", strerror(-r));
+		return r; /* our own embedded object: says nothing about the kernel */
 	}
 	prog = bpf_object__find_program_by_name(ext, XDP_DISPATCHER_PROG_NAME);
 	if (!prog)
@@ -246,13 +248,13 @@ int dispatcher_freplace_supported(char *why, size_t len)
 	if (r < 0) {
 		snprintf(why, len, "loading an extension (freplace) program fails: %s",
 			 strerror(-r));
-		return 0;
+		return probe_errno_definitive(r) ? 0 : r;
 	}
 	link = dispatcher_link_slot(bpf_program__fd(prog), disp, 0);
 	if (link < 0) {
 		snprintf(why, len, "linking an extension (freplace) program fails: %s",
 			 strerror(-link));
-		return 0;
+		return probe_errno_definitive(link) ? 0 : link;
 	}
 	snprintf(why, len, "supported");
 	return 1;

@@ -108,7 +108,8 @@ struct bpf_object;
 int dispatcher_template(enum dispatcher_kind kind, struct bpf_object **ret);
 int dispatcher_template_fd(struct bpf_object *obj);
 
-/* Does the kernel load and link EXT programs? 1 yes, 0 no (reason in why). */
+/* Does the kernel load and link EXT programs? 1 yes, 0 no (reason in why), or a negative
+ * errno that proves neither (transient: not to be cached). */
 int dispatcher_freplace_supported(char *why, size_t len);
 
 /* Removes tree directories of this hook that are not cur's (a revision a crash left
