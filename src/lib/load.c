@@ -27,6 +27,7 @@
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
 #include "manager.h"
+#include "validate.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct bpf_object *, bpf_object__close)
 
@@ -110,31 +111,10 @@ static int as_extension(struct bpfman *m, struct bpf_program *prog, enum bpfman_
 
 static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
 {
-	if (!o->path)
-		return manager_error(m, -EINVAL, "no object file given");
-	if (o->n_progs == 0)
-		return manager_error(m, -EINVAL, "no program to load: name at least one TYPE:FUNCTION");
-	for (size_t i = 0; i < o->n_progs; i++) {
-		const struct bpfman_prog_request *r = &o->progs[i];
-		bool needs_target = r->type == BPFMAN_PROG_FENTRY || r->type == BPFMAN_PROG_FEXIT ||
-				    r->type == BPFMAN_PROG_LSM;
+	char err[512];
+	int r = validate_load(o, err, sizeof(err));
 
-		if ((unsigned)r->type >= _BPFMAN_PROG_TYPE_MAX)
-			return manager_error(m, -EINVAL, "invalid program type %d", r->type);
-		if (!r->name || !*r->name)
-			return manager_error(m, -EINVAL, "program %zu has no function name", i + 1);
-		if (needs_target && (!r->attach_fn || !*r->attach_fn))
-			return manager_error(m, -EINVAL,
-					     "%s program '%s' needs its %s at load time (CLI: %s:%s:TARGET; API: LoadInfo.info)",
-					     bpfman_prog_type_to_string(r->type), r->name,
-					     r->type == BPFMAN_PROG_LSM ? "hook name" : "target function",
-					     bpfman_prog_type_to_string(r->type), r->name);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(o->progs[j].name, r->name) == 0)
-				return manager_error(m, -EINVAL, "function '%s' is named twice",
-						     r->name);
-	}
-	return 0;
+	return r < 0 ? manager_error(m, r, "%s", err) : 0;
 }
 
 /* A clear error for files that are missing or not ELF, before libbpf's generic one. */
@@ -325,12 +305,9 @@ static int build_record(const struct bpfman_load_opts *o, const char *path, cons
 			p->globals[i].len = o->globals[i].len;
 		}
 	}
-	for (size_t i = 0; o->metadata && i < o->metadata->n; i++) {
-		r = kv_list_set(&p->metadata, o->metadata->items[i].key,
-				o->metadata->items[i].value);
-		if (r < 0)
-			goto fail;
-	}
+	r = kv_list_copy(&p->metadata, o->metadata);
+	if (r < 0)
+		goto fail;
 	*ret = p;
 	return 0;
 fail:
