@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
+#include "libbpf-errno.h"
 #include "manager.h"
 #include "validate.h"
 
@@ -353,8 +354,10 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	libbpf_log_capture_begin();
 	obj = bpf_object__open_file(o->path, NULL);
 	if (!obj) {
-		r = manager_error(m, -errno, "cannot open BPF object '%s': %s\n%s", o->path,
-				  strerror(errno), libbpf_log_capture_tail(1500));
+		int e = -errno;
+
+		r = manager_error(m, libbpf_errno(e), "cannot open BPF object '%s': %s\n%s", o->path,
+				  libbpf_errstr(e), libbpf_log_capture_tail(1500));
 		goto out;
 	}
 
@@ -424,8 +427,8 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 				target = sel[i].req->name;
 				break;
 			}
-		r = manager_error(m, r, "cannot load program '%s' from '%s': %s\n%s",
-				  target ? target : sel[0].req->name, o->path, strerror(-r),
+		r = manager_error(m, libbpf_errno(r), "cannot load program '%s' from '%s': %s\n%s",
+				  target ? target : sel[0].req->name, o->path, libbpf_errstr(r),
 				  libbpf_log_capture_tail(1500));
 		goto out;
 	}

@@ -9,7 +9,7 @@
 #include "bpfman.pb-c.h"
 #include "cleanup.h"
 #include "handlers.h"
-#include "status.h"
+#include "status-errno.h"
 
 static void fail(struct rpc_reply *out, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -18,7 +18,7 @@ static void fail(struct rpc_reply *out, int r, const char *fmt, ...)
 {
 	va_list ap;
 
-	out->status = grpc_status_from_errno(r);
+	out->status = status_from_errno(r);
 	if (out->status == GRPC_STATUS_OK)
 		out->status = GRPC_STATUS_INTERNAL;
 	va_start(ap, fmt);
