@@ -46,7 +46,9 @@ static int fill_link(struct bpfman_link *l, const struct bpfman_program *p,
 	l->type = p->type;
 	l->retprobe = p->retprobe;
 	l->direction = o->direction;
-	l->priority = o->priority; /* the default is in o already (validate_attach) */
+	/* xdp, tc, tcx: o has the default already (validate_attach), so the hook and the
+	 * record agree; other kinds have no priority and keep recording the default */
+	l->priority = o->has_priority ? o->priority : BPFMAN_PRIORITY_DEFAULT;
 	l->position = -1;
 	l->offset = o->offset;
 	l->pid = o->pid;
