@@ -42,22 +42,26 @@ static int parse_i32(const char *s, const char *what, int32_t *ret)
 	return r;
 }
 
-/* Fills o from the options; `-t` means the tracepoint for tracepoints and the target for
- * uprobes, as in the reference. */
-static int parse_proceed_on(const struct parsed *p, enum bpfman_prog_type t, int32_t *v, size_t max,
+/* The names of --proceed-on as the contract's numbers; how many and which go together is
+ * the library's to check. *ret is allocated. */
+static int parse_proceed_on(const struct parsed *p, enum bpfman_prog_type t, int32_t **ret,
 			    size_t *ret_n)
 {
 	char **vals;
 	size_t n = opt_values(p, "proceed-on", &vals);
+	int32_t *v;
 
-	if (n && t != BPFMAN_PROG_XDP && t != BPFMAN_PROG_TC) {
+	*ret_n = 0;
+	if (!n)
+		return 0;
+	if (t != BPFMAN_PROG_XDP && t != BPFMAN_PROG_TC) {
 		log_error("--proceed-on applies to xdp and tc only");
 		return -EINVAL;
 	}
-	if (n > max) {
-		log_error("at most %zu --proceed-on values", max);
-		return -EINVAL;
-	}
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*ret = v;
 	for (size_t i = 0; i < n; i++)
 		if (bpfman_proceed_on_from_string(t, vals[i], &v[i]) < 0) {
 			log_error("invalid proceed-on '%s' for %s", vals[i], bpfman_prog_type_to_string(t));
@@ -67,8 +71,11 @@ static int parse_proceed_on(const struct parsed *p, enum bpfman_prog_type t, int
 	return 0;
 }
 
+/* Fills o from the options; `-t` means the tracepoint for tracepoints and the target for
+ * uprobes, as in the reference. Ranges are the library's to check (validate.c), so the
+ * CLI and the server refuse the same values with the same message. */
 static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct bpfman_attach_opts *o,
-		       struct kv_list *meta, int32_t *proceed, size_t max_proceed)
+		       struct kv_list *meta, int32_t **proceed)
 {
 	char **vals;
 	size_t n = opt_values(p, "metadata", &vals);
@@ -76,17 +83,18 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 	int r;
 
 	o->type = t;
-	r = parse_proceed_on(p, t, proceed, max_proceed, &o->n_proceed_on);
+	r = parse_proceed_on(p, t, proceed, &o->n_proceed_on);
 	if (r < 0)
 		return r;
-	o->proceed_on = proceed;
+	o->proceed_on = *proceed;
 	for (size_t i = 0; i < n; i++) {
 		r = kv_list_parse(meta, vals[i]);
 		if (r < 0) {
-			log_error("invalid metadata '%s': expected KEY=VALUE", vals[i]);
+			log_error("invalid metadata '%s': expected KEY=VALUE[,KEY=VALUE]", vals[i]);
 			return r;
 		}
 	}
+	kv_list_normalize(meta);
 	o->metadata = meta;
 	o->iface = opt_value(p, "iface");
 	o->netns = opt_value(p, "netns");
@@ -95,10 +103,6 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 		r = parse_i32(v, "priority", &o->priority);
 		if (r < 0)
 			return r;
-		if (o->priority < 1 || o->priority > 1000) {
-			log_error("invalid priority %d (expected 1 to 1000)", o->priority);
-			return -EINVAL;
-		}
 		o->has_priority = true;
 	}
 	if ((v = opt_value(p, "offset"))) {
@@ -156,7 +160,7 @@ int cmd_attach(int argc, char **argv)
 {
 	struct bpfman_attach_opts o = { 0 };
 	struct kv_list meta = { 0 };
-	int32_t proceed[16];
+	_cleanup_free_ int32_t *proceed = NULL;
 	struct bpfman *m = NULL;
 	struct parsed p = { 0 };
 	uint32_t prog_id, link_id;
@@ -182,7 +186,7 @@ int cmd_attach(int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
-	r = fill_attach(&p, t, &o, &meta, proceed, ELEMENTSOF(proceed));
+	r = fill_attach(&p, t, &o, &meta, &proceed);
 	if (r < 0)
 		goto out;
 	r = cli_open(false, &m);

@@ -16,6 +16,8 @@ static const struct opt load_opts[] = {
 	{ "pull-policy", 0, 1 },
 };
 
+static const char *const image_opts[] = { "image-url", "registry-auth", "pull-policy" };
+
 /* TYPE:FUNC[:ATTACH_FN] */
 static int parse_program(const char *s, struct bpfman_prog_request *ret)
 {
@@ -100,6 +102,16 @@ int cmd_load(int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
+	/* accepted by the reference, but there are no images here yet: ignoring them would
+	 * load something other than what was asked for */
+	for (size_t i = 0; i < ELEMENTSOF(image_opts); i++)
+		if (opt_value(&p, image_opts[i])) {
+			log_error("--%s needs the OCI image support, which is not there yet: "
+				  "load a file with -p PATH",
+				  image_opts[i]);
+			r = -EOPNOTSUPP;
+			goto out;
+		}
 	o.path = opt_value(&p, "path");
 	if (!o.path) {
 		log_error("the object file is required: -p|--path PATH");
@@ -141,6 +153,7 @@ int cmd_load(int argc, char **argv)
 			goto out;
 		}
 	}
+	kv_list_normalize(&meta);
 	if (opt_value(&p, "application")) {
 		r = kv_list_set(&meta, "bpfman_application", opt_value(&p, "application"));
 		if (r < 0)

@@ -47,6 +47,7 @@ static int metadata_filter(const struct parsed *p, struct kv_list *meta)
 			return r;
 		}
 	}
+	kv_list_normalize(meta);
 	if (opt_value(p, "application"))
 		return kv_list_set(meta, "bpfman_application", opt_value(p, "application"));
 	return 0;

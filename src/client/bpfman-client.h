@@ -2,11 +2,12 @@
  * C programs never touch protobuf. The structs are libbpfman's own (bpfman.h): a program
  * loaded through the server looks exactly like one loaded through the library.
  *
- * Every call returns 0 or a negative errno mapped from the gRPC status:
+ * Every call returns 0 or a negative errno mapped from the gRPC status by the table the
+ * server uses the other way (src/common/status-errno.c):
  *   NOT_FOUND -ENOENT, INVALID_ARGUMENT -EINVAL, ALREADY_EXISTS -EEXIST,
  *   FAILED_PRECONDITION -EBUSY, PERMISSION_DENIED -EPERM, RESOURCE_EXHAUSTED -E2BIG,
  *   UNAVAILABLE -ECONNREFUSED, DEADLINE_EXCEEDED -ETIMEDOUT, UNIMPLEMENTED -EOPNOTSUPP,
- *   anything else -EIO.
+ *   CANCELLED -ECANCELED, anything else -EIO.
  * bpfman_client_error() has the server's message for the last failed call. A client is
  * used by one thread at a time.
  *

@@ -526,12 +526,13 @@ static int copy_globals(const Bpfman__V1__ProgramInfo *pi, struct bpfman_program
 static int copy_metadata(const Bpfman__V1__ProgramInfo *pi, struct bpfman_program *p)
 {
 	for (size_t i = 0; i < pi->n_metadata; i++) {
-		int r = kv_list_set(&p->metadata, str(pi->metadata[i]->key),
-				    str(pi->metadata[i]->value));
+		int r = kv_list_append(&p->metadata, str(pi->metadata[i]->key),
+				       str(pi->metadata[i]->value));
 
 		if (r < 0)
 			return r;
 	}
+	kv_list_normalize(&p->metadata); /* n log n: a program may carry many pairs */
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <grpc/support/time.h>
 
 #include "bpfman-client.h"
+#include "status-errno.h"
 #include "client-internal.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
@@ -46,28 +47,7 @@ struct bpfman_client {
 
 /* ---- status and errors ---- */
 
-static const struct {
-	grpc_status_code status;
-	int err;
-} status_errno[] = {
-	{ GRPC_STATUS_NOT_FOUND, ENOENT },
-	{ GRPC_STATUS_INVALID_ARGUMENT, EINVAL },
-	{ GRPC_STATUS_ALREADY_EXISTS, EEXIST },
-	{ GRPC_STATUS_FAILED_PRECONDITION, EBUSY },
-	{ GRPC_STATUS_PERMISSION_DENIED, EPERM },
-	{ GRPC_STATUS_RESOURCE_EXHAUSTED, E2BIG },
-	{ GRPC_STATUS_UNAVAILABLE, ECONNREFUSED },
-	{ GRPC_STATUS_DEADLINE_EXCEEDED, ETIMEDOUT },
-	{ GRPC_STATUS_UNIMPLEMENTED, EOPNOTSUPP },
-};
-
-static int errno_from_status(grpc_status_code status)
-{
-	for (size_t i = 0; i < sizeof(status_errno) / sizeof(status_errno[0]); i++)
-		if (status_errno[i].status == status)
-			return -status_errno[i].err;
-	return -EIO;
-}
+/* errno_from_status(): the table shared with the server (status-errno.c) */
 
 __attribute__((format(printf, 2, 3))) static void set_error(struct bpfman_client *c,
 							     const char *fmt, ...)

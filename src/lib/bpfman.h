@@ -71,7 +71,7 @@ struct bpfman_prog_request {
 
 struct bpfman_load_opts {
 	const char *path; /* object file */
-	const char *image_url; /* image (later issue); informational */
+	const char *image_url; /* image (later issue): refused until images exist */
 	int pull_policy;
 	const struct bpfman_prog_request *progs;
 	size_t n_progs;

@@ -15,6 +15,7 @@
 #include "attach/netns.h"
 #include "attach/probe-target.h"
 #include "manager.h"
+#include "validate.h"
 
 /* Link ids are our own stable handles: random, so they are not mistaken for kernel ids and
  * do not repeat soon after a detach. */
@@ -47,7 +48,9 @@ static int fill_link(struct bpfman_link *l, const struct bpfman_program *p,
 	l->type = p->type;
 	l->retprobe = p->retprobe;
 	l->direction = o->direction;
-	l->priority = o->has_priority ? o->priority : 1000;
+	/* xdp, tc, tcx: o has the default already (validate_attach), so the hook and the
+	 * record agree; other kinds have no priority and keep recording the default */
+	l->priority = o->has_priority ? o->priority : BPFMAN_PRIORITY_DEFAULT;
 	l->position = -1;
 	l->offset = o->offset;
 	l->pid = o->pid;
@@ -79,13 +82,7 @@ static int fill_link(struct bpfman_link *l, const struct bpfman_program *p,
 		memcpy(l->proceed_on, v, n * sizeof(*v));
 		l->n_proceed_on = n;
 	}
-	for (size_t i = 0; o->metadata && i < o->metadata->n; i++) {
-		int r = kv_list_set(&l->metadata, o->metadata->items[i].key,
-				    o->metadata->items[i].value);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return kv_list_copy(&l->metadata, o->metadata);
 }
 
 static int run_hook(struct attach_request *req, enum bpfman_prog_type t, int *ret_fd)
@@ -199,18 +196,24 @@ static int open_user_paths(struct bpfman *m, const struct bpfman_attach_opts *o,
 	return 0;
 }
 
-int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *o,
+int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *request,
 		  uint32_t *ret_link_id)
 {
 	struct bpfman_program *p = NULL;
 	struct bpfman_link link;
+	/* the request with its defaults: the hook places by it and the record says it */
+	struct bpfman_attach_opts opts, *o = &opts;
 	struct attach_request req = { .opts = o, .store = m->store };
 	_cleanup_free_ char *prog_pin = NULL, *link_pin = NULL;
 	_cleanup_close_ int prog_fd = -EBADF, link_fd = -EBADF, target_fd = -EBADF,
 			   netns_fd = -EBADF;
+	char err[512];
 	int r;
 
 	memset(&link, 0, sizeof(link));
+	r = validate_attach(request, &opts, err, sizeof(err));
+	if (r < 0)
+		return manager_error(m, r, "%s", err);
 	/* the user's paths are opened (without blocking) and checked before the lock */
 	r = open_user_paths(m, o, &target_fd, &netns_fd);
 	if (r < 0)
@@ -239,12 +242,6 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 				  bpfman_prog_type_to_string(o->type));
 		goto out;
 	}
-	for (size_t i = 0; i < o->n_proceed_on; i++)
-		if (!bpfman_proceed_on_to_string(p->type, o->proceed_on[i])) {
-			r = manager_error(m, -EINVAL, "invalid proceed-on value %d for %s",
-					  o->proceed_on[i], bpfman_prog_type_to_string(p->type));
-			goto out;
-		}
 	prog_pin = layout_prog_pin(&m->layout, prog_id);
 	if (!prog_pin) {
 		r = -ENOMEM;

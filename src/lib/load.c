@@ -29,7 +29,9 @@
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
+#include "libbpf-errno.h"
 #include "manager.h"
+#include "validate.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct bpf_object *, bpf_object__close)
 
@@ -113,31 +115,10 @@ static int as_extension(struct bpfman *m, struct bpf_program *prog, enum bpfman_
 
 static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
 {
-	if (!o->path)
-		return manager_error(m, -EINVAL, "no object file given");
-	if (o->n_progs == 0)
-		return manager_error(m, -EINVAL, "no program to load: name at least one TYPE:FUNCTION");
-	for (size_t i = 0; i < o->n_progs; i++) {
-		const struct bpfman_prog_request *r = &o->progs[i];
-		bool needs_target = r->type == BPFMAN_PROG_FENTRY || r->type == BPFMAN_PROG_FEXIT ||
-				    r->type == BPFMAN_PROG_LSM;
+	char err[512];
+	int r = validate_load(o, err, sizeof(err));
 
-		if ((unsigned)r->type >= _BPFMAN_PROG_TYPE_MAX)
-			return manager_error(m, -EINVAL, "invalid program type %d", r->type);
-		if (!r->name || !*r->name)
-			return manager_error(m, -EINVAL, "program %zu has no function name", i + 1);
-		if (needs_target && (!r->attach_fn || !*r->attach_fn))
-			return manager_error(m, -EINVAL,
-					     "%s program '%s' needs its %s at load time (CLI: %s:%s:TARGET; API: LoadInfo.info)",
-					     bpfman_prog_type_to_string(r->type), r->name,
-					     r->type == BPFMAN_PROG_LSM ? "hook name" : "target function",
-					     bpfman_prog_type_to_string(r->type), r->name);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(o->progs[j].name, r->name) == 0)
-				return manager_error(m, -EINVAL, "function '%s' is named twice",
-						     r->name);
-	}
-	return 0;
+	return r < 0 ? manager_error(m, r, "%s", err) : 0;
 }
 
 /* Opens the object file the way it is then read: without blocking (a FIFO would wait for
@@ -415,12 +396,9 @@ static int build_record(const struct bpfman_load_opts *o, const char *path, cons
 			p->globals[i].len = o->globals[i].len;
 		}
 	}
-	for (size_t i = 0; o->metadata && i < o->metadata->n; i++) {
-		r = kv_list_set(&p->metadata, o->metadata->items[i].key,
-				o->metadata->items[i].value);
-		if (r < 0)
-			goto fail;
-	}
+	r = kv_list_copy(&p->metadata, o->metadata);
+	if (r < 0)
+		goto fail;
 	*ret = p;
 	return 0;
 fail:
@@ -464,8 +442,10 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	libbpf_log_capture_begin();
 	obj = bpf_object__open_file(obj_fd_path, &open_opts);
 	if (!obj) {
-		r = manager_error(m, -errno, "cannot open BPF object '%s': %s\n%s", o->path,
-				  strerror(errno), libbpf_log_capture_tail(1500));
+		int e = -errno;
+
+		r = manager_error(m, libbpf_errno(e), "cannot open BPF object '%s': %s\n%s", o->path,
+				  libbpf_errstr(e), libbpf_log_capture_tail(1500));
 		goto out;
 	}
 
@@ -555,8 +535,8 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 				target = sel[i].req->name;
 				break;
 			}
-		r = manager_error(m, r, "cannot load program '%s' from '%s': %s\n%s",
-				  target ? target : sel[0].req->name, o->path, strerror(-r),
+		r = manager_error(m, libbpf_errno(r), "cannot load program '%s' from '%s': %s\n%s",
+				  target ? target : sel[0].req->name, o->path, libbpf_errstr(r),
 				  libbpf_log_capture_tail(1500));
 		goto out;
 	}

@@ -253,6 +253,11 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 	libbpf_set_print(capture_print);
 
 	r = layout_init(&m->layout, opts ? opts->root : NULL);
+	if (r == -EINVAL) {
+		manager_error(m, r, "the root directory must be an absolute path, not '%s'",
+			      opts->root);
+		goto fail;
+	}
 	if (r < 0) {
 		free(m);
 		return r;

@@ -406,8 +406,9 @@ static int read_kv(struct store *s, const char *sql, uint32_t owner, struct kv_l
 		return r;
 	sqlite3_bind_int64(st, 1, owner);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = kv_list_set(l, (const char *)sqlite3_column_text(st, 0),
-				(const char *)sqlite3_column_text(st, 1));
+		/* rows come ORDER BY key and keys are unique: appending keeps the list sorted */
+		r = kv_list_append(l, (const char *)sqlite3_column_text(st, 0),
+				   (const char *)sqlite3_column_text(st, 1));
 		if (r < 0)
 			return r;
 	}

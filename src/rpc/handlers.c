@@ -9,7 +9,7 @@
 #include "bpfman.pb-c.h"
 #include "cleanup.h"
 #include "handlers.h"
-#include "status.h"
+#include "status-errno.h"
 
 static void fail(struct rpc_reply *out, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -18,7 +18,7 @@ static void fail(struct rpc_reply *out, int r, const char *fmt, ...)
 {
 	va_list ap;
 
-	out->status = grpc_status_from_errno(r);
+	out->status = status_from_errno(r);
 	if (out->status == GRPC_STATUS_OK)
 		out->status = GRPC_STATUS_INTERNAL;
 	va_start(ap, fmt);
@@ -43,15 +43,18 @@ struct str_entry {
 	char *value;
 };
 
+/* Appended, then sorted once: a request may carry tens of thousands of pairs. A key given
+ * twice keeps the value given last. */
 static int kv_from_entries(struct kv_list *l, void *const *entries, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct str_entry *e = entries[i];
-		int r = kv_list_set(l, e->key, e->value);
+		int r = kv_list_append(l, e->key ? e->key : "", e->value ? e->value : "");
 
 		if (r < 0)
 			return r;
 	}
+	kv_list_normalize(l);
 	return 0;
 }
 

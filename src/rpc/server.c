@@ -41,6 +41,7 @@
 #include "bpfman.h"
 #include "cleanup.h"
 #include "handlers.h"
+#include "wire-check.h"
 #include "layout.h"
 #include "log.h"
 #include "sd-protocol.h"
@@ -201,17 +202,21 @@ static grpc_byte_buffer *pack(const ProtobufCMessage *msg)
 	return bb;
 }
 
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *payload)
+/* NULL when the bytes are no such message; err says why when it can (wire-check.c). */
+static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *payload,
+			       char *err, size_t errlen)
 {
 	grpc_byte_buffer_reader r;
-	ProtobufCMessage *msg;
+	ProtobufCMessage *msg = NULL;
 	grpc_slice s;
 
 	if (!payload || !grpc_byte_buffer_reader_init(&r, payload))
 		return NULL;
 	s = grpc_byte_buffer_reader_readall(&r);
 	grpc_byte_buffer_reader_destroy(&r);
-	msg = protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+	if (wire_check_strings(d, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), err, errlen) == 0)
+		msg = protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(s),
+						GRPC_SLICE_START_PTR(s));
 	grpc_slice_unref(s);
 	return msg;
 }
@@ -240,6 +245,7 @@ static struct bpfman *worker_ctx(void)
 static void handle(struct call *c, struct rpc_reply *reply)
 {
 	const struct rpc_method *meth = &rpc_methods[c->method];
+	char why[300] = "";
 	ProtobufCMessage *req;
 	struct bpfman *m;
 	struct ucred cr;
@@ -250,11 +256,15 @@ static void handle(struct call *c, struct rpc_reply *reply)
 		snprintf(reply->message, sizeof(reply->message), "no request message");
 		return;
 	}
-	req = unpack(meth->input, c->payload);
+	req = unpack(meth->input, c->payload, why, sizeof(why));
 	if (!req) {
 		reply->status = GRPC_STATUS_INVALID_ARGUMENT;
-		snprintf(reply->message, sizeof(reply->message), "malformed %s request",
-			 meth->input->short_name);
+		if (why[0])
+			snprintf(reply->message, sizeof(reply->message), "%s: %s",
+				 meth->input->short_name, why);
+		else
+			snprintf(reply->message, sizeof(reply->message), "malformed %s request",
+				 meth->input->short_name);
 		return;
 	}
 	if (peer_of_call(c->call, &cr)) {

@@ -4,7 +4,7 @@
 # Generates Python stubs twice, from the project's proto and from a proto built out of the
 # compatibility doc's tables (gen_from_contract.py), and for each set starts its own
 # bpfman-rpc (own socket, own BPFMAN_ROOT, so it can run beside other tests), runs
-# test_bpfman.py, stops the server with SIGTERM and checks it exited 0. Ends with
+# test_bpfman.py and test_validation.py, stops the server with SIGTERM and checks it exited 0. Ends with
 #   RESULT kernel=grpc passed=N failed=N skipped=N
 # counted per test method (plus one "server exit" check per server).
 #
@@ -132,11 +132,21 @@ for flavour in $FLAVOURS; do
 		continue
 	fi
 
-	BPFMAN_ROOT=$SERVER_ROOT BPFMAN_GRPC_SOCKET=$sock BPFMAN_GRPC_FLAVOUR=$flavour \
-		BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$HERE/test_bpfman.py" "$@" 2>&1 |
-		tee "$TMP/out-$flavour"
-	out=$(grep '^SUMMARY ' "$TMP/out-$flavour")
-	count "${out:-SUMMARY passed=0 failed=1 skipped=0}"
+	out=
+	for suite in test_bpfman test_validation; do
+		# the names given that this file defines; none of them: the file is not run
+		names=()
+		for a in "$@"; do
+			grep -q "^class ${a%%.*}(" "$HERE/$suite.py" && names+=("$a")
+		done
+		[ $# -gt 0 ] && [ ${#names[@]} = 0 ] && continue
+		BPFMAN_ROOT=$SERVER_ROOT BPFMAN_GRPC_SOCKET=$sock BPFMAN_GRPC_FLAVOUR=$flavour \
+			BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$HERE/$suite.py" "${names[@]}" 2>&1 |
+			tee "$TMP/out-$flavour-$suite"
+		o=$(grep '^SUMMARY ' "$TMP/out-$flavour-$suite")
+		count "${o:-SUMMARY passed=0 failed=1 skipped=0}"
+		out="$out${o:- failed=1 }"
+	done
 
 	# the server ends cleanly on SIGTERM
 	kill -TERM "$SERVER_PID"
@@ -153,7 +163,7 @@ for flavour in $FLAVOURS; do
 		failed=$((failed + 1))
 	fi
 	SERVER_PID=
-	if [ "$rc" != 0 ] || [ "${out:-}" = "" ] || ! grep -q ' failed=0 ' <<<"$out"; then
+	if [ "$rc" != 0 ] || [ "${out:-}" = "" ] || grep -q ' failed=[1-9]' <<<"$out"; then
 		echo "    server log ($flavour), last lines:"
 		sed 's/^/    | /' "$log" | tail -n 30
 	fi
