@@ -14,6 +14,7 @@ struct server_opts {
 	const char *socket_path;
 	const char *root; /* BPFMAN_ROOT / --root; NULL = real paths */
 	unsigned timeout_s; /* inactivity timeout; 0 = run until signalled */
+	unsigned idle_timeout_s; /* close connections without a call for that long; 0 = never */
 	uint32_t workers; /* 0: SERVER_DEFAULT_WORKERS */
 };
 

@@ -1,0 +1,306 @@
+#!/usr/bin/python3
+"""bpfman-rpc under hostile or unlucky clients, each test with servers of its own:
+idle connections must not lock others out, one process must not take every slot, a call
+nobody waits for any more must change nothing, the socket is never wider than its mode,
+and SIGTERM stops the server in bounded time even with a request stuck in a handler.
+
+Run by run.sh (same environment as test_bpfman.py). Usage: test_server_limits.py [Class...]
+Prints one line per test method, then SUMMARY flavour=F passed=N failed=N skipped=N.
+"""
+
+import fcntl
+import json
+import os
+import random
+import stat
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import grpc
+
+import test_bpfman as tb
+from test_bpfman import DEADLINE, ServerProcess, load_request, log, pb
+
+PER_PEER = 16  # the server's per-process connection cap (a quarter of its 64)
+SHUTDOWN_BOUND = 5 + 1 + 1  # grace for calls, then for cancelled calls, then for workers
+
+# A process that opens N raw connections (HTTP/2 preface + empty SETTINGS, then nothing),
+# prints "connected", then on each "check" line prints the indices the server has closed.
+IDLER = r'''
+import json, select, socket, sys, time
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\0\0\0\4\0\0\0\0\0"
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(PREFACE)
+    socks.append(s)
+    time.sleep(0.003)  # distinct ages: the server closes the oldest first
+print("connected", flush=True)
+closed = set()
+for line in sys.stdin:
+    for i, s in enumerate(socks):
+        while i not in closed and select.select([s], [], [], 0)[0]:
+            try:
+                if not s.recv(65536):
+                    closed.add(i)
+            except OSError:
+                closed.add(i)
+    print(json.dumps(sorted(closed)), flush=True)
+'''
+
+
+class Idler:
+    def __init__(self, test, sock, n):
+        self.p = subprocess.Popen([sys.executable, "-c", IDLER, sock, str(n)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        test.addCleanup(self.close)
+        line = self.p.stdout.readline().strip()
+        test.assertEqual("connected", line, "the idle client could not connect")
+
+    def closed(self):
+        self.p.stdin.write("check\n")
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.p.stdin.close()
+        self.p.stdout.close()
+
+
+class ConnectionLimitTest(ServerProcess):
+    def list_ok(self, c):
+        c.List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
+
+    def wait_closed(self, idlers, want, within):
+        until = time.monotonic() + within
+        while True:
+            got = [i.closed() for i in idlers]
+            if sum(len(g) for g in got) >= want or time.monotonic() > until:
+                return got
+            time.sleep(0.2)
+
+    def test_idle_connections_do_not_lock_out(self):
+        # 100 idle connections from 10 processes: a new client is served at once (the
+        # oldest idle connections make room), and after the idle timeout the server has
+        # closed every one of them
+        proc = self.start("--idle-timeout", "3")
+        idlers = [Idler(self, self.sock, 10) for _ in range(10)]
+        time.sleep(0.5)  # accepted
+        t0 = time.monotonic()
+        ch, c = self.client()
+        self.list_ok(c)
+        log("new client served in %.3f s beside 100 idle connections" % (time.monotonic() - t0))
+        self.assertLessEqual(self.server_sockets(proc), 1 + 64)
+        ch.close()
+        got = self.wait_closed(idlers, 100, 3 + 5)
+        self.assertEqual([list(range(10))] * 10, got, "idle connections the server closed")
+        ch, c = self.client()  # served again, and from a connection of its own
+        self.list_ok(c)
+        ch.close()
+        self.stop(proc)
+
+    def test_per_process_cap(self):
+        # one process opening 40 connections keeps only its 16 newest; the 24 oldest are
+        # closed by the server; others are still served
+        proc = self.start()
+        idler = Idler(self, self.sock, 40)
+        got = self.wait_closed([idler], 40 - PER_PEER, 5)[0]
+        self.assertEqual(list(range(40 - PER_PEER)), got, "connections the server closed")
+        ch, c = self.client()
+        self.list_ok(c)
+        ch.close()
+        self.stop(proc)
+
+
+class CancelTest(ServerProcess):
+    def prog_pins(self):
+        fs = os.path.join(self.root, "run", "bpfman", "fs")
+        if not os.path.isdir(fs):
+            return set()
+        return {int(f[5:]) for f in os.listdir(fs) if f.startswith("prog_")}
+
+    def tagged(self, c):
+        out = {}
+        for r in c.List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE).results:
+            tag = dict(r.info.metadata).get("limits_req")
+            if tag is not None:
+                out[r.kernel_info.id] = int(tag)
+        return out
+
+    def hold_writer_lock(self):
+        """Takes the server's writer lock (flock), as a long change would hold it; returns
+        the fd (closing it releases the lock)."""
+        fd = os.open(os.path.join(self.root, "run", "bpfman", ".lock"),
+                     os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def test_cancelled_loads_change_nothing(self):
+        # 200 Loads while a long change holds the writer lock: a third with a generous
+        # deadline, a third whose deadline passes, a third the client cancels, all while
+        # they wait. Every Load answered OK is listed and pinned; every other one left
+        # nothing: no unknown ids
+        proc = self.start("--workers", "4")
+        ch, c = self.client()
+        rnd = random.Random(9)
+        lock = self.hold_writer_lock()
+        try:
+            futures, timers = [], []
+            for i in range(200):
+                kind = ("long", "deadline", "cancel")[i % 3]
+                req = load_request(("tracepoint_counter", "TRACEPOINT"),
+                                   metadata={"limits_req": str(i)})
+                f = c.Load.future(req, timeout=rnd.uniform(0.1, 0.6) if kind == "deadline" else 60)
+                if kind == "cancel":
+                    timers.append(threading.Timer(rnd.uniform(0.1, 0.6), f.cancel))
+                    timers[-1].start()
+                futures.append((i, kind, f))
+            for t in timers:
+                t.join()
+            time.sleep(0.8)  # every short deadline has passed
+        finally:
+            os.close(lock)
+        answered = {}  # id -> request
+        outcome = {"long": [0, 0], "deadline": [0, 0], "cancel": [0, 0]}
+        for i, kind, f in futures:
+            try:
+                pid = f.result(timeout=120).programs[0].kernel_info.id
+                answered[pid] = i
+                outcome[kind][0] += 1
+            except (grpc.RpcError, grpc.FutureCancelledError):
+                outcome[kind][1] += 1
+        log("ok/not ok: " + ", ".join("%s %d/%d" % (k, v[0], v[1]) for k, v in outcome.items()))
+        self.assertEqual({"long": [67, 0], "deadline": [0, 67], "cancel": [0, 66]}, outcome)
+        # the server may still be busy with requests nobody waits for: wait until quiet
+        last, same = None, 0
+        while same < 4:
+            now = (self.tagged(c), self.prog_pins())
+            same = same + 1 if now == last else 0
+            last = now
+            time.sleep(0.3)
+        listed, pins = last
+        self.assertEqual(answered, listed, "programs listed vs Loads answered OK")
+        self.assertEqual(set(answered), pins, "program pins vs Loads answered OK")
+        for pid in answered:
+            c.Unload(pb.UnloadRequest(id=pid), timeout=DEADLINE)
+        self.assertEqual({}, self.tagged(c))
+        self.assertEqual(set(), self.prog_pins())
+        ch.close()
+        self.stop(proc)
+
+    def test_cancelled_unload_changes_nothing(self):
+        # an Unload whose deadline passes while it waits for the lock leaves the program
+        proc = self.start()
+        ch, c = self.client()
+        pid = c.Load(load_request(("tracepoint_counter", "TRACEPOINT"),
+                                  metadata={"limits_req": "0"}), timeout=DEADLINE).programs[0].kernel_info.id
+        lock = self.hold_writer_lock()
+        try:
+            f = c.Unload.future(pb.UnloadRequest(id=pid), timeout=0.3)
+            time.sleep(0.6)
+        finally:
+            os.close(lock)
+        with self.assertRaises(grpc.RpcError) as e:
+            f.result(timeout=DEADLINE)
+        self.assertEqual(grpc.StatusCode.DEADLINE_EXCEEDED, e.exception.code())
+        time.sleep(0.5)
+        self.assertEqual({pid: 0}, self.tagged(c))
+        self.assertEqual({pid}, self.prog_pins())
+        c.Unload(pb.UnloadRequest(id=pid), timeout=DEADLINE)
+        self.assertEqual(set(), self.prog_pins())
+        ch.close()
+        self.stop(proc)
+
+
+class SocketModeTest(ServerProcess):
+    def test_mode_at_creation(self):
+        # under umask 0, the socket file must never be wider than 0660, from the moment
+        # it appears (it used to be bound 0777 and chmod'ed afterwards)
+        seen, stop = set(), threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                try:
+                    seen.add(stat.S_IMODE(os.lstat(self.sock).st_mode))
+                except FileNotFoundError:
+                    pass
+
+        for _ in range(3):
+            seen.clear()
+            stop.clear()
+            w = threading.Thread(target=watch)
+            w.start()
+            try:
+                proc = self.start(umask=0)
+                time.sleep(0.2)
+            finally:
+                stop.set()
+                w.join()
+            self.assertEqual({0o660}, seen, "modes seen: %s" % sorted(map(oct, seen)))
+            self.stop(proc)
+
+
+class ShutdownTest(ServerProcess):
+    def test_sigterm_with_stuck_request(self):
+        # a Load stuck in its handler (waiting for the writer lock, held here) must not keep
+        # the server from exiting on SIGTERM: it exits within the bound, status 0, and
+        # nothing is left half-done
+        proc = self.start()
+        ch, c = self.client()
+        lock = os.open(os.path.join(self.root, "run", "bpfman", ".lock"),
+                       os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.addCleanup(os.close, lock)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        f = c.Load.future(load_request(("tracepoint_counter", "TRACEPOINT")), timeout=60)
+        time.sleep(1)
+        self.assertFalse(f.done(), "the Load did not wait for the lock")
+        t0 = time.monotonic()
+        proc.send_signal(15)
+        try:
+            rc = proc.wait(timeout=SHUTDOWN_BOUND + 5)
+        except subprocess.TimeoutExpired:
+            self.fail("still running %d s after SIGTERM" % (SHUTDOWN_BOUND + 5))
+        took = time.monotonic() - t0
+        log("exited %.1f s after SIGTERM" % took)
+        self.assertEqual(0, rc, self.server_log())
+        self.assertLess(took, SHUTDOWN_BOUND + 1)
+        with self.assertRaises(grpc.RpcError):
+            f.result(timeout=DEADLINE)
+        ch.close()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        proc = self.start()
+        ch, c = self.client()
+        self.assertEqual([], list(c.List(pb.ListRequest(bpfman_programs_only=True),
+                                          timeout=DEADLINE).results))
+        ch.close()
+        self.stop(proc)
+
+
+__all_tests__ = ("ConnectionLimitTest", "CancelTest", "SocketModeTest", "ShutdownTest")
+
+
+def main(argv):
+    loader = unittest.TestLoader()
+    module = sys.modules[__name__]
+    if argv:  # names of test_bpfman.py's classes are its own
+        suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv
+                                   if n.split(".")[0] in __all_tests__)
+    else:
+        suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in __all_tests__)
+    result = tb.Result()
+    suite.run(result)
+    c = result.counts
+    print("SUMMARY flavour=%s passed=%d failed=%d skipped=%d"
+          % (tb.FLAVOUR, c["passed"], c["failed"], c["skipped"]), flush=True)
+    return 1 if c["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
