@@ -25,7 +25,6 @@ struct conn {
 
 static struct {
 	pthread_mutex_t lock;
-	long long idle_ms;
 	struct conn c[SLOTS];
 	size_t n;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -79,11 +78,6 @@ static struct conn *oldest_idle(pid_t pid)
 			best = c;
 	}
 	return best;
-}
-
-void conns_init(unsigned idle_s)
-{
-	T.idle_ms = idle_s * 1000LL;
 }
 
 enum conn_verdict conns_add(int fd, const struct ucred *cred)
@@ -167,37 +161,4 @@ void conns_call_end(const struct conn_ref *ref)
 		c->idle_since_ms = now_ms();
 	}
 	pthread_mutex_unlock(&T.lock);
-}
-
-unsigned conns_close_idle(void)
-{
-	long long now = now_ms();
-	unsigned n = 0;
-
-	if (!T.idle_ms)
-		return 0;
-	pthread_mutex_lock(&T.lock);
-	sweep();
-	for (size_t i = 0; i < T.n; i++) {
-		struct conn *c = &T.c[i];
-
-		if (!c->closing && !c->calls && now - c->idle_since_ms >= T.idle_ms) {
-			close_conn(c);
-			n++;
-		}
-	}
-	pthread_mutex_unlock(&T.lock);
-	return n;
-}
-
-unsigned conns_open(void)
-{
-	unsigned n = 0;
-
-	pthread_mutex_lock(&T.lock);
-	sweep();
-	for (size_t i = 0; i < T.n; i++)
-		n += !T.c[i].closing;
-	pthread_mutex_unlock(&T.lock);
-	return n;
 }

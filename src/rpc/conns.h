@@ -1,8 +1,9 @@
 /* The connections the server accepted: whose (SO_PEERCRED), how many calls in flight, idle
  * since when. Enforces the connection limits so that idle or greedy clients cannot lock
- * others out: at most CONNS_MAX open, at most CONNS_MAX_PER_PEER per process, and a
- * connection without a call for the idle timeout is closed. Thread-safe: the main thread
- * adds and sweeps, workers count calls. */
+ * others out: at most CONNS_MAX open, at most CONNS_MAX_PER_PEER per process. (Closing
+ * connections idle for the idle timeout is grpc's own max-connection-idle, which sends a
+ * GOAWAY first: checked on 1.51 for fds handed over with grpc_server_add_channel_from_fd,
+ * raw connections included.) Thread-safe: the main thread adds, workers count calls. */
 #pragma once
 
 #include <stdbool.h>
@@ -11,7 +12,6 @@
 
 #define CONNS_MAX 64
 #define CONNS_MAX_PER_PEER (CONNS_MAX / 4)
-#define CONNS_DEFAULT_IDLE_S 30
 
 /* Names one accepted connection: its fd number and the socket's inode (grpc closes the fd
  * itself and the number comes back for something else). */
@@ -26,9 +26,6 @@ enum conn_verdict {
 	CONN_CLOSE, /* close it at once: the table is full */
 };
 
-/* idle_s: close connections without a call for that long (0: never). */
-void conns_init(unsigned idle_s);
-
 /* A new connection from cred on fd. At a limit, the oldest connection without a call in
  * flight (of the same process first) is closed to make room; only when every connection
  * is busy is the new one refused. */
@@ -38,9 +35,3 @@ enum conn_verdict conns_add(int fd, const struct ucred *cred);
  * cred (uid -1 when unknown); returns whether the connection's calls are refused. */
 bool conns_call_begin(const char *peer, struct conn_ref *ref, struct ucred *cred);
 void conns_call_end(const struct conn_ref *ref);
-
-/* Closes the connections idle for longer than the timeout; returns how many. */
-unsigned conns_close_idle(void);
-
-/* How many connections are open (not being closed), for the log and tests. */
-unsigned conns_open(void);

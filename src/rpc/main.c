@@ -15,7 +15,6 @@
 #include "layout.h"
 #include "log.h"
 #include "parse-util.h"
-#include "conns.h"
 #include "sd-protocol.h"
 #include "server.h"
 
@@ -42,7 +41,7 @@ static void usage(FILE *f)
 		   "request (0: never). --idle-timeout: close a connection without a call for that long\n"
 		   "(default %d; 0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets\n"
 		   "the level.\n",
-		CONNS_DEFAULT_IDLE_S);
+		SERVER_DEFAULT_IDLE_S);
 }
 
 int main(int argc, char **argv)
@@ -60,7 +59,7 @@ int main(int argc, char **argv)
 		{}
 	};
 	struct server_opts o = { .root = secure_getenv("BPFMAN_ROOT"),
-				 .idle_timeout_s = CONNS_DEFAULT_IDLE_S };
+				 .idle_timeout_s = SERVER_DEFAULT_IDLE_S };
 	const char *socket_path = NULL, *lvl = secure_getenv("BPFMAN_LOG");
 	struct layout layout;
 	struct bpfman *m = NULL;

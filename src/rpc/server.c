@@ -29,6 +29,7 @@
  * (nothing is lost: a change is committed last, and programs are held by pins). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -128,6 +129,7 @@ static void request_call(int method)
 	if (!c)
 		return; /* the next re-arm tries again; other requests are still posted */
 	c->method = method;
+	c->conn.fd = -1; /* on no connection until handled */
 	grpc_metadata_array_init(&c->md);
 	if (method >= 0) {
 		e = grpc_server_request_registered_call(S.server, S.handles[method], &c->call,
@@ -286,11 +288,20 @@ static void handle(struct call *c, struct rpc_reply *reply)
 	struct ucred cr;
 	bool refused;
 
+	/* counted on its connection (not idle) until the call is freed */
+	refused = conns_call_begin(peer, &c->conn, &cr);
+	gpr_free(peer);
 	reply->status = GRPC_STATUS_OK;
+	if (refused) {
+		reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+		snprintf(reply->message, sizeof(reply->message),
+			 "too many connections: at most %d at a time, %d per process, all busy",
+			 CONNS_MAX, CONNS_MAX_PER_PEER);
+		return;
+	}
 	if (!c->payload) {
 		reply->status = GRPC_STATUS_INVALID_ARGUMENT;
 		snprintf(reply->message, sizeof(reply->message), "no request message");
-		gpr_free(peer);
 		return;
 	}
 	req = unpack(meth->input, c->payload);
@@ -298,17 +309,6 @@ static void handle(struct call *c, struct rpc_reply *reply)
 		reply->status = GRPC_STATUS_INVALID_ARGUMENT;
 		snprintf(reply->message, sizeof(reply->message), "malformed %s request",
 			 meth->input->short_name);
-		gpr_free(peer);
-		return;
-	}
-	refused = conns_call_begin(peer, &c->conn, &cr);
-	gpr_free(peer);
-	if (refused) {
-		reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
-		snprintf(reply->message, sizeof(reply->message),
-			 "too many connections: at most %d at a time, %d per process, all busy",
-			 CONNS_MAX, CONNS_MAX_PER_PEER);
-		protobuf_c_message_free_unpacked(req, NULL);
 		return;
 	}
 	m = worker_ctx();
@@ -550,13 +550,16 @@ static void accept_one(int lfd)
 
 /* ---- start / stop ---- */
 
-static int start_grpc(unsigned workers)
+static int start_grpc(unsigned workers, unsigned idle_s)
 {
 	grpc_arg args[] = {
 		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
 		  .value.integer = RPC_MAX_MESSAGE_BYTES },
+		/* applies to the fds we hand over too (checked on 1.51) */
+		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+		  .value.integer = idle_s > INT_MAX / 1000 ? INT_MAX : (int)idle_s * 1000 },
 	};
-	grpc_channel_args cargs = { .num_args = ELEMENTSOF(args), .args = args };
+	grpc_channel_args cargs = { .num_args = ELEMENTSOF(args) - !idle_s, .args = args };
 
 	S.server = grpc_server_create(&cargs, NULL);
 	if (!S.server)
@@ -668,7 +671,6 @@ int server_run(const struct server_opts *o)
 	pthread_mutex_init(&S.queue_lock, NULL);
 	pthread_cond_init(&S.queue_cond, NULL);
 	S.queue_tail = &S.queue_head;
-	conns_init(o->idle_timeout_s);
 	atomic_store(&S.last_activity_ms, now_ms());
 
 	sigemptyset(&mask);
@@ -699,7 +701,7 @@ int server_run(const struct server_opts *o)
 	}
 
 	grpc_init();
-	r = start_grpc(workers);
+	r = start_grpc(workers, o->idle_timeout_s);
 	if (r < 0) {
 		log_error("cannot start the gRPC server");
 		goto stop;
@@ -711,10 +713,8 @@ int server_run(const struct server_opts *o)
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		int wait_ms = o->idle_timeout_s ? 1000 : -1; /* the idle sweep's tick */
+		int wait_ms = -1;
 
-		if (conns_close_idle())
-			log_debug("closed connections idle for %u s", o->idle_timeout_s);
 		if (o->timeout_s) {
 			long long idle = now_ms() - atomic_load(&S.last_activity_ms);
 

@@ -9,6 +9,9 @@
  * 12 MiB with 100 programs (each worker holds its own database connection); --workers
  * raises it. */
 #define SERVER_DEFAULT_WORKERS 2
+/* A connection without a call for that long is closed (GOAWAY): idle clients must not hold
+ * the connection slots; a client's next call simply reconnects. */
+#define SERVER_DEFAULT_IDLE_S 30
 
 struct server_opts {
 	const char *socket_path;
