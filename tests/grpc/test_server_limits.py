@@ -204,22 +204,47 @@ class CancelTest(ServerProcess):
         ch, c = self.client()
         pid = c.Load(load_request(("tracepoint_counter", "TRACEPOINT"),
                                   metadata={"limits_req": "0"}), timeout=DEADLINE).programs[0].kernel_info.id
-        lock = self.hold_writer_lock()
-        try:
-            f = c.Unload.future(pb.UnloadRequest(id=pid), timeout=0.3)
-            time.sleep(0.6)
-        finally:
-            os.close(lock)
-        with self.assertRaises(grpc.RpcError) as e:
-            f.result(timeout=DEADLINE)
-        self.assertEqual(grpc.StatusCode.DEADLINE_EXCEEDED, e.exception.code())
-        time.sleep(0.5)
+        self.assertEqual(grpc.StatusCode.DEADLINE_EXCEEDED,
+                         self.late(c.Unload, pb.UnloadRequest(id=pid)))
         self.assertEqual({pid: 0}, self.tagged(c))
         self.assertEqual({pid}, self.prog_pins())
         c.Unload(pb.UnloadRequest(id=pid), timeout=DEADLINE)
         self.assertEqual(set(), self.prog_pins())
         ch.close()
         self.stop(proc)
+
+
+    def late(self, method, request):
+        """Calls method with a 0.3 s deadline while the writer lock is held for 0.6 s: the
+        deadline passes while the call waits; answers the status code."""
+        lock = self.hold_writer_lock()
+        try:
+            f = method.future(request, timeout=0.3)
+            time.sleep(0.6)
+        finally:
+            os.close(lock)
+        with self.assertRaises(grpc.RpcError) as e:
+            f.result(timeout=DEADLINE)
+        time.sleep(0.5)  # the server is done with it
+        return e.exception.code()
+
+    def test_cancelled_attach_detach_change_nothing(self):
+        # an Attach whose deadline passes while it waits leaves no link; a Detach likewise
+        # leaves the link
+        proc = self.start()
+        ch, c = self.client()
+        pid = c.Load(load_request(("tracepoint_counter", "TRACEPOINT")),
+                     timeout=DEADLINE).programs[0].kernel_info.id
+        self.addCleanup(lambda: c.Unload(pb.UnloadRequest(id=pid), timeout=DEADLINE))
+        attach = pb.AttachRequest(id=pid, attach=tb.tracepoint_attach())
+        self.assertEqual(grpc.StatusCode.DEADLINE_EXCEEDED, self.late(c.Attach, attach))
+        self.assertEqual([], list(c.Get(pb.GetRequest(id=pid), timeout=DEADLINE).info.links))
+        self.assertEqual([], os.listdir(os.path.join(self.root, "run", "bpfman", "fs", "links")))
+        link = c.Attach(attach, timeout=DEADLINE).link_id
+        self.assertEqual(grpc.StatusCode.DEADLINE_EXCEEDED,
+                         self.late(c.Detach, pb.DetachRequest(link_id=link)))
+        self.assertEqual([link], list(c.Get(pb.GetRequest(id=pid), timeout=DEADLINE).info.links))
+        c.Detach(pb.DetachRequest(link_id=link), timeout=DEADLINE)
 
 
 class SocketModeTest(ServerProcess):
