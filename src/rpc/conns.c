@@ -64,15 +64,15 @@ static void close_conn(struct conn *c)
 }
 
 /* The connection without a call in flight that has been idle longest, among those of pid
- * (or all when pid is 0); NULL when every one is busy. */
-static struct conn *oldest_idle(pid_t pid)
+ * (or among all); NULL when every one is busy. */
+static struct conn *oldest_idle(bool of_pid, pid_t pid)
 {
 	struct conn *best = NULL;
 
 	for (size_t i = 0; i < T.n; i++) {
 		struct conn *c = &T.c[i];
 
-		if (c->closing || c->calls || (pid && c->cred.pid != pid))
+		if (c->closing || c->calls || (of_pid && c->cred.pid != pid))
 			continue;
 		if (!best || c->idle_since_ms < best->idle_since_ms)
 			best = c;
@@ -96,8 +96,9 @@ enum conn_verdict conns_add(int fd, const struct ucred *cred)
 			mine += T.c[i].cred.pid == cred->pid;
 		}
 	if (mine >= CONNS_MAX_PER_PEER || open >= CONNS_MAX) {
-		/* make room: the same process's oldest idle connection, else anyone's */
-		struct conn *victim = mine >= CONNS_MAX_PER_PEER ? oldest_idle(cred->pid) : oldest_idle(0);
+		/* make room: at its own cap, the process's oldest idle connection; else anyone's */
+		bool own = mine >= CONNS_MAX_PER_PEER;
+		struct conn *victim = oldest_idle(own, cred->pid);
 
 		if (victim)
 			close_conn(victim);
