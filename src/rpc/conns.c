@@ -163,3 +163,13 @@ void conns_call_end(const struct conn_ref *ref)
 	}
 	pthread_mutex_unlock(&T.lock);
 }
+
+void conns_close_idle(void)
+{
+	pthread_mutex_lock(&T.lock);
+	sweep();
+	for (size_t i = 0; i < T.n; i++)
+		if (!T.c[i].closing && !T.c[i].calls)
+			close_conn(&T.c[i]);
+	pthread_mutex_unlock(&T.lock);
+}

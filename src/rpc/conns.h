@@ -35,3 +35,7 @@ enum conn_verdict conns_add(int fd, const struct ucred *cred);
  * cred (uid -1 when unknown); returns whether the connection's calls are refused. */
 bool conns_call_begin(const char *peer, struct conn_ref *ref, struct ucred *cred);
 void conns_call_end(const struct conn_ref *ref);
+
+/* Closes every connection without a call in flight (at shutdown: grpc would wait for the
+ * clients to hang up, the whole grace period when one never does). */
+void conns_close_idle(void);

@@ -78,6 +78,8 @@ struct call {
 	atomic_int refs; /* one per batch in flight, one for the handler */
 	atomic_bool cancel_seen; /* RECV_CLOSE_ON_SERVER completed with cancelled */
 	struct conn_ref conn;
+	struct ucred cred; /* of the connection; uid -1 when unknown */
+	bool refused; /* the connection is over the limit: RESOURCE_EXHAUSTED */
 	struct call *next; /* in the workers' queue */
 	int method; /* index into rpc_methods, -1 for an unknown method */
 	grpc_call *call;
@@ -283,16 +285,11 @@ static void handle(struct call *c, struct rpc_reply *reply)
 {
 	const struct rpc_method *meth = &rpc_methods[c->method];
 	ProtobufCMessage *req;
-	char *peer = grpc_call_get_peer(c->call);
+	const struct ucred *cr = &c->cred;
 	struct bpfman *m;
-	struct ucred cr;
-	bool refused;
 
-	/* counted on its connection (not idle) until the call is freed */
-	refused = conns_call_begin(peer, &c->conn, &cr);
-	gpr_free(peer);
 	reply->status = GRPC_STATUS_OK;
-	if (refused) {
+	if (c->refused) {
 		reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
 		snprintf(reply->message, sizeof(reply->message),
 			 "too many connections: at most %d at a time, %d per process, all busy",
@@ -319,8 +316,8 @@ static void handle(struct call *c, struct rpc_reply *reply)
 		snprintf(reply->message, sizeof(reply->message), "the manager cannot open its state");
 	} else {
 		if (meth->changes_state) {
-			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr.pid,
-				 (int)cr.uid, (int)cr.gid);
+			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr->pid,
+				 (int)cr->uid, (int)cr->gid);
 		}
 		bpfman_set_cancel_check(m, call_cancelled, c);
 		meth->handle(m, req, reply);
@@ -424,7 +421,13 @@ static void *events(void *arg)
 		} else if (!ev.success) { /* shutting down: this request will never be a call */
 			call_free(ev.tag);
 		} else {
+			char *peer;
+
 			c = ev.tag;
+			/* counted on its connection from now (so never closed as idle) until freed */
+			peer = grpc_call_get_peer(c->call);
+			c->refused = conns_call_begin(peer, &c->conn, &c->cred);
+			gpr_free(peer);
 			atomic_fetch_add(&S.in_flight, 1);
 			atomic_store(&S.last_activity_ms, now_ms());
 			atomic_store(&c->refs, 1); /* the worker's */
@@ -602,6 +605,7 @@ static bool stop_grpc(pthread_t *threads, unsigned workers)
 	scq = grpc_completion_queue_create_for_pluck(NULL);
 	atomic_store(&S.stopping, true);
 	grpc_server_shutdown_and_notify(S.server, scq, &tag);
+	conns_close_idle();
 	ev = grpc_completion_queue_pluck(scq, &tag, after_ms(SHUTDOWN_GRACE_MS), NULL);
 	if (ev.type == GRPC_QUEUE_TIMEOUT) {
 		log_warn("calls still running after %d ms: cancelling them", SHUTDOWN_GRACE_MS);

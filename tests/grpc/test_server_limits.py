@@ -23,7 +23,7 @@ import unittest
 import grpc
 
 import test_bpfman as tb
-from test_bpfman import DEADLINE, ServerProcess, load_request, log, pb
+from test_bpfman import DEADLINE, ServerProcess, load_request, log, pb, pb_grpc
 
 PER_PEER = 16  # the server's per-process connection cap (a quarter of its 64)
 SHUTDOWN_BOUND = 5 + 1 + 1  # grace for calls, then for cancelled calls, then for workers
@@ -122,6 +122,48 @@ class ConnectionLimitTest(ServerProcess):
         self.stop(proc)
 
 
+    def test_busy_connections_are_kept(self):
+        # 16 connections of one process, each with a Load waiting (behind the writer lock,
+        # most not yet taken by a worker): none is closed to make room; a 17th connection
+        # of that process is the one refused, with RESOURCE_EXHAUSTED saying why
+        proc = self.start()
+        opts = [("grpc.use_local_subchannel_pool", 1)]  # one connection per channel
+        lock = hold_writer_lock(self.root)
+        try:
+            loads = []
+            for _ in range(PER_PEER):
+                ch = grpc.insecure_channel("unix://" + self.sock, options=opts)
+                self.addCleanup(ch.close)
+                loads.append(pb_grpc.BpfmanStub(ch).Load.future(
+                    load_request(("tracepoint_counter", "TRACEPOINT")), timeout=DEADLINE))
+            time.sleep(0.5)
+            extra = grpc.insecure_channel("unix://" + self.sock, options=opts)
+            self.addCleanup(extra.close)
+            listed = pb_grpc.BpfmanStub(extra).List.future(pb.ListRequest(), timeout=DEADLINE)
+            time.sleep(0.5)
+        finally:
+            os.close(lock)
+        ids = [f.result().programs[0].kernel_info.id for f in loads]
+        with self.assertRaises(grpc.RpcError) as e:
+            listed.result()
+        self.assertEqual(grpc.StatusCode.RESOURCE_EXHAUSTED, e.exception.code())
+        self.assertIn("too many connections", e.exception.details())
+        ch, c = self.client()
+        for pid in ids:
+            c.Unload(pb.UnloadRequest(id=pid), timeout=DEADLINE)
+        ch.close()
+        self.stop(proc)
+
+
+def hold_writer_lock(root):
+    """Takes the server's writer lock (flock), as a long change would hold it; returns the
+    fd (closing it releases the lock)."""
+    fd = os.open(os.path.join(root, "run", "bpfman", ".lock"),
+                 os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 class CancelTest(ServerProcess):
     def prog_pins(self):
         fs = os.path.join(self.root, "run", "bpfman", "fs")
@@ -137,14 +179,6 @@ class CancelTest(ServerProcess):
                 out[r.kernel_info.id] = int(tag)
         return out
 
-    def hold_writer_lock(self):
-        """Takes the server's writer lock (flock), as a long change would hold it; returns
-        the fd (closing it releases the lock)."""
-        fd = os.open(os.path.join(self.root, "run", "bpfman", ".lock"),
-                     os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return fd
-
     def test_cancelled_loads_change_nothing(self):
         # 200 Loads while a long change holds the writer lock: a third with a generous
         # deadline, a third whose deadline passes, a third the client cancels, all while
@@ -153,7 +187,7 @@ class CancelTest(ServerProcess):
         proc = self.start("--workers", "4")
         ch, c = self.client()
         rnd = random.Random(9)
-        lock = self.hold_writer_lock()
+        lock = hold_writer_lock(self.root)
         try:
             futures, timers = [], []
             for i in range(200):
@@ -217,7 +251,7 @@ class CancelTest(ServerProcess):
     def late(self, method, request):
         """Calls method with a 0.3 s deadline while the writer lock is held for 0.6 s: the
         deadline passes while the call waits; answers the status code."""
-        lock = self.hold_writer_lock()
+        lock = hold_writer_lock(self.root)
         try:
             f = method.future(request, timeout=0.3)
             time.sleep(0.6)
@@ -293,16 +327,28 @@ class SocketModeTest(ServerProcess):
 
 
 class ShutdownTest(ServerProcess):
+    def test_sigterm_with_idle_connections(self):
+        # idle connections (a client that never hangs up) do not hold up the exit: the
+        # server used to wait its whole 5 s grace for them
+        proc = self.start()
+        Idler(self, self.sock, 3)
+        ch, c = self.client()
+        c.List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
+        t0 = time.monotonic()
+        self.stop(proc)
+        took = time.monotonic() - t0
+        log("exited %.2f s after SIGTERM" % took)
+        self.assertLess(took, 2)
+        ch.close()
+
     def test_sigterm_with_stuck_request(self):
         # a Load stuck in its handler (waiting for the writer lock, held here) must not keep
         # the server from exiting on SIGTERM: it exits within the bound, status 0, and
         # nothing is left half-done
         proc = self.start()
         ch, c = self.client()
-        lock = os.open(os.path.join(self.root, "run", "bpfman", ".lock"),
-                       os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        lock = hold_writer_lock(self.root)
         self.addCleanup(os.close, lock)
-        fcntl.flock(lock, fcntl.LOCK_EX)
         f = c.Load.future(load_request(("tracepoint_counter", "TRACEPOINT")), timeout=60)
         time.sleep(1)
         self.assertFalse(f.done(), "the Load did not wait for the lock")
