@@ -341,7 +341,7 @@ static void finish(struct call *c, grpc_status_code status, const char *message,
 {
 	grpc_op ops[3];
 	size_t n = 0;
-	grpc_call_error e = GRPC_CALL_OK;
+	bool started = false;
 
 	memset(ops, 0, sizeof(ops));
 	if (!c->md_started)
@@ -363,10 +363,11 @@ static void finish(struct call *c, grpc_status_code status, const char *message,
 
 	pthread_rwlock_rdlock(&S.gate);
 	if (!S.cqs_closed)
-		e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+		started = grpc_call_start_batch(c->call, ops, n, c, NULL) == GRPC_CALL_OK;
 	pthread_rwlock_unlock(&S.gate);
-	/* the handler's reference goes to the batch, or is dropped (the unref cancels) */
-	if (S.cqs_closed || e != GRPC_CALL_OK)
+	/* the handler's reference goes to the batch, or is dropped (the unref cancels); once
+	 * started, c may be freed already by the events thread */
+	if (!started)
 		call_put(c);
 }
 
