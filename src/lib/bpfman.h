@@ -54,6 +54,12 @@ int bpfman_open(const struct bpfman_open_opts *opts, bpfman_notice_fn notice, vo
 struct bpfman *bpfman_close(struct bpfman *m);
 /* The last error's message, or "" (valid until the next call on m). */
 const char *bpfman_error(struct bpfman *m);
+/* A change asks fn(data) once more right before it becomes permanent (before the record is
+ * committed; before anything is detached or unloaded): when it answers true, the change is
+ * undone and the call returns -ECANCELED. A server passes "the client cancelled or the
+ * deadline passed", so a request nobody waits for leaves nothing behind. NULL: never. */
+typedef bool (*bpfman_cancel_fn)(void *data);
+void bpfman_set_cancel_check(struct bpfman *m, bpfman_cancel_fn fn, void *data);
 
 /* ---- programs ---- */
 

@@ -153,6 +153,8 @@ static int attach_dispatched(struct bpfman *m, struct bpfman_link *link)
 	if (created_qdisc)
 		r = store_tc_qdisc_add(m->store, link->netns, link->iface);
 	if (r == 0)
+		r = manager_check_cancel(m); /* undone below, as a failed commit */
+	if (r == 0)
 		r = store_commit(m->store);
 	if (r < 0) {
 		store_rollback(m->store);
@@ -299,6 +301,8 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 		if (r == 0 && req.created_qdisc)
 			r = store_tc_qdisc_add(m->store, link.netns, link.iface);
 		if (r == 0)
+			r = manager_check_cancel(m); /* undone below, as a failed commit */
+		if (r == 0)
 			r = store_commit(m->store);
 		if (r < 0)
 			store_rollback(m->store);
@@ -403,6 +407,10 @@ int bpfman_detach(struct bpfman *m, uint32_t link_id)
 	r = store_link_get(m->store, link_id, &l);
 	if (r == -ENOENT)
 		r = manager_error(m, -ENOENT, "link %u does not exist", link_id);
+	if (r < 0)
+		goto out;
+	/* a detach cannot be undone: the last moment for a cancel is before it starts */
+	r = manager_check_cancel(m);
 	if (r < 0)
 		goto out;
 	r = store_begin(m->store);

@@ -610,6 +610,11 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 			goto unpin;
 		}
 	}
+	r = manager_check_cancel(m); /* the last moment a cancel can still undo the load */
+	if (r < 0) {
+		store_rollback(m->store);
+		goto unpin;
+	}
 	r = store_commit(m->store);
 	if (r < 0) {
 		store_rollback(m->store);

@@ -143,6 +143,19 @@ void manager_unlock(struct bpfman *m)
 	}
 }
 
+void bpfman_set_cancel_check(struct bpfman *m, bpfman_cancel_fn fn, void *data)
+{
+	m->cancelled = fn;
+	m->cancel_data = data;
+}
+
+int manager_check_cancel(struct bpfman *m)
+{
+	if (m->cancelled && m->cancelled(m->cancel_data))
+		return manager_error(m, -ECANCELED, "the request was cancelled: nothing changed");
+	return 0;
+}
+
 static __thread char *log_buf;
 static __thread size_t log_len;
 static __thread bool log_active;

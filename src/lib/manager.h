@@ -17,6 +17,8 @@ struct bpfman {
 	int lock_fd; /* >= 0 while a change is in progress */
 	bpfman_notice_fn notice;
 	void *notice_data;
+	bpfman_cancel_fn cancelled;
+	void *cancel_data;
 	char error[2048];
 };
 
@@ -28,6 +30,10 @@ void manager_notice(struct bpfman *m, int level, const char *fmt, ...)
 /* The writer lock (flock on layout.lock_path); blocks until it is ours. */
 int manager_lock(struct bpfman *m);
 void manager_unlock(struct bpfman *m);
+
+/* -ECANCELED when the caller's cancel check says the request is no longer wanted, else 0.
+ * Consulted once per change, at its point of no return. */
+int manager_check_cancel(struct bpfman *m);
 
 /* Records vs pins vs kernel; repairs toward the kernel. Caller holds the lock. */
 int manager_reconcile(struct bpfman *m);

@@ -53,6 +53,10 @@ int bpfman_unload(struct bpfman *m, uint32_t prog_id)
 		r = -ENOMEM;
 		goto out;
 	}
+	/* an unload cannot be undone: the last moment for a cancel is before it starts */
+	r = manager_check_cancel(m);
+	if (r < 0)
+		goto out;
 	r = store_begin(m->store);
 	if (r < 0)
 		goto fail;

@@ -13,7 +13,6 @@
 /* Limits (one place): a request over one gets RESOURCE_EXHAUSTED. */
 #define RPC_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
 #define RPC_MAX_PROGRAMS_PER_LOAD 64
-#define RPC_MAX_CONNECTIONS 64
 
 struct rpc_reply {
 	grpc_status_code status;

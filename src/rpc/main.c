@@ -33,12 +33,15 @@ static void notice(int level, const char *msg, void *userdata)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: bpfman-rpc [--socket-path PATH] [--timeout SECONDS] [--csi-support]\n"
-	      "                  [--root DIR] [--log-level error|warn|info|debug] [--workers N]\n"
-	      "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
-	      "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
-	      "request (0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets the level.\n",
-	      f);
+	fprintf(f, "Usage: bpfman-rpc [--socket-path PATH] [--timeout SECONDS] [--csi-support]\n"
+		   "                  [--root DIR] [--log-level error|warn|info|debug] [--workers N]\n"
+		   "                  [--idle-timeout SECONDS]\n"
+		   "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
+		   "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
+		   "request (0: never). --idle-timeout: close a connection without a call for that long\n"
+		   "(default %d; 0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets\n"
+		   "the level.\n",
+		SERVER_DEFAULT_IDLE_S);
 }
 
 int main(int argc, char **argv)
@@ -46,6 +49,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket-path", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "csi-support", no_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -54,7 +58,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	struct server_opts o = { .root = secure_getenv("BPFMAN_ROOT") };
+	struct server_opts o = { .root = secure_getenv("BPFMAN_ROOT"),
+				 .idle_timeout_s = SERVER_DEFAULT_IDLE_S };
 	const char *socket_path = NULL, *lvl = secure_getenv("BPFMAN_LOG");
 	struct layout layout;
 	struct bpfman *m = NULL;
@@ -71,6 +76,12 @@ int main(int argc, char **argv)
 		case 't':
 			if (safe_atou32(optarg, 10, &o.timeout_s) < 0) {
 				log_error("invalid timeout '%s': expected seconds", optarg);
+				return 2;
+			}
+			break;
+		case 'i':
+			if (safe_atou32(optarg, 10, &o.idle_timeout_s) < 0) {
+				log_error("invalid idle timeout '%s': expected seconds", optarg);
 				return 2;
 			}
 			break;

@@ -5,21 +5,37 @@
  *   main     poll(listening socket, signalfd, timeout): accept4(SOCK_NONBLOCK), read
  *            SO_PEERCRED, hand the fd to grpc (grpc_server_add_channel_from_fd, only after
  *            grpc_server_start); on a signal or the inactivity timeout, shut down.
- *   workers  grpc_completion_queue_next on ONE shared cq (a cq per thread would let a busy
- *            thread's requests starve: head-of-line blocking), each with its own libbpfman
- *            context, so List/Get run in parallel while changes serialize on the flock.
+ *   events   grpc_completion_queue_next on the one cq, and never blocks: takes each new
+ *            call at once (re-arms its request, starts watching for a cancel) and queues it
+ *            for the workers; completes the calls' batches.
+ *   workers  take calls from that queue (one shared queue: a busy worker never holds up
+ *            another's call), each with its own libbpfman context, so List/Get run in
+ *            parallel while changes serialize on the flock.
+ * Why not workers on the cq: grpc 1.51 tells a server call of a cancel (RST_STREAM) only
+ * if RECV_CLOSE_ON_SERVER was started before it arrived; started later, it just completes
+ * at the end. A call waiting for a busy worker would be cancelled unseen, and its Load
+ * committed for nobody (measured: 29 of 66 cancelled Loads). The events thread starts that
+ * op within microseconds of the call's arrival.
  *
  * A call's life: requested (tag = struct call, state NEW) -> new-call event: re-arm first,
- * then handle and send everything in one batch (state DONE) -> done event: free.
+ * start SEND_INITIAL_METADATA and RECV_CLOSE_ON_SERVER on tags of their own (md_tag,
+ * close_tag), so that a cancel or a vanished client is known while the handler runs;
+ * queue -> a worker handles it (the library asks call_cancelled() before it commits) and
+ * sends the rest in one batch (state DONE). The call is freed when every batch completed
+ * and the worker let go (a reference each).
  * Shutdown: stop accepting, shutdown_and_notify, wait with a grace period, cancel the rest,
- * then close the gate (no start_batch after the cqs are shut down: that aborts), join. */
+ * then close the gate (no start_batch after the cqs are shut down: that aborts), join;
+ * a worker stuck in a handler past the bound is left behind: the process exits without it
+ * (nothing is lost: a change is committed last, and programs are held by pins). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +56,7 @@
 
 #include "bpfman.h"
 #include "cleanup.h"
+#include "conns.h"
 #include "handlers.h"
 #include "wire-check.h"
 #include "layout.h"
@@ -48,13 +65,23 @@
 #include "server.h"
 
 #define REQUESTS_PER_WORKER 2
-#define SHUTDOWN_GRACE_MS 5000
+#define SHUTDOWN_GRACE_MS 5000 /* for calls in flight to finish */
+#define SHUTDOWN_FORCE_MS 1000 /* then for cancelled calls, then for the workers */
 #define BIG_REPLY_BYTES (256 * 1024)
 
-enum call_state { CALL_NEW, CALL_DONE };
+enum call_state { CALL_NEW, CALL_DONE, CALL_CLOSED, CALL_MD_SENT };
 
 struct call {
 	enum call_state state;
+	enum call_state close_tag; /* CALL_CLOSED: the tag of the RECV_CLOSE_ON_SERVER batch */
+	enum call_state md_tag; /* CALL_MD_SENT: the tag of the SEND_INITIAL_METADATA batch */
+	bool md_started;
+	atomic_int refs; /* one per batch in flight, one for the handler */
+	atomic_bool cancel_seen; /* RECV_CLOSE_ON_SERVER completed with cancelled */
+	struct conn_ref conn;
+	struct ucred cred; /* of the connection; uid -1 when unknown */
+	bool refused; /* the connection is over the limit: RESOURCE_EXHAUSTED */
+	struct call *next; /* in the workers' queue */
 	int method; /* index into rpc_methods, -1 for an unknown method */
 	grpc_call *call;
 	gpr_timespec deadline;
@@ -67,20 +94,13 @@ struct call {
 	int cancelled;
 };
 
-struct peer {
-	int fd;
-	ino_t ino;
-	struct ucred cred;
-	bool over_limit; /* its calls get RESOURCE_EXHAUSTED */
-};
-
-/* Connections past the limit are still served a status (RESOURCE_EXHAUSTED) so the client
- * learns why; past twice the limit they are closed at once. */
-#define PEER_SLOTS (2 * RPC_MAX_CONNECTIONS)
-
 static struct {
 	grpc_server *server;
-	grpc_completion_queue *cq;
+	grpc_completion_queue *cq; /* the events thread's */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct call *queue_head, **queue_tail;
+	bool queue_closed; /* the workers drop what is left and exit */
 	grpc_server_credentials *creds;
 	void *handles[16];
 	const struct server_opts *opts;
@@ -89,9 +109,6 @@ static struct {
 	bool cqs_closed;
 	atomic_int in_flight;
 	atomic_llong last_activity_ms;
-	pthread_mutex_t peers_lock;
-	struct peer peers[PEER_SLOTS];
-	size_t n_peers;
 } S;
 
 static long long now_ms(void)
@@ -115,6 +132,7 @@ static void request_call(int method)
 	if (!c)
 		return; /* the next re-arm tries again; other requests are still posted */
 	c->method = method;
+	c->conn.fd = -1; /* on no connection until handled */
 	grpc_metadata_array_init(&c->md);
 	if (method >= 0) {
 		e = grpc_server_request_registered_call(S.server, S.handles[method], &c->call,
@@ -149,43 +167,69 @@ static void call_free(struct call *c)
 	free(c);
 }
 
-/* ---- peers (SO_PEERCRED of each accepted connection) ---- */
-
-/* Forgets connections grpc has closed: their fd is gone or now names another socket. */
-static void peers_sweep(void)
+/* One reference less; the last one frees the call. */
+static void call_put(struct call *c)
 {
-	size_t k = 0;
-
-	for (size_t i = 0; i < S.n_peers; i++) {
-		struct stat st;
-
-		if (fstat(S.peers[i].fd, &st) == 0 && st.st_ino == S.peers[i].ino)
-			S.peers[k++] = S.peers[i];
-	}
-	S.n_peers = k;
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	conns_call_end(&c->conn);
+	atomic_store(&S.last_activity_ms, now_ms());
+	atomic_fetch_sub(&S.in_flight, 1);
+	call_free(c);
 }
 
-/* The credentials saved when the call's connection was accepted; returns whether that
- * connection is over the limit. */
-static bool peer_of_call(grpc_call *call, struct ucred *ret)
+static bool deadline_passed(const struct call *c)
 {
-	char *peer = grpc_call_get_peer(call);
-	bool over = false;
-	int fd = -1;
+	return gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC),
+			    gpr_convert_clock_type(c->deadline, GPR_CLOCK_MONOTONIC)) >= 0;
+}
 
-	ret->pid = 0;
-	ret->uid = ret->gid = (uid_t)-1;
-	if (peer && sscanf(peer, "fd:%d", &fd) == 1) {
-		pthread_mutex_lock(&S.peers_lock);
-		for (size_t i = 0; i < S.n_peers; i++)
-			if (S.peers[i].fd == fd) {
-				*ret = S.peers[i].cred;
-				over = S.peers[i].over_limit;
-			}
-		pthread_mutex_unlock(&S.peers_lock);
-	}
-	gpr_free(peer);
-	return over;
+/* The library's cancel check (bpfman_set_cancel_check): nobody waits for the answer. */
+static bool call_cancelled(void *data)
+{
+	struct call *c = data;
+
+	return atomic_load(&c->cancel_seen) || deadline_passed(c);
+}
+
+static void reply_cancelled(struct call *c, struct rpc_reply *reply)
+{
+	bool late = deadline_passed(c);
+
+	reply->status = late ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_CANCELLED;
+	snprintf(reply->message, sizeof(reply->message), "%s: nothing was changed",
+		 late ? "the deadline passed" : "the client cancelled the call");
+}
+
+/* Starts a batch of one op on a tag of its own; it holds a reference to the call. */
+static bool start_side_batch(struct call *c, const grpc_op *op, enum call_state *tag)
+{
+	grpc_call_error e = GRPC_CALL_ERROR;
+
+	atomic_fetch_add(&c->refs, 1);
+	pthread_rwlock_rdlock(&S.gate);
+	if (!S.cqs_closed)
+		e = grpc_call_start_batch(c->call, op, 1, tag, NULL);
+	pthread_rwlock_unlock(&S.gate);
+	if (e != GRPC_CALL_OK)
+		atomic_fetch_sub(&c->refs, 1); /* the handler still holds one */
+	return e == GRPC_CALL_OK;
+}
+
+/* Learns of a cancel while the handler runs, on the events thread: RECV_CLOSE_ON_SERVER
+ * completes when the client cancels or goes away (or, normally, once the status is sent);
+ * but a call reset before it reached us (waiting for a worker) only says so at the end,
+ * so the initial metadata goes out now too: sending it fails on a reset call. */
+static void watch_cancel(struct call *c)
+{
+	grpc_op close = { .op = GRPC_OP_RECV_CLOSE_ON_SERVER,
+			  .data.recv_close_on_server.cancelled = &c->cancelled };
+	grpc_op md = { .op = GRPC_OP_SEND_INITIAL_METADATA };
+
+	c->close_tag = CALL_CLOSED;
+	c->md_tag = CALL_MD_SENT;
+	start_side_batch(c, &close, &c->close_tag);
+	c->md_started = start_side_batch(c, &md, &c->md_tag);
 }
 
 /* ---- handling ---- */
@@ -247,10 +291,17 @@ static void handle(struct call *c, struct rpc_reply *reply)
 	const struct rpc_method *meth = &rpc_methods[c->method];
 	char why[300] = "";
 	ProtobufCMessage *req;
+	const struct ucred *cr = &c->cred;
 	struct bpfman *m;
-	struct ucred cr;
 
 	reply->status = GRPC_STATUS_OK;
+	if (c->refused) {
+		reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+		snprintf(reply->message, sizeof(reply->message),
+			 "too many connections: at most %d at a time, %d per process, all busy",
+			 CONNS_MAX, CONNS_MAX_PER_PEER);
+		return;
+	}
 	if (!c->payload) {
 		reply->status = GRPC_STATUS_INVALID_ARGUMENT;
 		snprintf(reply->message, sizeof(reply->message), "no request message");
@@ -267,23 +318,22 @@ static void handle(struct call *c, struct rpc_reply *reply)
 				 meth->input->short_name);
 		return;
 	}
-	if (peer_of_call(c->call, &cr)) {
-		reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
-		snprintf(reply->message, sizeof(reply->message),
-			 "too many connections: at most %d at a time", RPC_MAX_CONNECTIONS);
-		protobuf_c_message_free_unpacked(req, NULL);
-		return;
-	}
 	m = worker_ctx();
-	if (!m) {
+	if (call_cancelled(c)) {
+		reply_cancelled(c, reply);
+	} else if (!m) {
 		reply->status = GRPC_STATUS_UNAVAILABLE;
 		snprintf(reply->message, sizeof(reply->message), "the manager cannot open its state");
 	} else {
 		if (meth->changes_state) {
-			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr.pid,
-				 (int)cr.uid, (int)cr.gid);
+			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr->pid,
+				 (int)cr->uid, (int)cr->gid);
 		}
+		bpfman_set_cancel_check(m, call_cancelled, c);
 		meth->handle(m, req, reply);
+		bpfman_set_cancel_check(m, NULL, NULL);
+		if (reply->status != GRPC_STATUS_OK && call_cancelled(c))
+			reply_cancelled(c, reply);
 		if (reply->status == GRPC_STATUS_OK && (!reply->response || reply->arena.failed)) {
 			reply->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
 			snprintf(reply->message, sizeof(reply->message), "out of memory building the response");
@@ -299,12 +349,13 @@ static void handle(struct call *c, struct rpc_reply *reply)
 static void finish(struct call *c, grpc_status_code status, const char *message,
 		   const ProtobufCMessage *response)
 {
-	grpc_op ops[4];
+	grpc_op ops[3];
 	size_t n = 0;
-	grpc_call_error e = GRPC_CALL_OK;
+	bool started = false;
 
 	memset(ops, 0, sizeof(ops));
-	ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+	if (!c->md_started)
+		ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
 	if (status == GRPC_STATUS_OK && response) {
 		c->response = pack(response);
 		ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -318,28 +369,23 @@ static void finish(struct call *c, grpc_status_code status, const char *message,
 		ops[n].data.send_status_from_server.status_details = &c->status_details;
 	}
 	n++;
-	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-	ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
 	c->state = CALL_DONE;
 
 	pthread_rwlock_rdlock(&S.gate);
 	if (!S.cqs_closed)
-		e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+		started = grpc_call_start_batch(c->call, ops, n, c, NULL) == GRPC_CALL_OK;
 	pthread_rwlock_unlock(&S.gate);
-	if (S.cqs_closed || e != GRPC_CALL_OK) {
-		atomic_fetch_sub(&S.in_flight, 1);
-		call_free(c); /* unref cancels the call */
-	}
+	/* the handler's reference goes to the batch, or is dropped (the unref cancels); once
+	 * started, c may be freed already by the events thread */
+	if (!started)
+		call_put(c);
 }
 
-static void on_new_call(struct call *c)
+static void handle_call(struct call *c)
 {
 	struct rpc_reply reply;
 	bool big;
 
-	atomic_fetch_add(&S.in_flight, 1);
-	atomic_store(&S.last_activity_ms, now_ms());
-	request_call(c->method); /* re-arm first: the number of posted requests stays constant */
 	if (c->method < 0) {
 		char *method = grpc_slice_to_c_string(c->details.method);
 		char msg[256];
@@ -358,28 +404,89 @@ static void on_new_call(struct call *c)
 		malloc_trim(0); /* a List of thousands leaves megabytes the heap would keep */
 }
 
-static void *worker(void *arg)
+/* The events thread: takes every completion of the cq. */
+static void *events(void *arg)
 {
 	for (;;) {
 		grpc_event ev = grpc_completion_queue_next(S.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		enum call_state state;
 		struct call *c;
 
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
-		c = ev.tag;
-		if (c->state == CALL_NEW) {
-			if (!ev.success) { /* shutting down: this request will never be a call */
-				call_free(c);
+		state = *(enum call_state *)ev.tag;
+		if (state == CALL_CLOSED) {
+			c = (struct call *)((char *)ev.tag - offsetof(struct call, close_tag));
+			if (c->cancelled)
+				atomic_store(&c->cancel_seen, true);
+			call_put(c);
+		} else if (state == CALL_MD_SENT) {
+			c = (struct call *)((char *)ev.tag - offsetof(struct call, md_tag));
+			if (!ev.success) /* the stream is gone */
+				atomic_store(&c->cancel_seen, true);
+			call_put(c);
+		} else if (state == CALL_DONE) {
+			call_put(ev.tag);
+		} else if (!ev.success) { /* shutting down: this request will never be a call */
+			call_free(ev.tag);
+		} else {
+			char *peer;
+
+			c = ev.tag;
+			/* counted on its connection from now (so never closed as idle) until freed */
+			peer = grpc_call_get_peer(c->call);
+			c->refused = conns_call_begin(peer, &c->conn, &c->cred);
+			gpr_free(peer);
+			atomic_fetch_add(&S.in_flight, 1);
+			atomic_store(&S.last_activity_ms, now_ms());
+			atomic_store(&c->refs, 1); /* the worker's */
+			request_call(c->method); /* re-arm first: the number of posted requests stays constant */
+			watch_cancel(c);
+			pthread_mutex_lock(&S.queue_lock);
+			if (S.queue_closed) { /* the workers may be gone */
+				pthread_mutex_unlock(&S.queue_lock);
+				call_put(c);
 				continue;
 			}
-			on_new_call(c);
-		} else {
-			atomic_store(&S.last_activity_ms, now_ms());
-			atomic_fetch_sub(&S.in_flight, 1);
-			call_free(c);
+			*S.queue_tail = c;
+			S.queue_tail = &c->next;
+			pthread_cond_signal(&S.queue_cond);
+			pthread_mutex_unlock(&S.queue_lock);
 		}
+	}
+	return NULL;
+}
+
+static struct call *queue_pop(bool *closed)
+{
+	struct call *c;
+
+	pthread_mutex_lock(&S.queue_lock);
+	while (!S.queue_head && !S.queue_closed)
+		pthread_cond_wait(&S.queue_cond, &S.queue_lock);
+	c = S.queue_head;
+	if (c) {
+		S.queue_head = c->next;
+		if (!S.queue_head)
+			S.queue_tail = &S.queue_head;
+	}
+	*closed = S.queue_closed;
+	pthread_mutex_unlock(&S.queue_lock);
+	return c;
+}
+
+static void *worker(void *arg)
+{
+	struct call *c;
+	bool closed;
+
+	while ((c = queue_pop(&closed))) {
+		if (closed)
+			call_put(c); /* the cq is shut down: the unref cancels it */
+		else
+			handle_call(c);
 	}
 	if (thread_ctx)
 		thread_ctx = bpfman_close(thread_ctx);
@@ -412,6 +519,11 @@ static int listen_on(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return log_error_errno(-errno, "socket");
+	/* bind gives the file the socket inode's mode minus the umask, and a new socket's
+	 * inode is 0777: narrow it first, so the file is never wider than 0660, even for a
+	 * moment or under umask 0 (the chmod below adds back what the umask took) */
+	if (fchmod(fd, 0660) < 0)
+		return log_error_errno(-errno, "cannot set the mode of the socket");
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return log_error_errno(-errno, "cannot bind %s", path);
 	if (chmod(path, 0660) < 0)
@@ -425,32 +537,25 @@ static void accept_one(int lfd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct stat st;
-	bool over;
+	enum conn_verdict v;
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || fstat(fd, &st) < 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(fd);
 		return;
 	}
-	pthread_mutex_lock(&S.peers_lock);
-	peers_sweep();
-	if (S.n_peers >= PEER_SLOTS) {
-		pthread_mutex_unlock(&S.peers_lock);
-		log_warn("closing a connection from pid %d: %d connections open already",
-			 (int)cred.pid, PEER_SLOTS);
+	v = conns_add(fd, &cred);
+	if (v == CONN_CLOSE) {
+		log_warn("closing a connection from pid %d: too many connections open already",
+			 (int)cred.pid);
 		close(fd);
 		return;
 	}
-	over = S.n_peers >= RPC_MAX_CONNECTIONS;
-	S.peers[S.n_peers++] = (struct peer){ .fd = fd, .ino = st.st_ino, .cred = cred,
-					      .over_limit = over };
-	pthread_mutex_unlock(&S.peers_lock);
-	if (over)
-		log_warn("connection from pid %d is over the limit of %d: its calls are refused",
-			 (int)cred.pid, RPC_MAX_CONNECTIONS);
+	if (v == CONN_REFUSE_CALLS)
+		log_warn("connection from pid %d is over the limit and all others are busy: its calls are refused",
+			 (int)cred.pid);
 	log_debug("connection from pid %d uid %d", (int)cred.pid, (int)cred.uid);
 	atomic_store(&S.last_activity_ms, now_ms());
 	/* grpc owns fd from here and closes it when the connection ends */
@@ -459,13 +564,16 @@ static void accept_one(int lfd)
 
 /* ---- start / stop ---- */
 
-static int start_grpc(unsigned workers)
+static int start_grpc(unsigned workers, unsigned idle_s)
 {
 	grpc_arg args[] = {
 		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
 		  .value.integer = RPC_MAX_MESSAGE_BYTES },
+		/* applies to the fds we hand over too (checked on 1.51) */
+		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+		  .value.integer = idle_s > INT_MAX / 1000 ? INT_MAX : (int)idle_s * 1000 },
 	};
-	grpc_channel_args cargs = { .num_args = ELEMENTSOF(args), .args = args };
+	grpc_channel_args cargs = { .num_args = ELEMENTSOF(args) - !idle_s, .args = args };
 
 	S.server = grpc_server_create(&cargs, NULL);
 	if (!S.server)
@@ -488,37 +596,58 @@ static int start_grpc(unsigned workers)
 	return 0;
 }
 
-static void stop_grpc(pthread_t *threads, unsigned workers)
+static gpr_timespec after_ms(int ms)
+{
+	return gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+/* Returns false when a worker is stuck in a handler: then nothing is destroyed (it still
+ * uses the server) and the caller must exit without waiting for it. */
+static bool stop_grpc(pthread_t *threads, unsigned workers)
 {
 	grpc_completion_queue *scq;
+	struct timespec until;
 	grpc_event ev;
+	bool joined = true;
 	int tag;
 
 	if (!S.server)
-		return;
+		return true;
 	scq = grpc_completion_queue_create_for_pluck(NULL);
 	atomic_store(&S.stopping, true);
 	grpc_server_shutdown_and_notify(S.server, scq, &tag);
-	ev = grpc_completion_queue_pluck(scq, &tag,
-					 gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-						      gpr_time_from_millis(SHUTDOWN_GRACE_MS, GPR_TIMESPAN)),
-					 NULL);
+	conns_close_idle();
+	ev = grpc_completion_queue_pluck(scq, &tag, after_ms(SHUTDOWN_GRACE_MS), NULL);
 	if (ev.type == GRPC_QUEUE_TIMEOUT) {
 		log_warn("calls still running after %d ms: cancelling them", SHUTDOWN_GRACE_MS);
 		grpc_server_cancel_all_calls(S.server);
-		grpc_completion_queue_pluck(scq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		ev = grpc_completion_queue_pluck(scq, &tag, after_ms(SHUTDOWN_FORCE_MS), NULL);
+		joined = ev.type != GRPC_QUEUE_TIMEOUT;
 	}
 	pthread_rwlock_wrlock(&S.gate);
 	S.cqs_closed = true;
 	grpc_completion_queue_shutdown(S.cq);
 	pthread_rwlock_unlock(&S.gate);
+	pthread_mutex_lock(&S.queue_lock);
+	S.queue_closed = true;
+	pthread_cond_broadcast(&S.queue_cond);
+	pthread_mutex_unlock(&S.queue_lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SHUTDOWN_FORCE_MS / 1000;
 	for (unsigned i = 0; i < workers; i++)
-		pthread_join(threads[i], NULL);
+		if (pthread_timedjoin_np(threads[i], NULL, &until) != 0)
+			joined = false;
+	if (!joined) {
+		log_warn("a worker is still in a request %d ms after the signal: exiting without it (a change it had not committed is undone by the next start's reconcile)",
+			 SHUTDOWN_GRACE_MS + 2 * SHUTDOWN_FORCE_MS);
+		return false;
+	}
 	grpc_server_destroy(S.server);
 	grpc_completion_queue_destroy(S.cq);
 	grpc_completion_queue_shutdown(scq);
 	grpc_completion_queue_destroy(scq);
 	grpc_server_credentials_release(S.creds);
+	return true;
 }
 
 /* systemd socket activation: one listening socket in LISTEN_FDS, at fd 3. */
@@ -544,17 +673,19 @@ static int activated_socket(void)
 int server_run(const struct server_opts *o)
 {
 	_cleanup_close_ int lfd = -EBADF, sfd = -EBADF;
-	pthread_t threads[64];
+	pthread_t threads[1 + 64]; /* the events thread, the workers */
 	unsigned workers = o->workers ? o->workers : SERVER_DEFAULT_WORKERS, started = 0;
 	bool activated = false, socket_created = false;
 	sigset_t mask;
 	int r;
 
-	if (workers > ELEMENTSOF(threads))
-		workers = ELEMENTSOF(threads);
+	if (workers > ELEMENTSOF(threads) - 1)
+		workers = ELEMENTSOF(threads) - 1;
 	S.opts = o;
 	pthread_rwlock_init(&S.gate, NULL);
-	pthread_mutex_init(&S.peers_lock, NULL);
+	pthread_mutex_init(&S.queue_lock, NULL);
+	pthread_cond_init(&S.queue_cond, NULL);
+	S.queue_tail = &S.queue_head;
 	atomic_store(&S.last_activity_ms, now_ms());
 
 	sigemptyset(&mask);
@@ -585,13 +716,13 @@ int server_run(const struct server_opts *o)
 	}
 
 	grpc_init();
-	r = start_grpc(workers);
+	r = start_grpc(workers, o->idle_timeout_s);
 	if (r < 0) {
 		log_error("cannot start the gRPC server");
 		goto stop;
 	}
-	for (; started < workers; started++)
-		if (pthread_create(&threads[started], NULL, worker, NULL) != 0)
+	for (; started < 1 + workers; started++)
+		if (pthread_create(&threads[started], NULL, started ? worker : events, NULL) != 0)
 			break;
 	sd_proto_notify("READY=1");
 
@@ -627,7 +758,12 @@ int server_run(const struct server_opts *o)
 stop:
 	/* no new connections; calls in flight finish within the grace period */
 	lfd = safe_close(lfd);
-	stop_grpc(threads, started);
+	if (!stop_grpc(threads, started)) {
+		if (socket_created && !activated)
+			(void)unlink(o->socket_path);
+		fflush(stderr);
+		_exit(r < 0 ? 1 : 0); /* a stuck worker would run on into grpc's teardown */
+	}
 	grpc_shutdown();
 	if (socket_created && !activated)
 		(void)unlink(o->socket_path);

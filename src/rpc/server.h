@@ -9,11 +9,15 @@
  * 12 MiB with 100 programs (each worker holds its own database connection); --workers
  * raises it. */
 #define SERVER_DEFAULT_WORKERS 2
+/* A connection without a call for that long is closed (GOAWAY): idle clients must not hold
+ * the connection slots; a client's next call simply reconnects. */
+#define SERVER_DEFAULT_IDLE_S 30
 
 struct server_opts {
 	const char *socket_path;
 	const char *root; /* BPFMAN_ROOT / --root; NULL = real paths */
 	unsigned timeout_s; /* inactivity timeout; 0 = run until signalled */
+	unsigned idle_timeout_s; /* close connections without a call for that long; 0 = never */
 	uint32_t workers; /* 0: SERVER_DEFAULT_WORKERS */
 };
 

@@ -8,7 +8,7 @@
 #   RESULT kernel=grpc passed=N failed=N skipped=N
 # counted per test method (plus one "server exit" check per server).
 #
-# Usage: run.sh [Class | Class.test_method]...
+# Usage: run.sh [Class | Class.test_method]...  (of test_bpfman.py or test_server_limits.py)
 # Environment:
 #   BPFMAN_BUILD       build directory (default: <repo>/build)
 #   BPFMAN_RPC         the server binary (default: $BPFMAN_BUILD/src/rpc/bpfman-rpc)
@@ -147,6 +147,18 @@ for flavour in $FLAVOURS; do
 		count "${o:-SUMMARY passed=0 failed=1 skipped=0}"
 		out="$out${o:- failed=1 }"
 	done
+	if [ "$flavour" = project ]; then # servers of its own: once is enough
+		names=()
+		for a in "$@"; do
+			grep -q "^class ${a%%.*}(" "$HERE/test_server_limits.py" && names+=("$a")
+		done
+		if [ $# = 0 ] || [ ${#names[@]} -gt 0 ]; then
+			BPFMAN_GRPC_FLAVOUR=$flavour BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" \
+				$PY "$HERE/test_server_limits.py" "${names[@]}" 2>&1 | tee "$TMP/out-limits"
+			lim=$(grep '^SUMMARY ' "$TMP/out-limits")
+			count "${lim:-SUMMARY passed=0 failed=1 skipped=0}"
+		fi
+	fi
 
 	# the server ends cleanly on SIGTERM
 	kill -TERM "$SERVER_PID"

@@ -847,8 +847,8 @@ class SocketTest(ServerTest):
         self.assertEqual("0o660", oct(st.st_mode & 0o7777))
 
 
-class ServerProcessTest(unittest.TestCase):
-    """bpfman-rpc as a process (contract section 8), each test with servers of its own: own
+class ServerProcess(unittest.TestCase):
+    """Base of tests that run bpfman-rpc as a process, each test with servers of its own: own
     root, own socket, so the shared server of the other tests is not disturbed."""
 
     def setUp(self):
@@ -869,12 +869,12 @@ class ServerProcessTest(unittest.TestCase):
                 break
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start(self, *args, listen_fd=None):
+    def start(self, *args, listen_fd=None, umask=-1):
         env = dict(os.environ, BPFMAN_ROOT=self.root)
         with open(self.log, "ab") as log:
             if listen_fd is None:
                 proc = subprocess.Popen([RPC, "--socket-path", self.sock, *args], env=env,
-                                        stdout=log, stderr=log)
+                                        stdout=log, stderr=log, umask=umask)
             else:
                 # systemd's protocol: the socket is fd 3 and LISTEN_PID names the server,
                 # which keeps the shell's pid through exec
@@ -903,6 +903,18 @@ class ServerProcessTest(unittest.TestCase):
             self.fail("server still runs 10 s after SIGTERM")
         self.assertEqual(0, rc, "exit status after SIGTERM; log: " + self.server_log())
 
+    @staticmethod
+    def server_sockets(proc):
+        """How many sockets the server holds: its listener and its connections."""
+        fds = "/proc/%d/fd" % proc.pid
+        n = 0
+        for f in os.listdir(fds):
+            try:
+                n += os.readlink(os.path.join(fds, f)).startswith("socket:")
+            except FileNotFoundError:
+                pass  # closed meanwhile
+        return n
+
     def server_log(self):
         with open(self.log, errors="replace") as f:
             return f.read()[-2000:]
@@ -912,6 +924,10 @@ class ServerProcessTest(unittest.TestCase):
         grpc.channel_ready_future(ch).result(timeout=DEADLINE)
         self.addCleanup(ch.close)
         return ch, pb_grpc.BpfmanStub(ch)
+
+
+class ServerProcessTest(ServerProcess):
+    """bpfman-rpc as a process (contract section 8)."""
 
     def test_inactivity_timeout(self):
         proc = self.start("--timeout", "2")
@@ -933,24 +949,24 @@ class ServerProcessTest(unittest.TestCase):
         self.assertLess(took, 6.0, "exited long after the timeout")
 
     def test_connection_limit(self):
-        # 64 connections are served; the 65th gets RESOURCE_EXHAUSTED, not silence; when
-        # one closes, a new connection is served again
+        # 80 connections of one process, each used once and kept: every one is served (the
+        # process's oldest idle connection makes room), and the server never holds more
+        # than its per-process cap (16) of them
         proc = self.start()
         opts = [("grpc.use_local_subchannel_pool", 1)]  # one connection per channel
         chans = []
-        for _ in range(64):
+        for _ in range(80):
             ch = grpc.insecure_channel("unix://" + self.sock, options=opts)
-            pb_grpc.BpfmanStub(ch).List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
             chans.append(ch)
-        extra = grpc.insecure_channel("unix://" + self.sock, options=opts)
-        with self.assertRaises(grpc.RpcError) as e:
-            pb_grpc.BpfmanStub(extra).List(pb.ListRequest(), timeout=DEADLINE)
-        self.assertEqual(grpc.StatusCode.RESOURCE_EXHAUSTED, e.exception.code())
-        self.assertIn("too many connections", e.exception.details())
-        extra.close()
+            pb_grpc.BpfmanStub(ch).List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
+        for _ in range(50):  # grpc closes a shut-down connection's fd a moment later
+            held = self.server_sockets(proc)
+            if held <= 1 + 16:
+                break
+            time.sleep(0.1)
+        self.assertLessEqual(held, 1 + 16, "server holds %d sockets (listener + connections)" % held)
         for ch in chans:
             ch.close()
-        time.sleep(0.5)
         ch, c = self.client()
         c.List(pb.ListRequest(bpfman_programs_only=True), timeout=DEADLINE)
         ch.close()
@@ -1090,7 +1106,9 @@ def main(argv):
     loader = unittest.TestLoader()
     module = sys.modules[__name__]
     if argv:
-        suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv)
+        # run.sh hands every name to each test file: take this file's own
+        suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv
+                                   if hasattr(module, n.split(".")[0]))
     else:
         classes = [LoadTest, AttachTest, NetTest, ListGetTest, ErrorTest, ConcurrencyTest,
                    SocketTest, ServerProcessTest]
