@@ -538,8 +538,10 @@ class Chaos:
             elif kind in ("tc", "tcx"):
                 hook = (kind, l["iface"], invariants.DIRS.get(l["direction"]))
             self.links[lid] = {"prog": l["prog_id"], "kind": kind, "hook": hook}
+        # an object already counted as an orphan (its record without its kernel side) that
+        # goes later is that orphan's repair, not a loss
         for pid in sorted(set(self.progs) - set(rec.progs)):
-            if not (op == "unload" and about == pid):
+            if not (op == "unload" and about == pid) and "prog-record:%d" % pid not in self.orphans:
                 self.lost["prog:%d" % pid] = "program %d (%s), acknowledged, is gone" % (
                     pid, self.progs[pid])
                 new.append(self.lost["prog:%d" % pid])
@@ -547,7 +549,8 @@ class Chaos:
         for lid in sorted(set(self.links) - set(rec.links)):
             # a killed unload may have detached its program's links and died before the rest
             if not (op == "detach" and about == lid) and not (
-                    op == "unload" and self.links[lid]["prog"] == about):
+                    op == "unload" and self.links[lid]["prog"] == about) and (
+                    "link-record:%d" % lid not in self.orphans):
                 self.lost["link:%d" % lid] = "link %d (%s of program %d), acknowledged, is gone" % (
                     lid, self.links[lid]["kind"], self.links[lid]["prog"])
                 new.append(self.lost["link:%d" % lid])
@@ -563,7 +566,7 @@ class Chaos:
             log("    the last operations (seed %d):" % self.seed)
             for h in self.history[-4:]:
                 log("      " + h)
-        return new, [t for _, t in found] + new
+        return new, [t for _, t in found] + [t for t in new if t in self.lost.values()]
 
     def repair_after_cli_kill(self):
         """The next command: a writer (unload of an id that does not exist), which
