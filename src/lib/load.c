@@ -23,6 +23,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "object-check.h"
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
@@ -357,6 +358,9 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	if (r < 0)
 		return r;
 	r = check_object_file(m, o->path);
+	if (r < 0)
+		return r;
+	r = object_check(m, o->path); /* before libbpf, which crashes on some malformed files */
 	if (r < 0)
 		return r;
 	/* the record names the file absolutely: the server's and the CLI's cwd differ */
