@@ -29,6 +29,9 @@ fi
 if [ ! -f "$BUILD/build.ninja" ]; then
 	CC=clang meson setup "$BUILD" "$TOP" -Dfuzz=true -Db_sanitize=address,undefined >/dev/null ||
 		{ echo "RESULT kernel=fuzz passed=0 failed=1 skipped=0"; exit 1; }
+else
+	meson configure "$BUILD" -Dfuzz=true -Db_sanitize=address,undefined >/dev/null ||
+		{ echo "RESULT kernel=fuzz passed=0 failed=1 skipped=0"; exit 1; }
 fi
 targets=()
 for h in $HARNESSES; do targets+=("fuzz/fuzz-$h"); done

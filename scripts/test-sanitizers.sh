@@ -23,6 +23,8 @@ start=$SECONDS
 "$TOP/scripts/install-deps.sh" build test || exit 1
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" "$TOP" --werror -Db_sanitize=address,undefined >/dev/null || exit 1
+else
+	meson configure "$BUILD" -Dwerror=true -Db_sanitize=address,undefined >/dev/null || exit 1
 fi
 ninja -C "$BUILD" >/dev/null || { ninja -C "$BUILD"; exit 1; }
 
