@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "btf-target.h"
+#include "object-check.h"
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
@@ -438,6 +439,10 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	/* the user's file is read before the lock: a slow or hung file system stalls only
 	 * this request, never every writer */
 	snprintf(obj_fd_path, sizeof(obj_fd_path), "/proc/self/fd/%d", obj_fd);
+	/* before libbpf, which crashes on some malformed files */
+	r = object_check(m, obj_fd_path, o->path);
+	if (r < 0)
+		goto out;
 	object_name_of(o->path, obj_name, sizeof(obj_name));
 	libbpf_log_capture_begin();
 	obj = bpf_object__open_file(obj_fd_path, &open_opts);

@@ -207,9 +207,13 @@ const char *libbpf_log_capture_tail(size_t max)
 	return log_len > max ? log_buf + log_len - max : log_buf;
 }
 
+/* Frees the buffer: it is thread-local, and a server worker that exits would leak it. */
 void libbpf_log_capture_end(void)
 {
 	log_active = false;
+	free(log_buf);
+	log_buf = NULL;
+	log_len = 0;
 }
 
 /* layout_prepare() and store_open_at() follow no link in the state tree */
