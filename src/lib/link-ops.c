@@ -334,9 +334,10 @@ static int detach_tc(struct bpfman *m, uint32_t link_id)
 		r = store_link_delete(m->store, link_id);
 	if (r == 0) {
 		r = store_tc_qdisc_release(m->store, l->netns, l->iface);
+		/* a clsact that stays must keep its row (the caller rolls back): the record
+		 * then names a gone filter, and reconcile finishes the job */
 		if (r > 0)
-			(void)tc_remove_qdisc(l->netns, l->iface);
-		r = r < 0 ? r : 0;
+			r = tc_remove_qdisc(l->netns, l->iface);
 	}
 	bpfman_link_free(l);
 	return r;

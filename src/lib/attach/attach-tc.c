@@ -128,15 +128,13 @@ static int in_link_ns(const struct bpfman_link *l, int (*fn)(const struct bpfman
  * none: 0 (a filter that is not ours is never touched); else -errno. */
 static int filter_is_ours(const struct bpfman_link *l, int ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = tc_point(l->direction));
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = l->tc_handle, .priority = (__u32)l->priority);
-	int e = bpf_tc_query(&hook, &opts);
+	uint32_t prog_id = 0;
+	int e = tc_filter_prog(ifindex, l->direction == BPFMAN_DIR_EGRESS, (uint32_t)l->priority,
+			       l->tc_handle, &prog_id);
 
-	if (e == -ENOENT)
-		return 0;
-	if (e < 0)
+	if (e <= 0)
 		return e;
-	return opts.prog_id == l->prog_id;
+	return prog_id == l->prog_id;
 }
 
 static int detach_fn(const struct bpfman_link *l, int ifindex, void *arg)

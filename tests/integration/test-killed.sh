@@ -1,0 +1,269 @@
+# killed: SIGKILL (and EINTR) at every step of attach, detach and unload on every direct
+# path (tc filter, xdp link, tcx, perf links); after each, the next command must leave the
+# kernel, the pins and the records agreeing exactly. Steps are the CLI's own system calls,
+# counted by strace, so every run hits the same step: deterministic, and bounded by the
+# number of calls (the index grows until the command completes without the injection).
+set -o pipefail
+
+# bpf(), netlink and the file-system calls that change state (SQLite's writes and syncs,
+# pins, directories)
+KILL_CALLS="bpf sendmsg sendto recvmsg recvfrom unlink unlinkat mkdir mkdirat rename renameat renameat2 pwrite64 fdatasync fsync ftruncate"
+# calls whose failure the code must handle: an EINTR there is an error like any other
+EINTR_CALLS="bpf sendto recvfrom recvmsg"
+
+OURS=""   # every program id this test loaded: "ours" even once its record is gone
+HOOK_NS=""  # the namespace (path and name) and interface of the xdp/tc/tcx hooks
+HOOK_NS_NAME=""
+HOOK_IF=""
+WHY=""
+
+# inject MODE CALL N COMMAND...: runs COMMAND with its Nth CALL killed (MODE kill) or
+# failed with EINTR (MODE eintr). Succeeds when the injection happened, fails when COMMAND
+# made fewer than N such calls (it then ran to its end, untouched).
+inject() {
+	local mode=$1 call=$2 n=$3 spec out="$TEST_TMP/strace.$TEST_ID"
+	shift 3
+	if [ "$mode" = kill ]; then
+		spec="$call:signal=SIGKILL:when=$n"
+	else
+		spec="$call:error=EINTR:when=$n"
+	fi
+	{ strace -f -qq -o "$out" -e trace="$call" -e inject="$spec" "$@" >/dev/null 2>&1; } 2>/dev/null || true
+	grep -qE 'INJECTED|killed by SIGKILL' "$out"
+}
+
+# ---- agreement: records, pins, kernel ----
+
+# One pass (one interpreter: a dozen jq runs per check cost seconds on a busy host).
+# Prints why they disagree and fails, or prints nothing.
+agree_once() {
+	python3 - "$BPFMAN" "$FS" "$OURS" "${HOOK_NS_NAME:-}" "${HOOK_IF:-}" <<'PY'
+import json, os, subprocess, sys
+
+bpfman, fs, ours, ns, iface = sys.argv[1:6]
+ours = {int(x) for x in ours.split()}
+
+def run(*cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+def bad(why):
+    print(why)
+    sys.exit(1)
+
+progs = json.loads(run(bpfman, "list", "programs", "-o", "json"))
+links = json.loads(run(bpfman, "list", "links", "-o", "json"))
+klinks = json.loads(run("bpftool", "link", "show", "-j"))
+tc = [l for l in links if l["program_type"] == "tc" and l["mode"] == "direct"]
+pinned = [l for l in links if l not in tc]
+
+# every program record has its pin and its kernel program
+for p in progs:
+    pid = p["kernel"]["id"]
+    if not os.path.exists(f"{fs}/prog_{pid}"):
+        bad(f"program {pid}: record without pin")
+    if subprocess.run(["bpftool", "prog", "show", "id", str(pid)], capture_output=True).returncode:
+        bad(f"program {pid}: record without kernel program")
+
+# the pins are exactly those the records name (map directories with their contents)
+want = {"links", "maps"} | {f"prog_{p['kernel']['id']}" for p in progs} \
+    | {f"links/{l['id']}" for l in pinned}
+maps = {os.path.relpath(p["bpfman"]["map_pin_path"], fs) for p in progs}
+have = set()
+for root, dirs, files in os.walk(fs):
+    for n in dirs + files:
+        rel = os.path.relpath(os.path.join(root, n), fs)
+        if n.endswith(".debug") or rel in ("xdp", "tc-ingress", "tc-egress") or \
+                (rel.startswith("maps/") and rel.count("/") > 1):
+            continue
+        if rel.startswith("maps/"):
+            if rel not in maps:
+                bad(f"map directory {rel} of no record (records: {sorted(maps)})")
+            continue
+        have.add(rel)
+for m in maps:
+    if not os.path.isdir(f"{fs}/{m}"):
+        bad(f"record names map directory {m}, not there")
+if have != want:
+    bad(f"pins differ from records: extra {sorted(have - want)}, missing {sorted(want - have)}")
+
+# every bpf_link running one of our programs is a record's, and every such record has its
+# link, running its program
+have = {(k["id"], k["prog_id"]) for k in klinks if k.get("prog_id") in ours}
+want = {(l["kernel_link_id"], l["program_id"]) for l in pinned}
+if have != want:
+    bad(f"kernel links {sorted(have)}, records {sorted(want)}")
+
+# tc: every cls_bpf filter running one of our programs is a record's, and back; the clsact
+# the manager made goes with its last filter
+if iface:
+    have = set()
+    for d in ("ingress", "egress"):
+        for f in json.loads(run("tc", "-n", ns, "-j", "filter", "show", "dev", iface, d) or "[]"):
+            prog = f.get("options", {}).get("prog", {}).get("id")
+            if prog in ours:
+                have.add((d, f["pref"], int(f["options"]["handle"], 16), prog))
+    want = {(l["direction"], l["priority"], l["id"], l["program_id"]) for l in tc}
+    if have != want:
+        bad(f"tc filters {sorted(have)}, records {sorted(want)}")
+    if not want and "clsact" in run("tc", "-n", ns, "qdisc", "show", "dev", iface):
+        bad("clsact left without a tc record")
+PY
+}
+
+# The kernel frees unpinned links after an RCU grace period: agreement within 5 s.
+assert_agree() { # WHAT
+	local i
+	for i in $(seq 1 50); do
+		WHY=$(agree_once 2>&1) && return 0
+		sleep 0.1
+	done
+	fail "$1: $WHY"
+}
+
+# ---- the matrix ----
+
+load_prog() { # SPEC: loads, sets ID, remembered as ours (no subshell: OURS must keep it)
+	ID=$(load_id --programs "$1" -p "$COUNTERS_OBJ")
+	[ -n "$ID" ] && [ "$ID" != null ] || fail "load $1 failed"
+	OURS="$OURS $ID"
+	OURS=${OURS# }
+}
+
+detach_all() {
+	local l
+	for l in $(bpfman list links | awk 'NR > 1 {print $2}'); do bpfman detach "$l" >/dev/null; done
+}
+
+unload_all() {
+	local id
+	for id in $(bpfman list programs | awk 'NR > 1 {print $1}'); do bpfman unload "$id" >/dev/null; done
+}
+
+# after an injection: the next command reconciles, then everything must agree
+next_and_check() { # WHAT
+	bpfman detach 1 >/dev/null 2>&1 || true
+	assert_agree "$1"
+}
+
+# The three operations, each with the state it starts from and how to get back to it.
+# CMD prints the command line (the program and link are found by the setup).
+setup_attach() { :; }
+cmd_attach() { echo "$BPFMAN attach $PROG ${ATTACH[*]}"; }
+reset_attach() { detach_all; }
+setup_detach() {
+	LINK=$(bpfman attach "$PROG" "${ATTACH[@]}" | awk '/Link ID/ {print $3}')
+	[ -n "$LINK" ] || fail "attach for the detach steps failed"
+}
+cmd_detach() { echo "$BPFMAN detach $LINK"; }
+reset_detach() { detach_all; }
+setup_unload() {
+	load_prog "$SPEC"
+	PROG=$ID
+	bpfman attach "$PROG" "${ATTACH[@]}" >/dev/null
+}
+cmd_unload() { echo "$BPFMAN unload $PROG"; }
+reset_unload() { unload_all; }
+
+# Calls of an untouched run that failed (mkdir of a directory that exists...) changed
+# nothing: a kill there is the kill at the call before. Prints "CALL N" for each.
+failed_calls() { # COMMAND...
+	local out="$TEST_TMP/clean.$TEST_ID"
+	strace -f -qq -o "$out" -e trace="${KILL_CALLS// /,}" "$@" >/dev/null 2>&1 || fail "untouched, $* failed"
+	awk '{ if (!match($0, /^[0-9]+ +[a-z0-9_]+\(/)) next
+	       c = substr($0, RSTART, RLENGTH - 1); sub(/^[0-9]+ +/, "", c); n[c]++
+	       if ($0 ~ / = -1 /) print c, n[c] }' "$out"
+}
+
+# op_steps OP: kills OP at every step (and fails each bpf()/netlink call with EINTR), the
+# next command must repair; prints the counts
+op_steps() {
+	local op=$1 skip mode call n total
+	"setup_$op"
+	skip=$(failed_calls $("cmd_$op"))
+	"reset_$op"
+	assert_agree "$op $SPEC ran untouched"
+	for mode in kill eintr; do
+		total=0
+		for call in $([ $mode = kill ] && echo "$KILL_CALLS" || echo "$EINTR_CALLS"); do
+			for ((n = 1; ; n++)); do
+				grep -qx "$call $n" <<<"$skip" && continue
+				"setup_$op"
+				inject $mode "$call" $n $("cmd_$op") || break
+				next_and_check "$op $SPEC, $mode at $call #$n"
+				"reset_$op"
+				total=$((total + 1))
+			done
+			"reset_$op" # the untouched run of the last round
+		done
+		assert_agree "$op $SPEC after the ${mode}s"
+		echo "$op $SPEC: $total ${mode}s"
+	done
+}
+
+# run_matrix SPEC ATTACH-ARGS...: attach, detach and unload of SPEC's program, killed at
+# every step
+run_matrix() {
+	SPEC=$1
+	shift
+	ATTACH=("$@")
+	bpfman detach 1 >/dev/null 2>&1 || true # the bpffs is mounted, the root prepared
+	load_prog "$SPEC"
+	PROG=$ID
+	op_steps attach
+	op_steps detach
+	op_steps unload
+	unload_all
+	assert_clean_state
+}
+
+hook_netns() {
+	make_veth_pair
+	HOOK_NS_NAME=$NS_A
+	HOOK_NS=/var/run/netns/$NS_A
+	HOOK_IF=$IF_A
+}
+
+test_tc_filter() {
+	require_no_feature freplace "tc uses the dispatcher (test-tc-chain.sh)"
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	hook_netns
+	run_matrix tc:tcx_a tc -i "$HOOK_IF" -d ingress -p 40 -n "$HOOK_NS"
+}
+
+test_xdp_link() {
+	require_no_feature freplace "xdp uses the dispatcher (test-xdp-chain.sh)"
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	hook_netns
+	run_matrix xdp:xdp_counter xdp -i "$HOOK_IF" -n "$HOOK_NS"
+}
+
+test_tcx_link() {
+	require_feature tcx
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	hook_netns
+	run_matrix tcx:tcx_a tcx -i "$HOOK_IF" -d egress -n "$HOOK_NS"
+}
+
+test_tracepoint_link() {
+	require_feature tracepoint
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	run_matrix tracepoint:tracepoint_counter tracepoint -t syscalls/sys_enter_getpid
+}
+
+test_uprobe_link() {
+	require_feature uprobe
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	run_matrix uprobe:uprobe_counter uprobe -t "$TESTS_HELPERS/trigger" -f bpfman_test_target
+}
+
+test_kprobe_link() {
+	require_feature kprobe
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	run_matrix kprobe:kprobe_counter kprobe -f do_unlinkat
+}
+
+test_fentry_link() {
+	require_feature fentry
+	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
+	run_matrix fentry:fentry_counter:do_unlinkat fentry
+}
