@@ -267,3 +267,35 @@ test_fentry_link() {
 	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
 	run_matrix fentry:fentry_counter:do_unlinkat fentry
 }
+
+# An unrelated command whose reconcile meets a transient error (EINTR at each of its bpf()
+# and netlink calls) must delete nothing: only proof of absence removes a record.
+test_transient_error_deletes_nothing() {
+	require_feature tracepoint
+	command -v strace >/dev/null || skip "no strace to inject EINTR at an exact step"
+	local tp tc before after call n total=0
+	hook_netns
+	bpfman detach 1 >/dev/null 2>&1 || true
+	load_prog tracepoint:tracepoint_counter
+	tp=$ID
+	bpfman attach "$tp" tracepoint -t syscalls/sys_enter_getpid >/dev/null
+	load_prog tc:tcx_a
+	tc=$ID
+	bpfman attach "$tc" tc -i "$HOOK_IF" -d ingress -n "$HOOK_NS" >/dev/null
+	state() { bpfman list programs; bpfman list links; ls "$FS" "$FS/links"; bpftool link show | grep -cw "prog $tp"; tc -n "$HOOK_NS_NAME" filter show dev "$HOOK_IF" ingress | grep -c "id $tc "; }
+	before=$(state)
+	for call in $EINTR_CALLS; do
+		for ((n = 1; ; n++)); do
+			inject eintr "$call" $n "$BPFMAN" detach 1 || break
+			after=$(state)
+			[ "$after" = "$before" ] || fail "EINTR at $call #$n of an unrelated command changed the state: $after"
+			total=$((total + 1))
+		done
+	done
+	assert_agree "after the injections"
+	[ "$total" -gt 0 ] || fail "no call to inject into"
+	echo "injections: $total"
+	bpfman unload "$tp"
+	bpfman unload "$tc"
+	assert_clean_state
+}
