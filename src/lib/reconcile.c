@@ -137,9 +137,16 @@ static int reconcile_records(struct bpfman *m)
 
 		if (store_program_get(m->store, gone_progs[i], &p) < 0)
 			continue;
-		for (size_t k = 0; k < p->n_links; k++)
-			(void)manager_detach_link(m, p->links[k], p->type);
-		r = store_program_delete(m->store, gone_progs[i]);
+		/* a tc filter keeps running a program whose pin is gone: the record goes only
+		 * with the last of its links */
+		r = 0;
+		for (size_t k = 0; k < p->n_links && r == 0; k++) {
+			r = manager_detach_link(m, p->links[k], p->type);
+			if (r == -ENOENT)
+				r = 0;
+		}
+		if (r == 0)
+			r = store_program_delete(m->store, gone_progs[i]);
 		if (r == 0) {
 			manager_notice(m, 0, "program %u: kernel program or pin is gone, removing its record, repairing",
 				       gone_progs[i]);

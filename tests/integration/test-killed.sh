@@ -299,3 +299,36 @@ test_transient_error_deletes_nothing() {
 	bpfman unload "$tc"
 	assert_clean_state
 }
+
+# A tc hook gone behind our back (clsact deleted, interface deleted) means detached: the
+# next command drops the records, and unload works (it answered "Invalid argument" forever).
+# A program whose pin is removed while its filter runs goes with its filter.
+test_tc_hook_gone_is_detached() {
+	require_no_feature freplace "tc uses the dispatcher (test-tc-chain.sh)"
+	local a b
+	hook_netns
+	load_prog tc:tcx_a
+	a=$ID
+	bpfman attach "$a" tc -i "$HOOK_IF" -d ingress -n "$HOOK_NS" >/dev/null
+	bpfman attach "$a" tc -i "$HOOK_IF" -d egress -p 7 -n "$HOOK_NS" >/dev/null
+	tc -n "$HOOK_NS_NAME" qdisc del dev "$HOOK_IF" clsact
+	bpfman unload "$a" || fail "unload after the clsact went"
+	assert_agree "clsact deleted behind our back"
+	load_prog tc:tcx_a
+	a=$ID
+	bpfman attach "$a" tc -i "$HOOK_IF" -d ingress -n "$HOOK_NS" >/dev/null
+	ip -n "$HOOK_NS_NAME" link del "$HOOK_IF"
+	bpfman unload "$a" || fail "unload after the interface went"
+	# (the veth pair went with it: a new one)
+	ip -n "$HOOK_NS_NAME" link add vk0 type veth peer name vk1
+	ip -n "$HOOK_NS_NAME" link set vk0 up
+	HOOK_IF=vk0
+	load_prog tc:tcx_a
+	b=$ID
+	bpfman attach "$b" tc -i "$HOOK_IF" -d ingress -n "$HOOK_NS" >/dev/null
+	rm "$FS/prog_$b"
+	OUT=$(bpfman detach 1 2>&1) || true
+	assert_contains "$OUT" "program $b: kernel program or pin is gone" "repair"
+	assert_agree "program pin removed while its filter ran"
+	assert_clean_state
+}
