@@ -26,7 +26,7 @@
 
 /* Only proof of absence repairs: each check returns 1 (there), 0 (the kernel or the bpffs
  * says it is gone: ENOENT, or the pin names another object) or -errno when it cannot tell
- * (EINTR, ENOMEM, EMFILE...). One "cannot tell" and nothing is changed this time. */
+ * (EINTR, ENOMEM, EMFILE...). What it cannot tell about is left as it is this time. */
 
 static int obj_get(const char *pin)
 {
@@ -82,9 +82,10 @@ static int link_state(struct bpfman *m, const struct bpfman_link *l)
 	return ((const uint32_t *)&info)[4] != 0;
 }
 
-/* The ids of ids[0..n) whose check says gone; -errno (and nothing) when one cannot tell. */
-static int find_gone(struct bpfman *m, const uint32_t *ids, size_t n, bool links,
-		     uint32_t *gone, size_t *n_gone)
+/* The ids of ids[0..n) whose check says gone; those it cannot tell about are reported and
+ * left alone. */
+static void find_gone(struct bpfman *m, const uint32_t *ids, size_t n, bool links,
+		      uint32_t *gone, size_t *n_gone)
 {
 	*n_gone = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -100,13 +101,15 @@ static int find_gone(struct bpfman *m, const uint32_t *ids, size_t n, bool links
 		} else {
 			r = program_state(m, ids[i]);
 		}
-		if (r < 0)
-			return manager_error(m, r, "cannot tell whether %s %u is still there: %s",
-					     links ? "link" : "program", ids[i], strerror(-r));
+		if (r < 0) {
+			/* no proof either way: this one is left as it is */
+			manager_notice(m, 0, "reconcile: cannot tell whether %s %u is still there (%s); left as it is",
+				       links ? "link" : "program", ids[i], strerror(-r));
+			continue;
+		}
 		if (r == 0)
 			gone[(*n_gone)++] = ids[i];
 	}
-	return 0;
 }
 
 static int reconcile_records(struct bpfman *m)
@@ -127,11 +130,8 @@ static int reconcile_records(struct bpfman *m)
 	if (!gone_progs || !gone_links)
 		return -ENOMEM;
 	/* look at everything before changing anything */
-	r = find_gone(m, progs, n_progs, false, gone_progs, &n_gone_progs);
-	if (r == 0)
-		r = find_gone(m, links, n_links, true, gone_links, &n_gone_links);
-	if (r < 0)
-		return r;
+	find_gone(m, progs, n_progs, false, gone_progs, &n_gone_progs);
+	find_gone(m, links, n_links, true, gone_links, &n_gone_links);
 	for (size_t i = 0; i < n_gone_progs; i++) {
 		struct bpfman_program *p = NULL;
 
