@@ -332,3 +332,45 @@ test_tc_hook_gone_is_detached() {
 	assert_agree "program pin removed while its filter ran"
 	assert_clean_state
 }
+
+# libxdp's pin tree is shared with xdp-loader: reconcile sweeps a tree of no hook only
+# under libxdp's lock (flock on <libxdp bpffs>/xdp), as libxdp itself pins under it.
+test_libxdp_tree_swept_under_libxdp_lock() {
+	require_feature tracepoint
+	command -v flock >/dev/null || skip "no flock(1) to hold libxdp's lock"
+	local tree holder cli i
+	bpfman detach 1 >/dev/null 2>&1 || true
+	export LIBXDP_BPFFS="$FS/libxdp" # a directory of our own bpffs: nothing shared touched
+	load_prog tracepoint:tracepoint_counter
+	# a revision of an interface that does not exist, holding one of our programs
+	tree="$LIBXDP_BPFFS/xdp/dispatch-99999-7"
+	mkdir -p "$tree"
+	bpftool prog pin id "$ID" "$tree/prog0-prog"
+	flock "$LIBXDP_BPFFS/xdp" -c "touch '$TEST_TMP/held.$TEST_ID'; while [ ! -e '$TEST_TMP/release.$TEST_ID' ]; do sleep 0.05; done" &
+	holder=$!
+	PIDS_STARTED+=("$holder")
+	# the holder's shell keeps the lock (and the bpffs busy) until told: tell it first
+	release() { touch "$TEST_TMP/release.$TEST_ID"; wait "$holder" 2>/dev/null || true; }
+	nope() { release; fail "$@"; }
+	for i in $(seq 1 100); do [ -e "$TEST_TMP/held.$TEST_ID" ] && break; sleep 0.05; done
+	[ -e "$TEST_TMP/held.$TEST_ID" ] || nope "flock(1) did not take libxdp's lock"
+	"$BPFMAN" detach 1 >/dev/null 2>&1 &
+	cli=$!
+	PIDS_STARTED+=("$cli")
+	# the sweep must wait for the lock: the kernel lists the CLI as a blocked flock waiter
+	for i in $(seq 1 200); do
+		grep -q -- "-> FLOCK .* $cli " /proc/locks && break
+		kill -0 "$cli" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q -- "-> FLOCK .* $cli " /proc/locks || nope "the sweep did not wait for libxdp's lock"
+	[ -d "$tree" ] || nope "tree removed while libxdp's lock was held"
+	release
+	wait "$cli" || true
+	[ ! -e "$tree" ] || fail "the stale tree was not removed once the lock was free"
+	rm -f "$TEST_TMP/held.$TEST_ID" "$TEST_TMP/release.$TEST_ID"
+	unset LIBXDP_BPFFS
+	bpfman unload "$ID"
+	rmdir "$FS/libxdp/xdp" "$FS/libxdp"
+	assert_clean_state
+}
