@@ -34,7 +34,8 @@ inject() {
 
 # ---- agreement: records, pins, kernel ----
 
-# One pass (one interpreter: a dozen jq runs per check cost seconds on a busy host).
+# One pass (one interpreter: a dozen jq runs per check cost seconds on a busy host) over
+# bpfman list programs/links -o json, the pins (find), bpftool prog/link/net, tc filter show.
 # Prints why they disagree and fails, or prints nothing.
 agree_once() {
 	python3 - "$BPFMAN" "$FS" "$OURS" "${HOOK_NS_NAME:-}" "${HOOK_IF:-}" <<'PY'
@@ -107,6 +108,13 @@ if iface:
         bad(f"tc filters {sorted(have)}, records {sorted(want)}")
     if not want and "clsact" in run("tc", "-n", ns, "qdisc", "show", "dev", iface):
         bad("clsact left without a tc record")
+    # and the XDP program the interface runs is ours only through a record (tcx links are
+    # in bpftool link above; this bpftool's net view does not list them)
+    net = json.loads(run("ip", "netns", "exec", ns, "bpftool", "net", "show", "dev", iface, "-j"))
+    have = sorted(e.get("id") for e in net[0].get("xdp", []) if e.get("id") in ours)
+    want = sorted(l["program_id"] for l in pinned if l["program_type"] == "xdp")
+    if have != want:
+        bad(f"the interface runs XDP programs {have}, records {want}")
 PY
 }
 
