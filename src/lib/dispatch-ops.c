@@ -699,6 +699,19 @@ static void sweep_dir(struct bpfman *m, const char *parent, const char *prefix, 
 					       ifname);
 				continue;
 			}
+			if (libxdp) {
+				/* shared with xdp-loader: under libxdp's lock, never the
+				 * revision running now */
+				struct dispatcher_paths p = paths_of(m);
+				struct dispatcher_hook h = { .kind = DISPATCHER_XDP, .iface = "",
+							     .ifindex = ifindex, .nsid = own,
+							     .host = true };
+
+				if (parsed && dispatcher_tree_remove_stale(&p, &h, path, id) > 0)
+					manager_notice(m, 0, "%s: dispatcher pins of no hook, removed, repairing",
+						       path);
+				continue;
+			}
 		}
 		if (rm_dir_flat(path) == 0)
 			manager_notice(m, 0, "%s: dispatcher pins of no hook, removed, repairing", path);

@@ -198,6 +198,49 @@ static int open_user_paths(struct bpfman *m, const struct bpfman_attach_opts *o,
 	return 0;
 }
 
+static int detach_tc(struct bpfman *m, uint32_t link_id);
+
+/* tc without a dispatcher has no bpf_link whose pin could die with the process. So the
+ * record, naming the filter by its handle (the link id), is committed before the filter is
+ * added: a kill at any step leaves a record that reconcile checks against the kernel (and
+ * drops when the filter is not there), never a running filter that no record names. A
+ * failure removes both again. */
+static int attach_tc_direct(struct bpfman *m, struct bpfman_link *link,
+			    struct attach_request *req)
+{
+	int fd, r = tc_prepare(req);
+
+	if (r < 0)
+		return manager_error(m, r, "%s", req->error ? req->error : strerror(-r));
+	link->tc_handle = req->tc_handle = link->id;
+	r = store_begin(m->store);
+	if (r == 0) {
+		r = store_link_insert(m->store, link);
+		if (r == 0 && req->needs_qdisc)
+			r = store_tc_qdisc_add(m->store, link->netns, link->iface);
+		if (r == 0)
+			r = manager_check_cancel(m); /* nothing is in the kernel yet */
+		if (r == 0)
+			r = store_commit(m->store);
+		if (r < 0)
+			store_rollback(m->store);
+	}
+	if (r == -ECANCELED)
+		return r; /* manager_check_cancel() said so */
+	if (r < 0)
+		return manager_error(m, r, "cannot record link: %s", strerror(-r));
+	r = attach_tc(req, &fd);
+	if (r == 0)
+		return 0;
+	manager_error(m, r, "%s", req->error ? req->error : strerror(-r));
+	/* undo; if this fails too, reconcile drops the record (its filter is not there) */
+	if (store_begin(m->store) == 0) {
+		if (detach_tc(m, link->id) < 0 || store_commit(m->store) < 0)
+			store_rollback(m->store);
+	}
+	return r;
+}
+
 int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *request,
 		  uint32_t *ret_link_id)
 {
@@ -274,12 +317,17 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 			*ret_link_id = link.id;
 		goto out;
 	}
+	if (p->type == BPFMAN_PROG_TC) {
+		r = attach_tc_direct(m, &link, &req);
+		if (r == 0)
+			*ret_link_id = link.id;
+		goto out;
+	}
 	r = run_hook(&req, p->type, &link_fd);
 	if (r < 0) {
 		manager_error(m, r, "%s", req.error ? req.error : strerror(-r));
 		goto out;
 	}
-	link.tc_handle = req.tc_handle;
 	if (link_fd >= 0) {
 		r = kernel_link_id_of_fd(link_fd, &link.kernel_link_id);
 		if (r < 0)
@@ -298,8 +346,6 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 	r = store_begin(m->store);
 	if (r == 0) {
 		r = store_link_insert(m->store, &link);
-		if (r == 0 && req.created_qdisc)
-			r = store_tc_qdisc_add(m->store, link.netns, link.iface);
 		if (r == 0)
 			r = manager_check_cancel(m); /* undone below, as a failed commit */
 		if (r == 0)
@@ -316,8 +362,6 @@ int bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach
 undo:
 	if (link_pin)
 		(void)unlink(link_pin);
-	if (p->type == BPFMAN_PROG_TC)
-		(void)tc_detach_link(&link, req.created_qdisc);
 out:
 	netns_unlend();
 	free(req.error);
@@ -341,9 +385,10 @@ static int detach_tc(struct bpfman *m, uint32_t link_id)
 		r = store_link_delete(m->store, link_id);
 	if (r == 0) {
 		r = store_tc_qdisc_release(m->store, l->netns, l->iface);
+		/* a clsact that stays must keep its row (the caller rolls back): the record
+		 * then names a gone filter, and reconcile finishes the job */
 		if (r > 0)
-			(void)tc_remove_qdisc(l->netns, l->iface);
-		r = r < 0 ? r : 0;
+			r = tc_remove_qdisc(l->netns, l->iface);
 	}
 	bpfman_link_free(l);
 	return r;

@@ -2,6 +2,8 @@
  *
  *   record, pin gone or kernel program differs  -> drop the record (and its links' pins)
  *   link record whose pin is gone               -> drop the record
+ *   tc link whose filter does not run its program (filter, clsact, interface or netns
+ *   gone; an attach killed before its filter add) -> drop the record
  *   tcx link whose interface is gone            -> unpin and drop
  *   prog_<id> / links/<id> pin without record   -> unpin (a load or attach that died
  *                                                  before its commit)
@@ -22,23 +24,40 @@
 #include "manager.h"
 #include "parse-util.h"
 
+/* Only proof of absence repairs: each check returns 1 (there), 0 (the kernel or the bpffs
+ * says it is gone: ENOENT, or the pin names another object) or -errno when it cannot tell
+ * (EINTR, ENOMEM, EMFILE...). What it cannot tell about is left as it is this time. */
+
+static int obj_get(const char *pin)
+{
+	int fd = bpf_obj_get(pin);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fd;
+}
+
 /* Is the program pinned at its path the one the record names? */
-static bool program_alive(struct bpfman *m, uint32_t id)
+static int program_state(struct bpfman *m, uint32_t id)
 {
 	_cleanup_free_ char *pin = layout_prog_pin(&m->layout, id);
 	_cleanup_close_ int fd = -EBADF;
 	uint32_t kid = 0;
+	int r;
 
 	if (!pin)
-		return true; /* no memory: do not repair on a guess */
-	fd = bpf_obj_get(pin);
-	if (fd < 0)
-		return false;
-	return kernel_prog_id_of_fd(fd, &kid) == 0 && kid == id;
+		return -ENOMEM;
+	fd = obj_get(pin);
+	if (fd <= 0)
+		return fd;
+	r = kernel_prog_id_of_fd(fd, &kid);
+	if (r < 0)
+		return r;
+	return kid == id;
 }
 
-/* A link is alive when its pin opens; a tcx or xdp link whose interface went away is dead. */
-static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
+/* A link is there when its pin opens; a tcx or xdp link whose interface went away is not. */
+static int link_state(struct bpfman *m, const struct bpfman_link *l)
 {
 	_cleanup_free_ char *pin = layout_link_pin(&m->layout, l->id);
 	_cleanup_close_ int fd = -EBADF;
@@ -46,45 +65,91 @@ static bool link_alive(struct bpfman *m, const struct bpfman_link *l)
 	__u32 len = sizeof(info);
 
 	if (!pin)
-		return true;
+		return -ENOMEM;
 	if (l->dispatched)
-		return true; /* manager_reconcile_dispatched(): one read per hook */
+		return 1; /* manager_reconcile_dispatched(): one read per hook */
 	if (l->type == BPFMAN_PROG_TC)
-		return tc_link_alive(l);
-	fd = bpf_obj_get(pin);
-	if (fd < 0)
-		return false;
+		return tc_link_state(l);
+	fd = obj_get(pin);
+	if (fd <= 0)
+		return fd;
 	if (l->type != BPFMAN_PROG_TCX && l->type != BPFMAN_PROG_XDP)
-		return true;
+		return 1;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return true;
+		return -errno;
 	/* tcx.ifindex / xdp.ifindex (both at offset 16); 0 once the device is gone */
 	return ((const uint32_t *)&info)[4] != 0;
 }
 
+/* The ids of ids[0..n) whose check says gone; those it cannot tell about are reported and
+ * left alone. */
+static void find_gone(struct bpfman *m, const uint32_t *ids, size_t n, bool links,
+		      uint32_t *gone, size_t *n_gone)
+{
+	*n_gone = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct bpfman_link *l = NULL;
+		int r;
+
+		if (links) {
+			r = store_link_get(m->store, ids[i], &l);
+			if (r == 0) {
+				r = link_state(m, l);
+				bpfman_link_free(l);
+			}
+		} else {
+			r = program_state(m, ids[i]);
+		}
+		if (r < 0) {
+			/* no proof either way: this one is left as it is */
+			manager_notice(m, 0, "reconcile: cannot tell whether %s %u is still there (%s); left as it is",
+				       links ? "link" : "program", ids[i], strerror(-r));
+			continue;
+		}
+		if (r == 0)
+			gone[(*n_gone)++] = ids[i];
+	}
+}
+
 static int reconcile_records(struct bpfman *m)
 {
-	_cleanup_free_ uint32_t *progs = NULL, *links = NULL;
-	size_t n_progs = 0, n_links = 0;
+	_cleanup_free_ uint32_t *progs = NULL, *links = NULL, *gone_progs = NULL,
+				*gone_links = NULL;
+	size_t n_progs = 0, n_links = 0, n_gone_progs = 0, n_gone_links = 0;
 	int r;
 
 	r = store_program_ids(m->store, &progs, &n_progs);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n_progs; i++) {
+	r = store_link_ids(m->store, 0, &links, &n_links);
+	if (r < 0)
+		return r;
+	gone_progs = calloc(n_progs + 1, sizeof(*gone_progs));
+	gone_links = calloc(n_links + 1, sizeof(*gone_links));
+	if (!gone_progs || !gone_links)
+		return -ENOMEM;
+	/* look at everything before changing anything */
+	find_gone(m, progs, n_progs, false, gone_progs, &n_gone_progs);
+	find_gone(m, links, n_links, true, gone_links, &n_gone_links);
+	for (size_t i = 0; i < n_gone_progs; i++) {
 		struct bpfman_program *p = NULL;
 
-		if (program_alive(m, progs[i]))
+		if (store_program_get(m->store, gone_progs[i], &p) < 0)
 			continue;
-		if (store_program_get(m->store, progs[i], &p) < 0)
-			continue;
-		for (size_t k = 0; k < p->n_links; k++)
-			(void)manager_detach_link(m, p->links[k], p->type);
-		r = store_program_delete(m->store, progs[i]);
+		/* a tc filter keeps running a program whose pin is gone: the record goes only
+		 * with the last of its links */
+		r = 0;
+		for (size_t k = 0; k < p->n_links && r == 0; k++) {
+			r = manager_detach_link(m, p->links[k], p->type);
+			if (r == -ENOENT)
+				r = 0;
+		}
+		if (r == 0)
+			r = store_program_delete(m->store, gone_progs[i]);
 		if (r == 0) {
 			manager_notice(m, 0, "program %u: kernel program or pin is gone, removing its record, repairing",
-				       progs[i]);
+				       gone_progs[i]);
 			(void)manager_release_map_dir(m, p->map_pin_path);
 		}
 		bpfman_program_free(p);
@@ -93,20 +158,15 @@ static int reconcile_records(struct bpfman *m)
 	r = manager_reconcile_dispatched(m);
 	if (r < 0)
 		return r;
-	r = store_link_ids(m->store, 0, &links, &n_links);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_links; i++) {
+	for (size_t i = 0; i < n_gone_links; i++) {
 		struct bpfman_link *l = NULL;
 
-		if (store_link_get(m->store, links[i], &l) < 0)
-			continue;
-		if (!link_alive(m, l)) {
-			r = manager_detach_link(m, l->id, l->type);
-			if (r == 0)
-				manager_notice(m, 0, "link %u: its pin or interface is gone, removing it, repairing",
-					       l->id);
-		}
+		if (store_link_get(m->store, gone_links[i], &l) < 0)
+			continue; /* went with its program */
+		r = manager_detach_link(m, l->id, l->type);
+		if (r == 0)
+			manager_notice(m, 0, "link %u: its pin or interface is gone, removing it, repairing",
+				       l->id);
 		bpfman_link_free(l);
 	}
 	return 0;
@@ -167,10 +227,16 @@ int manager_reconcile(struct bpfman *m)
 
 	if (r < 0)
 		return manager_error(m, r, "reconcile: cannot start a transaction: %s", strerror(-r));
+	m->error[0] = '\0';
 	r = reconcile_records(m);
 	if (r < 0) {
 		store_rollback(m->store);
-		return manager_error(m, r, "reconcile failed: %s", strerror(-r));
+		/* an error is no proof of anything: the command goes on without the repair,
+		 * the next one tries again */
+		manager_notice(m, 0, "reconcile: %s; nothing repaired this time",
+			       m->error[0] ? m->error : strerror(-r));
+		m->error[0] = '\0';
+		return 0;
 	}
 	r = store_commit(m->store);
 	if (r < 0) {

@@ -17,9 +17,11 @@ struct attach_request {
 	bool uprobe_target_opened;
 	int uprobe_target_fd;
 	char *error; /* out: message on failure (malloc'd) */
-	/* out, tc: the filter's handle, and whether the clsact qdisc was made for it */
+	/* tc: in, the filter's handle (the link id, so a record names its filter before the
+	 * filter exists); out, whether the clsact qdisc was made for it */
 	uint32_t tc_handle;
 	bool created_qdisc;
+	bool needs_qdisc; /* out of tc_prepare(): the interface has no clsact yet */
 };
 
 int attach_tracepoint(struct attach_request *r, int *ret_link_fd);
@@ -30,11 +32,15 @@ int attach_tcx(struct attach_request *r, int *ret_link_fd);
 int attach_xdp(struct attach_request *r, int *ret_link_fd);
 /* tc has no bpf_link: *ret_link_fd is -EBADF and the request's tc_handle names the filter. */
 int attach_tc(struct attach_request *r, int *ret_link_fd);
-/* Removes a tc link's filter (and the clsact qdisc when remove_qdisc). A filter already gone
- * is not an error. */
+/* Checks a tc request against the interface without changing anything: sets needs_qdisc,
+ * refuses a legacy ingress qdisc. Lets the manager record its intent before attach_tc. */
+int tc_prepare(struct attach_request *r);
+/* Removes a tc link's filter (and the clsact qdisc when remove_qdisc) if it runs the link's
+ * program. A filter, clsact, interface or namespace already gone is not an error. */
 int tc_detach_link(const struct bpfman_link *l, bool remove_qdisc);
-/* False only when the kernel says the filter (or its interface) is gone. */
-bool tc_link_alive(const struct bpfman_link *l);
+/* 1: the link's filter runs its program; 0: the kernel says it does not (filter, clsact,
+ * interface or namespace gone, or another program there); -errno: cannot tell. */
+int tc_link_state(const struct bpfman_link *l);
 int tc_remove_qdisc(const char *netns, const char *iface);
 
 /* Sets r->error to the formatted message and returns err. */

@@ -194,13 +194,35 @@ int dispatcher_tree_read(const struct dispatcher_hook *h, struct dispatcher_chai
 	return 0;
 }
 
+/* The dispatcher an XDP hook runs now (caller holds libxdp's lock): 1 and its id, 0 when
+ * the hook is empty, gone or runs something else, -errno when it cannot tell. */
+static int live_dispatcher(const struct dispatcher_hook *h, uint32_t *ret_id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	uint32_t flags = 0, foreign = 0;
+	int fd = -EBADF, r = xdp_hook_current(h, &fd, &flags, &foreign);
+
+	*ret_id = 0;
+	if (r == -ENOENT || r == -ENODEV || (r == 0 && fd < 0))
+		return 0;
+	if (r < 0)
+		return r;
+	memset(&info, 0, sizeof(info));
+	r = bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? -errno : 1;
+	close(fd);
+	*ret_id = info.id;
+	return r;
+}
+
 int dispatcher_sweep(const struct dispatcher_paths *p, const struct dispatcher_hook *h,
 		     const struct dispatcher_chain *cur)
 {
 	_cleanup_free_ char *parent = NULL, *prefix = NULL;
 	struct dirent *de;
+	uint32_t live = 0;
 	DIR *d;
-	int n = 0;
+	int n = 0, lock, r;
 
 	if (libxdp_layout(h)) {
 		if (asprintf(&parent, "%s/xdp", p->libxdp_fs) < 0 ||
@@ -211,9 +233,24 @@ int dispatcher_sweep(const struct dispatcher_paths *p, const struct dispatcher_h
 			    h->ifindex) < 0) {
 		return -ENOMEM;
 	}
+	/* libxdp's tree is shared with xdp-loader: swept under libxdp's lock, and never the
+	 * revision running now (it may have been swapped in since cur was read) */
+	lock = dispatcher_lock(p, h);
+	if (lock < 0 && lock != -EBADF)
+		return lock;
+	if (lock >= 0) {
+		r = live_dispatcher(h, &live);
+		if (r < 0) {
+			dispatcher_unlock(lock);
+			return r;
+		}
+	}
 	d = opendir(parent);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (!d) {
+		r = errno == ENOENT ? 0 : -errno;
+		dispatcher_unlock(lock);
+		return r;
+	}
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *path = NULL;
 		char *end;
@@ -222,7 +259,7 @@ int dispatcher_sweep(const struct dispatcher_paths *p, const struct dispatcher_h
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		id = strtoul(de->d_name + strlen(prefix), &end, 10);
-		if (*end || (cur->disp_fd >= 0 && id == cur->disp_id))
+		if (*end || (cur->disp_fd >= 0 && id == cur->disp_id) || (live && id == live))
 			continue;
 		if (asprintf(&path, "%s/%s", parent, de->d_name) < 0)
 			break;
@@ -230,5 +267,21 @@ int dispatcher_sweep(const struct dispatcher_paths *p, const struct dispatcher_h
 			n++;
 	}
 	closedir(d);
+	dispatcher_unlock(lock);
 	return n;
+}
+
+int dispatcher_tree_remove_stale(const struct dispatcher_paths *p, const struct dispatcher_hook *h,
+				 const char *dir, uint32_t disp_id)
+{
+	uint32_t live = 0;
+	int lock = dispatcher_lock(p, h), r;
+
+	if (lock < 0 && lock != -EBADF)
+		return lock;
+	r = lock >= 0 ? live_dispatcher(h, &live) : 0;
+	if (r >= 0)
+		r = live == disp_id && live ? 0 : rm_dir_flat(dir) == 0;
+	dispatcher_unlock(lock);
+	return r;
 }

@@ -112,10 +112,14 @@ int dispatcher_template_fd(struct bpf_object *obj);
  * errno that proves neither (transient: not to be cached). */
 int dispatcher_freplace_supported(char *why, size_t len);
 
-/* Removes tree directories of this hook that are not cur's (a revision a crash left
- * behind). Returns how many went. */
+/* Removes tree directories of this hook that are neither cur's nor the running revision's
+ * (a revision a crash left behind); libxdp's under libxdp's lock. Returns how many went. */
 int dispatcher_sweep(const struct dispatcher_paths *p, const struct dispatcher_hook *h,
 		     const struct dispatcher_chain *cur);
+/* Removes the tree dir of revision disp_id unless the hook runs that revision now, under
+ * libxdp's lock for libxdp's layout: 1 removed, 0 kept, -errno. */
+int dispatcher_tree_remove_stale(const struct dispatcher_paths *p, const struct dispatcher_hook *h,
+				 const char *dir, uint32_t disp_id);
 
 /* Proceed-on values (contract 4.1) to a slot mask, without the dispatcher_return bit. */
 uint32_t dispatcher_mask(enum dispatcher_kind kind, const int32_t *proceed_on, size_t n);
