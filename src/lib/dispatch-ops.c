@@ -624,7 +624,7 @@ static int keep_in_ns(const struct dispatcher_hook *h, void *arg)
 /* Does a tree pin one of our programs? (libxdp's trees of others are none of ours.) */
 static bool tree_has_managed(struct bpfman *m, const char *dir)
 {
-	DIR *d = opendir(dir);
+	DIR *d = bpffs_opendir(dir);
 	struct dirent *de;
 	bool found = false;
 
@@ -669,7 +669,7 @@ static void sweep_dir(struct bpfman *m, const char *parent, const char *prefix, 
 	uint64_t own = 0;
 
 	(void)ns_inode("/proc/thread-self/ns/net", &own);
-	DIR *d = opendir(parent);
+	DIR *d = bpffs_opendir(parent);
 	struct dirent *de;
 
 	if (!d)

@@ -415,15 +415,56 @@ static int detach_dispatched(struct bpfman *m, uint32_t link_id)
 	return r;
 }
 
+/* Waits (at most 1 s) for the kernel to free link id: it stays readable by id until freed. */
+static void wait_link_freed(uint32_t id)
+{
+	for (int i = 0; i < 200; i++) {
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			return; /* ENOENT: freed; anything else: nothing better to wait on */
+		close(fd);
+		usleep(5000);
+	}
+}
+
+/* The pin is the last reference we hold, but unlinking it frees the link only after an RCU
+ * grace period and a work item, and until then the program still runs. A detach must be
+ * over when it returns (no packet counted after it, no EEXIST on attaching again), so a link
+ * the kernel can detach (xdp, tcx) is detached first, and for the others (perf, tracing:
+ * EOPNOTSUPP) the link is waited for. A kill between the two steps leaves a detached xdp or
+ * tcx link pinned, which reconcile reads as gone (its ifindex is 0). */
+static int unpin_link(const char *pin)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	uint32_t id = 0;
+	int fd = bpf_obj_get(pin);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		id = info.id;
+	(void)bpf_link_detach(fd);
+	close(fd);
+	if (unlink(pin) < 0 && errno != ENOENT)
+		return -errno;
+	if (id)
+		wait_link_freed(id);
+	return 0;
+}
+
 int manager_detach_link(struct bpfman *m, uint32_t link_id, enum bpfman_prog_type type)
 {
 	_cleanup_free_ char *pin = NULL;
+	int r;
 
 	if (type == BPFMAN_PROG_XDP || type == BPFMAN_PROG_TC) {
 		struct bpfman_link *l = NULL;
 		bool dispatched;
-		int r = store_link_get(m->store, link_id, &l);
 
+		r = store_link_get(m->store, link_id, &l);
 		if (r < 0)
 			return r;
 		dispatched = l->dispatched;
@@ -436,9 +477,9 @@ int manager_detach_link(struct bpfman *m, uint32_t link_id, enum bpfman_prog_typ
 	pin = layout_link_pin(&m->layout, link_id);
 	if (!pin)
 		return -ENOMEM;
-	/* the pin is the last reference we hold: unlinking it detaches */
-	if (unlink(pin) < 0 && errno != ENOENT)
-		return -errno;
+	r = unpin_link(pin);
+	if (r < 0)
+		return r;
 	return store_link_delete(m->store, link_id);
 }
 

@@ -245,7 +245,7 @@ int dispatcher_sweep(const struct dispatcher_paths *p, const struct dispatcher_h
 			return r;
 		}
 	}
-	d = opendir(parent);
+	d = bpffs_opendir(parent);
 	if (!d) {
 		r = errno == ENOENT ? 0 : -errno;
 		dispatcher_unlock(lock);
