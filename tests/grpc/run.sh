@@ -1,8 +1,8 @@
 #!/bin/bash
 # gRPC client tests against a real bpfman-rpc, as root.
 #
-# Generates Python stubs twice, from the project's proto and from a proto built out of the
-# compatibility doc's tables (gen_from_contract.py), and for each set starts its own
+# Generates Python stubs twice, from the project's proto and from the proto built out of the
+# compatibility doc's tables (gen_from_contract.py; committed as contract/), and for each set starts its own
 # bpfman-rpc (own socket, own BPFMAN_ROOT, so it can run beside other tests), runs
 # test_bpfman.py, stops the server with SIGTERM and checks it exited 0. Ends with
 #   RESULT kernel=grpc passed=N failed=N skipped=N
@@ -12,7 +12,8 @@
 # Environment:
 #   BPFMAN_BUILD       build directory (default: <repo>/build)
 #   BPFMAN_RPC         the server binary (default: $BPFMAN_BUILD/src/rpc/bpfman-rpc)
-#   BPFMAN_COMPAT_DOC  the compatibility doc (default: shared/docs/bpfman-compat.md above the repo)
+#   BPFMAN_COMPAT_DOC  the compatibility doc (default: shared/docs/bpfman-compat.md above the
+#                      repo); when found, contract/bpfman_contract.proto must match it
 #   FLAVOURS           which stubs to run: "project contract" (default) or one of them
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +51,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
-	apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null ||
 		{ echo "apt-get install ${need[*]} failed" >&2; result 0 1 0; exit 1; }
 fi
 
@@ -92,10 +94,18 @@ gen_stubs() { # proto-dir out-dir
 			--plugin=protoc-gen-grpc="$(command -v grpc_python_plugin)" bpfman.proto &&
 		protoc -I "$1" --descriptor_set_out="$2/descriptor.pb" bpfman.proto
 }
+# The contract's proto is the committed copy (the doc lives outside the repository);
+# when the doc is there, the copy must be what it gives: a stale copy is a failure.
 doc_args=()
 [ -n "${BPFMAN_COMPAT_DOC:-}" ] && doc_args=(--doc "$BPFMAN_COMPAT_DOC")
-if ! $PY "$HERE/gen_from_contract.py" "${doc_args[@]}" --out "$TMP/contract-proto" ||
-	! gen_stubs "$TMP/contract-proto" "$TMP/stubs-contract" ||
+if ! $PY "$HERE/gen_from_contract.py" "${doc_args[@]}" --check; then
+	echo "FAIL contract-proto: tests/grpc/contract/bpfman_contract.proto is stale"
+	result 0 1 0
+	exit 1
+fi
+mkdir -p "$TMP/contract-proto"
+cp "$HERE/contract/bpfman_contract.proto" "$TMP/contract-proto/bpfman.proto"
+if ! gen_stubs "$TMP/contract-proto" "$TMP/stubs-contract" ||
 	! gen_stubs "$TOP/proto" "$TMP/stubs-project"; then
 	echo "could not generate the stubs" >&2
 	result 0 1 0
