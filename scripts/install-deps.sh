@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages a step needs: build | test | vm (several may be given).
 # Only what is missing is installed; apt-get update runs at most once.
-set -eu
+set -eu -o pipefail
 
 build_pkgs=(meson ninja-build gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libsqlite3-dev libjansson-dev libgrpc-dev libprotobuf-c-dev protobuf-c-compiler

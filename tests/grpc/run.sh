@@ -15,7 +15,7 @@
 #   BPFMAN_COMPAT_DOC  the compatibility doc (default: shared/docs/bpfman-compat.md above the
 #                      repo); when found, contract/bpfman_contract.proto must match it
 #   FLAVOURS           which stubs to run: "project contract" (default) or one of them
-set -u
+set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 export BPFMAN_BUILD=${BPFMAN_BUILD:-$TOP/build}

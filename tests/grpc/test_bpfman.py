@@ -106,13 +106,23 @@ def counter(map_pin_path, slot):
     return int(run(MAP_SUM, os.path.join(map_pin_path, "counters"), str(slot)))
 
 
+PROBE_FEATURE_ABSENT = 3  # probe-feature's exit status for "the kernel lacks it"
+
+
 def require_feature(name):
-    """Skips unless the running kernel has NAME (the project's own probe helper says why)."""
+    """Skips unless the running kernel has NAME (the project's own probe helper says why).
+    A missing or failing probe, or the absence of a feature the runner pinned for this
+    kernel (REQUIRED_FEATURES), is a failure, never a skip."""
     probe = os.path.join(BUILD, "tests", "helpers", "probe-feature")
-    if os.access(probe, os.X_OK):
-        r = subprocess.run([probe, name], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise unittest.SkipTest((r.stdout + r.stderr).strip())
+    r = subprocess.run([probe, name], capture_output=True, text=True)
+    why = (r.stdout + r.stderr).strip()
+    if r.returncode == 0:
+        return
+    if r.returncode != PROBE_FEATURE_ABSENT:
+        raise AssertionError("probe-feature %s gave no answer (exit %d): %s" % (name, r.returncode, why))
+    if name in os.environ.get("REQUIRED_FEATURES", "").split():
+        raise AssertionError("%s is required on this kernel (REQUIRED_FEATURES), but: %s" % (name, why))
+    raise unittest.SkipTest(why)
 
 
 def bpftool(*args):
