@@ -111,7 +111,15 @@ kernel_prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 kernel_prog_count() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_link_count() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
-bpffs_entries() { find "$BPFMAN_ROOT/run/bpfman/fs" -mindepth 1 2>/dev/null | sort; }
+# Paths under DIR (nothing when DIR does not exist: under pipefail a failing find would
+# end the test): tree_entries DIR [FIND-TESTS...]; tree_count prints how many.
+tree_entries() {
+	local d=$1
+	shift
+	[ ! -d "$d" ] || find "$d" -mindepth 1 "$@" | sort
+}
+tree_count() { tree_entries "$@" | wc -l; }
+bpffs_entries() { tree_entries "$BPFMAN_ROOT/run/bpfman/fs"; }
 
 # Network namespaces and interfaces made by a test carry its TEST_ID in their names, so
 # teardown finds them all (also those made inside $(...) subshells).
@@ -201,7 +209,7 @@ assert_clean_state() {
 	assert_eq "$n" 0 "managed programs left"
 	n=$(bpfman list links -o json | jq length)
 	assert_eq "$n" 0 "links left"
-	n=$(find "$FS" -mindepth 1 -not -path "$FS/links" -not -path "$FS/maps" -not -name '*.debug' \
-		-not -path "$FS/xdp" -not -path "$FS/tc-ingress" -not -path "$FS/tc-egress" 2>/dev/null | wc -l)
-	[ "$n" = 0 ] || fail "pins left: $(find "$FS" -mindepth 1)"
+	n=$(tree_count "$FS" -not -path "$FS/links" -not -path "$FS/maps" -not -name '*.debug' \
+		-not -path "$FS/xdp" -not -path "$FS/tc-ingress" -not -path "$FS/tc-egress")
+	[ "$n" = 0 ] || fail "pins left: $(tree_entries "$FS")"
 }

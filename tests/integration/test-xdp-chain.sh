@@ -137,8 +137,8 @@ test_xdp_ten_programs_and_rebuilds() {
 	assert_eq "$(run_chain)" $XDP_PASS "verdict after unload"
 	# one dispatcher on the interface, the old revisions gone
 	eventually_eq xdp_dispatchers "$((before + 1))" "dispatcher revisions in the kernel"
-	assert_eq "$(find "$FS/xdp" -mindepth 1 -maxdepth 1 | wc -l)" 1 "pin trees"
-	assert_eq "$(find "$FS/xdp" -name 'link_*' | wc -l)" 7 "link pins"
+	assert_eq "$(tree_count "$FS/xdp" -maxdepth 1)" 1 "pin trees"
+	assert_eq "$(tree_count "$FS/xdp" -name 'link_*')" 7 "link pins"
 	bpfman unload "$p"
 	assert_eq "$(disp_id)" 0 "dispatcher after unload of all"
 	eventually_eq xdp_dispatchers "$before" "dispatchers left"
@@ -167,7 +167,7 @@ test_xdp_two_interfaces_and_netns_removal() {
 	ip netns del "$NS_B"
 	bpfman load file -p "$CHAIN_OBJ" --programs tc:tc_a >/dev/null # any change reconciles
 	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the namespaces went"
-	assert_eq "$(find "$FS/xdp" -mindepth 1 | wc -l)" 0 "pin trees after the namespaces went"
+	assert_eq "$(tree_count "$FS/xdp")" 0 "pin trees after the namespaces went"
 	eventually_eq xdp_dispatchers 0 "dispatchers after the namespaces went"
 }
 
@@ -307,7 +307,7 @@ test_xdp_killed_attach_is_repaired() {
 	b=$(member xdp xdp_b $XDP_PASS 1 "$a")
 	chain_ids() { bpfman dispatcher show "$LXIF" -o json | jq -r '[.programs[].program_id] | sort | join(" ")'; }
 	record_ids() { bpfman list links -o json | jq -r '[.[].program_id] | sort | join(" ")'; }
-	trees() { find "$LXFS/xdp" -maxdepth 1 -name "dispatch-$ifindex-*" | wc -l; }
+	trees() { tree_count "$LXFS/xdp" -maxdepth 1 -name "dispatch-$ifindex-*"; }
 	for first in yes no; do
 		for n in $(seq 1 80); do
 			strace -f -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGKILL:when=$n" \
