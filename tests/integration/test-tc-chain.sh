@@ -5,22 +5,6 @@
 
 . "$HERE/chain-lib.sh"
 
-TC_UNSPEC=-1 TC_OK=0 TC_SHOT=2 TC_PIPE=3
-
-setup_tc_chain() {
-	require_feature freplace
-	make_veth_pair
-	NSP="/var/run/netns/$NS_A"
-}
-
-tc_attach() { # PROG DIRECTION [ARGS...] on IF_A in NS_A
-	local p=$1 d=$2
-	shift 2
-	attach_id "$p" tc -i "$IF_A" -d "$d" -n "$NSP" "$@"
-}
-
-tc_disp() { bpfman dispatcher show "$IF_A" -d "${1:-ingress}" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
-run_tc() { verdict "$(tc_disp "${1:-ingress}")"; }
 has_clsact() { tc -n "$NS_A" qdisc show dev "$IF_A" | grep -q clsact && echo yes || echo no; }
 
 test_tc_chain_order_and_directions() {

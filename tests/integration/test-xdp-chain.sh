@@ -5,23 +5,6 @@
 
 . "$HERE/chain-lib.sh"
 
-XDP_ABORTED=0 XDP_DROP=1 XDP_PASS=2 XDP_TX=3 XDP_REDIRECT=4
-
-setup_xdp_chain() {
-	require_feature freplace
-	make_veth_pair
-	NSP="/var/run/netns/$NS_A"
-}
-
-# xdp_attach PROG [ARGS...] on IF_A in NS_A
-xdp_attach() {
-	local p=$1
-	shift
-	attach_id "$p" xdp -i "$IF_A" -n "$NSP" "$@"
-}
-
-disp_id() { bpfman dispatcher show "$IF_A" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
-run_chain() { verdict "$(disp_id)" "$@"; }
 
 test_xdp_chain_order() {
 	setup_xdp_chain
@@ -221,31 +204,6 @@ test_xdp_slot_counts() {
 
 # ---- sharing an interface with xdp-loader (libxdp's layout: the host's namespace) ----
 
-LXFS=
-xdp_chain_teardown() {
-	local rc=$?
-	set +e
-	[ -n "$LXIF" ] && xdp-loader unload -a "$LXIF" >/dev/null 2>&1
-	[ -z "$LXFS" ] || umount "$LXFS" 2>/dev/null || umount -l "$LXFS"
-	return $rc
-}
-
-setup_libxdp_iface() {
-	require_feature freplace
-	command -v xdp-loader >/dev/null || skip "no xdp-loader"
-	LXIF=$(make_host_iface)
-	# libxdp's state in a private bpffs, for bpfman and xdp-loader alike
-	LXFS="$BPFMAN_ROOT/libxdp"
-	mkdir -p "$LXFS"
-	mount -t bpf bpf "$LXFS"
-	export LIBXDP_BPFFS="$LXFS"
-	trap 'xdp_chain_teardown; test_teardown' EXIT
-}
-
-# "PRIO:NAME ..." as xdp-loader lists the chain
-loader_chain() {
-	xdp-loader status "$LXIF" | awk '$1 == "=>" {printf "%s%s:%s", sep, $2, $3; sep = " "}'
-}
 our_chain() {
 	bpfman dispatcher show "$LXIF" -o json | jq -r '.programs | map("\(.priority):\(.function_name)") | join(" ")'
 }
