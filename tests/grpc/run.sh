@@ -2,9 +2,10 @@
 # gRPC client tests against a real bpfman-rpc, as root.
 #
 # Generates Python stubs twice, from the project's proto and from the proto built out of the
-# compatibility doc's tables (gen_from_contract.py; committed as contract/), and for each set starts its own
-# bpfman-rpc (own socket, own BPFMAN_ROOT, so it can run beside other tests), runs
-# test_bpfman.py, stops the server with SIGTERM and checks it exited 0. Ends with
+# compatibility doc's tables (gen_from_contract.py; committed as contract/), and for each
+# set starts its own bpfman-rpc (own socket, own BPFMAN_ROOT, so it can run beside other
+# tests), runs every test_*.py here against it, stops the server with SIGTERM and checks it
+# exited 0. Ends with
 #   RESULT kernel=grpc passed=N failed=N skipped=N
 # counted per test method (plus one "server exit" check per server).
 #
@@ -122,6 +123,26 @@ count() { # a SUMMARY line
 	passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1})) skipped=$((skipped + ${s:-0}))
 }
 
+# Every test_*.py here runs against each flavour's server, all with the same environment
+# and each ending with its SUMMARY line. A selection (Class or Class.test_method) goes to the
+# file that defines the class; a name no file defines is a failure.
+test_files=("$HERE"/test_*.py)
+declare -A file_args
+for f in "${test_files[@]}"; do file_args[$f]=; done
+for a in "$@"; do
+	found=
+	for f in "${test_files[@]}"; do
+		if grep -q "^class ${a%%.*}(" "$f"; then
+			file_args[$f]+="$a "
+			found=1
+		fi
+	done
+	if [ -z "$found" ]; then
+		echo "FAIL selection: no test class ${a%%.*} in $HERE/test_*.py"
+		failed=$((failed + 1))
+	fi
+done
+
 for flavour in $FLAVOURS; do
 	SERVER_ROOT=$(mktemp -d "$TMP/root-$flavour.XXXXXX")
 	sock="$TMP/sock-$flavour/bpfman.sock"
@@ -142,11 +163,19 @@ for flavour in $FLAVOURS; do
 		continue
 	fi
 
-	BPFMAN_ROOT=$SERVER_ROOT BPFMAN_GRPC_SOCKET=$sock BPFMAN_GRPC_FLAVOUR=$flavour \
-		BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$HERE/test_bpfman.py" "$@" 2>&1 |
-		tee "$TMP/out-$flavour"
-	out=$(grep '^SUMMARY ' "$TMP/out-$flavour")
-	count "${out:-SUMMARY passed=0 failed=1 skipped=0}"
+	all_ok=1
+	for f in "${test_files[@]}"; do
+		[ $# -eq 0 ] || [ -n "${file_args[$f]}" ] || continue
+		name=$(basename "$f" .py)
+		# shellcheck disable=SC2086 # class names: no spaces
+		BPFMAN_ROOT=$SERVER_ROOT BPFMAN_GRPC_SOCKET=$sock BPFMAN_GRPC_FLAVOUR=$flavour \
+			BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$f" ${file_args[$f]} 2>&1 |
+			tee "$TMP/out-$flavour-$name"
+		out=$(grep '^SUMMARY ' "$TMP/out-$flavour-$name")
+		[ -n "$out" ] || echo "FAIL $flavour/$name: no SUMMARY line"
+		count "${out:-SUMMARY passed=0 failed=1 skipped=0}"
+		grep -q ' failed=0 ' <<<"${out:-}" || all_ok=
+	done
 
 	# the server ends cleanly on SIGTERM
 	kill -TERM "$SERVER_PID"
@@ -163,7 +192,7 @@ for flavour in $FLAVOURS; do
 		failed=$((failed + 1))
 	fi
 	SERVER_PID=
-	if [ "$rc" != 0 ] || [ "${out:-}" = "" ] || ! grep -q ' failed=0 ' <<<"$out"; then
+	if [ "$rc" != 0 ] || [ -z "$all_ok" ]; then
 		echo "    server log ($flavour), last lines:"
 		sed 's/^/    | /' "$log" | tail -n 30
 	fi

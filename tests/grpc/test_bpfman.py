@@ -464,10 +464,9 @@ class AttachTest(ServerTest):
                           StatusCode.NOT_FOUND, "does not exist")
 
 
-class NetTest(ServerTest):
-    """TCX, XDP and TC on a veth pair between two namespaces made here (192.0.2.0/24,
-    TEST-NET-1); the programs sit on veth-a in the first one and count the pings that the
-    second one sends."""
+class NetBase(ServerTest):
+    """A veth pair between two namespaces made here (192.0.2.0/24, TEST-NET-1): veth-a in
+    the first one (netns_path()), veth-b in the second."""
 
     def setUp(self):
         super().setUp()
@@ -507,6 +506,14 @@ class NetTest(ServerTest):
         self.ping()
         self.assertEqual(before, counter(prog.info.map_pin_path, slot), "counting after Detach")
 
+    def netns_path(self):
+        return "/var/run/netns/" + self.ns[0]
+
+
+class NetTest(NetBase):
+    """TCX, XDP and TC on veth-a; the programs count the pings that the second namespace
+    sends."""
+
     def test_tcx_ingress_counts(self):
         require_feature("tcx")
         p = self.load(("tcx_a", "TCX")).programs[0]
@@ -540,9 +547,6 @@ class NetTest(ServerTest):
                                            attach=pb.AttachInfo(tcx_attach_info=info)),
                           StatusCode.INVALID_ARGUMENT)
         self.assertEqual([], list(self.call("Get", pb.GetRequest(id=p.kernel_info.id)).info.links))
-
-    def netns_path(self):
-        return "/var/run/netns/" + self.ns[0]
 
 
 class ListGetTest(ServerTest):
@@ -1107,6 +1111,11 @@ def main(argv):
         if FLAVOUR == "project":
             classes.append(ContractDescriptorTest)
         suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in classes)
+    return run_suite(suite)
+
+
+def run_suite(suite):
+    """Runs SUITE with one line per test and the SUMMARY line; the exit status."""
     result = Result()
     try:
         stub()  # a server that never answers is one failure, not one per test
