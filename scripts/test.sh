@@ -1,7 +1,8 @@
 #!/bin/bash
-# Runs every test: unit tests (no root), the integration suite on the host kernel (root),
-# and the same integration suite inside qemu on Debian 12's 6.1 and 6.12 kernels.
-# Prints one line per kernel and ends with "N passed, N failed, N skipped".
+# Runs every test: unit tests (no root), the integration, gRPC and examples suites on the
+# host kernel (root), and inside qemu the integration suite on Debian 12's 6.1 kernel and the
+# integration, gRPC and examples suites on its 6.12 kernel (tests/vm/run-vm.sh).
+# Prints one line per suite or kernel and ends with "N passed, N failed, N skipped".
 #
 #   scripts/test.sh            everything
 #   SKIP_VM=1 scripts/test.sh  unit + host only
