@@ -1101,21 +1101,22 @@ class Result(unittest.TestResult):
 
 
 def main(argv):
+    classes = [LoadTest, AttachTest, NetTest, ListGetTest, ErrorTest, ConcurrencyTest,
+               SocketTest, ServerProcessTest]
+    if FLAVOUR == "project":
+        classes.append(ContractDescriptorTest)
+    return run_tests(argv, sys.modules[__name__], classes)
+
+
+def run_tests(argv, module, classes):
+    """Runs the tests named in ARGV (Class or Class.test_method of MODULE), else every test
+    of CLASSES, with one line per test and the SUMMARY line; the exit status. Other test
+    files of this directory run through here too."""
     loader = unittest.TestLoader()
-    module = sys.modules[__name__]
     if argv:
         suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv)
     else:
-        classes = [LoadTest, AttachTest, NetTest, ListGetTest, ErrorTest, ConcurrencyTest,
-                   SocketTest, ServerProcessTest]
-        if FLAVOUR == "project":
-            classes.append(ContractDescriptorTest)
         suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in classes)
-    return run_suite(suite)
-
-
-def run_suite(suite):
-    """Runs SUITE with one line per test and the SUMMARY line; the exit status."""
     result = Result()
     try:
         stub()  # a server that never answers is one failure, not one per test

@@ -22,7 +22,6 @@ import struct
 import subprocess
 import sys
 import threading
-import unittest
 
 import test_bpfman as tb
 from test_bpfman import pb, pb_grpc, PT
@@ -134,13 +133,7 @@ class DispatcherWorkersTest(tb.NetBase):
 
 
 def main(argv):
-    loader = unittest.TestLoader()
-    module = sys.modules[__name__]
-    if argv:
-        suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv)
-    else:
-        suite = loader.loadTestsFromTestCase(DispatcherWorkersTest)
-    return tb.run_suite(suite)
+    return tb.run_tests(argv, sys.modules[__name__], [DispatcherWorkersTest])
 
 
 if __name__ == "__main__":

@@ -32,6 +32,14 @@ hits() {
 	"$TESTS_HELPERS/map-sum" "$FS/maps/$1/hits" "$2"
 }
 
+# hits_of OWNER_ID SLOT...: "N/N/..." runs of the members counting into those slots
+hits_of() {
+	local o=$1 s out=
+	shift
+	for s in "$@"; do out="$out${out:+/}$(hits "$o" "$s")"; done
+	echo "$out"
+}
+
 # verdict PROG_ID [REPEAT]: return value of a test run
 verdict() {
 	"$TESTS_HELPERS/prog-test-run" "$@" || fail "test run of program $1"

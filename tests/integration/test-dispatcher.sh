@@ -10,14 +10,6 @@
 
 XDP_DISPATCHER_RETURN=31
 
-# hits_of OWNER SLOT...: "N/N/..." runs of the members counting into those slots
-hits_of() {
-	local o=$1 s out=
-	shift
-	for s in "$@"; do out="$out${out:+/}$(hits "$o" "$s")"; done
-	echo "$out"
-}
-
 test_xdp_each_member_has_its_own_mask() {
 	setup_xdp_chain
 	local d t p

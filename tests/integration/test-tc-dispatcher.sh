@@ -10,14 +10,6 @@
 
 TC_REDIRECT=7 TC_DISPATCHER_RETURN=30
 
-# tc_hits OWNER SLOT...: "N/N/..." runs of the members counting into those slots
-tc_hits() {
-	local o=$1 s out=
-	shift
-	for s in "$@"; do out="$out${out:+/}$(hits "$o" "$s")"; done
-	echo "$out"
-}
-
 test_tc_each_member_has_its_own_mask() {
 	setup_tc_chain
 	local o r e
@@ -29,7 +21,7 @@ test_tc_each_member_has_its_own_mask() {
 	tc_attach "$e" ingress -p 3 >/dev/null
 	# ok proceeds (its mask), redirect stops (its mask has ok only)
 	assert_eq "$(run_tc)" $TC_REDIRECT "verdict"
-	assert_eq "$(tc_hits "$o" 0 1 2)" "1/1/0" "members that ran"
+	assert_eq "$(hits_of "$o" 0 1 2)" "1/1/0" "members that ran"
 }
 
 test_tc_dispatcher_return_always_proceeds() {
@@ -40,7 +32,7 @@ test_tc_dispatcher_return_always_proceeds() {
 	tc_attach "$r" ingress -p 1 --proceed-on ok >/dev/null
 	tc_attach "$e" ingress -p 2 >/dev/null
 	assert_eq "$(run_tc)" $TC_SHOT "verdict"
-	assert_eq "$(tc_hits "$r" 0 1)" "1/1" "members that ran"
+	assert_eq "$(hits_of "$r" 0 1)" "1/1" "members that ran"
 }
 
 test_tc_unknown_return_ends_the_chain() {
@@ -52,7 +44,7 @@ test_tc_unknown_return_ends_the_chain() {
 		redirect trap dispatcher_return >/dev/null
 	tc_attach "$e" ingress -p 2 >/dev/null
 	assert_eq "$(run_tc)" 63 "verdict"
-	assert_eq "$(tc_hits "$b" 0 1)" "1/0" "members that ran"
+	assert_eq "$(hits_of "$b" 0 1)" "1/0" "members that ran"
 }
 
 # When every member proceeds the chain's verdict is TC_ACT_OK, not the last member's pipe
@@ -78,7 +70,7 @@ test_tc_ten_members_many_packets() {
 	for i in 1 2 3 4 5 6 7 8 9; do tc_attach "$p" ingress -p $((100 - i)) >/dev/null; done
 	tc_attach "$s" ingress -p 100 >/dev/null
 	assert_eq "$(verdict "$(tc_disp)" 3)" $TC_SHOT "verdict of three packets"
-	assert_eq "$(tc_hits "$p" 0 1)" "27/3" "runs: nine members that proceed and the last, three packets each"
+	assert_eq "$(hits_of "$p" 0 1)" "27/3" "runs: nine members that proceed and the last, three packets each"
 }
 
 test_tc_traffic_through_the_chain() {
