@@ -52,9 +52,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
-	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null ||
-		{ echo "apt-get install ${need[*]} failed" >&2; result 0 1 0; exit 1; }
+	"$TOP/scripts/install-deps.sh" test ||
+		{ echo "installing ${need[*]} failed" >&2; result 0 1 0; exit 1; }
 fi
 
 TMP=$(mktemp -d /tmp/bpfman-grpc.XXXXXX)
