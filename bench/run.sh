@@ -78,8 +78,7 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v mountpoint >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; } \
-		>/dev/null || die "apt-get install ${need[*]} failed"
+	"$TOP/scripts/install-deps.sh" test || die "installing ${need[*]} failed"
 fi
 XDPL=$(command -v xdp-loader)
 

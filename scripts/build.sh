@@ -1,6 +1,6 @@
 #!/bin/bash
 # Configures (once) and builds into BUILD_DIR (default: build). Extra args go to meson setup.
-set -eu
+set -eu -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$TOP/build}
 "$TOP/scripts/install-deps.sh" build

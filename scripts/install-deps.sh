@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs the Debian packages a step needs: build | test | vm (several may be given).
-# Only what is missing is installed; apt-get update runs at most once.
-set -eu
+# Only what is missing is installed; apt-get update runs at most once. Every suite that
+# installs what it lacks comes through here (one place that waits for apt's locks).
+set -eu -o pipefail
 
 build_pkgs=(meson ninja-build gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libsqlite3-dev libjansson-dev libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
@@ -30,5 +31,22 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt-get (unattended-upgrades on a fresh machine) may hold the dpkg lock: wait for
+# it up to 10 minutes instead of failing at once.
+APT=(apt-get -o DPkg::Lock::Timeout=600)
+# apt-get update takes the lists lock, which DPkg::Lock::Timeout does not cover (Debian 12's
+# apt 2.6): wait for that one by retrying, as long.
+apt_update() {
+	local i err
+	for i in $(seq 1 120); do
+		err=$("${APT[@]}" update -qq 2>&1) && return 0
+		case $err in
+		*"Could not get lock"*) sleep 5 ;;
+		*) break ;;
+		esac
+	done
+	echo "$err" >&2
+	return 1
+}
+apt_update
+"${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,12 +1,13 @@
 #!/bin/bash
-# Runs every test: unit tests (no root), the integration suite on the host kernel (root),
-# and the same integration suite inside qemu on Debian 12's 6.1 and 6.12 kernels.
-# Prints one line per kernel and ends with "N passed, N failed, N skipped".
+# Runs every test: unit tests (no root), the integration, gRPC and examples suites on the
+# host kernel (root), and inside qemu the integration suite on Debian 12's 6.1 kernel and the
+# integration, gRPC and examples suites on its 6.12 kernel (tests/vm/run-vm.sh).
+# Prints one line per suite or kernel and ends with "N passed, N failed, N skipped".
 #
 #   scripts/test.sh            everything
 #   SKIP_VM=1 scripts/test.sh  unit + host only
 #   VM_KERNELS="6.12"          choose the guest kernels
-set -u
+set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$TOP/build}
 export BUILD_DIR
@@ -48,15 +49,36 @@ add_result() {
 	add "$1${k:+ $k}" "$p" "$f" "$s"
 }
 
+# Counts from meson test's summary in file $1, run with exit status $2. meson counts a test
+# killed by a signal under "Fail:". No summary at all (meson could not run, no unit test
+# defined) or a non-zero exit with nothing counted as failed is one failure, never a pass.
+add_unit() {
+	local up uf us
+	up=$(sed -nE 's/^Ok: +([0-9]+).*/\1/p' "$1" | tail -n 1)
+	uf=$(grep -E '^(Fail|Timeout|Unexpected Pass): ' "$1" | awk '{s += $NF} END {print s + 0}')
+	us=$(sed -nE 's/^Skipped: +([0-9]+).*/\1/p' "$1" | tail -n 1)
+	if [ -z "$up" ] || [ $((up + uf + ${us:-0})) = 0 ]; then
+		echo "unit: meson test gave no results (exit $2):"
+		tail -n 20 "$1" | sed 's/^/    | /'
+		add "unit (no results)" 0 1 0
+		return
+	fi
+	if [ "$2" != 0 ] && [ "$uf" = 0 ]; then
+		echo "unit: meson test exited $2 with nothing failed in its summary:"
+		tail -n 20 "$1" | sed 's/^/    | /'
+		uf=1
+	fi
+	add "unit" "$up" "$uf" "${us:-0}"
+}
+
 log=$(mktemp -d /tmp/bpfman-test.XXXXXX)
 trap 'rm -rf "$log"' EXIT
 
 echo "== unit tests"
-meson test -C "$BUILD_DIR" --suite unit --print-errorlogs 2>&1 | tee "$log/unit" | grep -E '^ *[0-9]+/[0-9]+ '
-up=$(grep -E '^Ok:' "$log/unit" | awk '{print $2}')
-uf=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$log/unit" | awk '{s += $2} END {print s + 0}')
-us=$(grep -E '^Skipped:' "$log/unit" | awk '{print $2}')
-add "unit" "${up:-0}" "${uf:-1}" "${us:-0}"
+meson test -C "$BUILD_DIR" --suite unit --print-errorlogs >"$log/unit" 2>&1
+urc=$?
+grep -E '^ *[0-9]+/[0-9]+ ' "$log/unit"
+add_unit "$log/unit" "$urc"
 
 if [ "$(id -u)" = 0 ]; then
 	echo "== integration tests, host kernel $(uname -r)"
@@ -76,6 +98,9 @@ else
 	echo "== integration tests need root: not run"
 	add "host (needs root)" 0 1 0
 fi
+
+# ---- sanitizers and fuzzers (scripts/test-sanitizers.sh, scripts/fuzz.sh): wired in here,
+# each adding its own summary line with add / add_result ----
 
 if [ "${SKIP_VM:-0}" != 1 ]; then
 	for k in ${VM_KERNELS:-6.1 6.12}; do

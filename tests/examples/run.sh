@@ -21,7 +21,7 @@
 # Usage: run.sh [NAME]...   (default: every example)
 # Environment:
 #   BPFMAN_BUILD  build directory (default: <repo>/build)
-set -u
+set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 BUILD=${BPFMAN_BUILD:-$TOP/build}
@@ -56,8 +56,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v jq >/dev/null || need+=(jq)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
-	apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
-		{ echo "apt-get install ${need[*]} failed" >&2; result 0 1 0; exit 1; }
+	"$TOP/scripts/install-deps.sh" test ||
+		{ echo "installing ${need[*]} failed" >&2; result 0 1 0; exit 1; }
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bpfman-examples.XXXXXX")
@@ -163,7 +163,7 @@ ping_a() {
 # its own flags, what makes its events happen (TRIGGER, run once makes at least
 # MIN_VALUE events per counter), and the least number of counts its report must show.
 # Sets FEATURE N_ATTACH ARGS TRIGGER MIN_VALUE MIN_COUNTS NEEDS_NET (the veth pair);
-# returns 1 for an unknown one.
+# returns 1 for an unknown one, 2 when a probe it needs failed (WHY_NOT says why).
 describe() {
 	local netns=/var/run/netns/$NS_A
 	FEATURE=- N_ATTACH=1 ARGS=() TRIGGER=() MIN_VALUE=1 MIN_COUNTS=1 NEEDS_NET=
@@ -177,7 +177,8 @@ describe() {
 		# the tracepoint and the uprobe must count; the kprobe too when the kernel
 		# has kprobes, else it reports "not attached"
 		FEATURE=tracepoint N_ATTACH=3 TRIGGER=(app_trigger) MIN_VALUE=200 MIN_COUNTS=2
-		"$HELPERS/probe-feature" kprobe >/dev/null 2>&1 && MIN_COUNTS=3
+		skip_reason kprobe || return 2
+		[ -n "$WHY_NOT" ] || MIN_COUNTS=3
 		;;
 	xdp-counter | tc-counter | tcx-counter)
 		# 5 echo requests reach the interface in NS_A
@@ -193,13 +194,28 @@ app_trigger() {
 	"$HELPERS/trigger" getpid 200 && "$HELPERS/trigger" unlink 200
 }
 
-# Why NAME cannot run here (empty: it can).
+# Sets WHY_NOT to why an example needing FEATURE cannot run here (empty: it can). Returns
+# 1 when that is a failure, not a skip: the probe helper gave no answer (missing, crashed:
+# only its exit status 3 means "absent"), or the runner pinned FEATURE for this kernel
+# (REQUIRED_FEATURES).
+PROBE_FEATURE_ABSENT=3
 skip_reason() { # feature
-	local why
-	case $1 in
-	-) ;;
-	*) why=$("$HELPERS/probe-feature" "$1" 2>&1) || echo "$why" ;;
+	local rc=0 f
+	WHY_NOT=
+	[ "$1" != - ] || return 0
+	WHY_NOT=$("$HELPERS/probe-feature" "$1" 2>&1) || rc=$?
+	case $rc in
+	0) WHY_NOT= ;;
+	"$PROBE_FEATURE_ABSENT")
+		for f in ${REQUIRED_FEATURES:-}; do
+			if [ "$f" = "$1" ]; then
+				WHY_NOT="$1 is required on this kernel (REQUIRED_FEATURES), but: $WHY_NOT"
+				return 1
+			fi
+		done ;;
+	*) WHY_NOT="probe-feature $1 gave no answer (exit $rc): $WHY_NOT"; return 1 ;;
 	esac
+	return 0
 }
 
 # The report lines of an output: what the report functions print, not the plumbing's
@@ -283,18 +299,24 @@ attempt() { # name out
 }
 
 run_example() { # name
-	local name=$1 out=$T/$1.out why
-	if ! describe "$name"; then
-		fail "$name" "run.sh does not know how to make its events happen (add it to describe())"
-		return
-	fi
+	local name=$1 out=$T/$1.out
+	describe "$name"
+	case $? in
+	0) ;;
+	2) fail "$name" "$WHY_NOT"; return ;;
+	*) fail "$name" "run.sh does not know how to make its events happen (add it to describe())"
+	   return ;;
+	esac
 	if [ ! -x "$EXAMPLES/$name" ]; then
 		fail "$name" "not built ($EXAMPLES/$name)"
 		return
 	fi
-	why=$(skip_reason "$FEATURE")
-	if [ -n "$why" ]; then
-		skip "$name" "$why"
+	if ! skip_reason "$FEATURE"; then
+		fail "$name" "$WHY_NOT"
+		return
+	fi
+	if [ -n "$WHY_NOT" ]; then
+		skip "$name" "$WHY_NOT"
 		return
 	fi
 	if [ -n "$NEEDS_NET" ] && [ -z "$net_ok" ]; then

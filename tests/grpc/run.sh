@@ -1,10 +1,11 @@
 #!/bin/bash
 # gRPC client tests against a real bpfman-rpc, as root.
 #
-# Generates Python stubs twice, from the project's proto and from a proto built out of the
-# compatibility doc's tables (gen_from_contract.py), and for each set starts its own
-# bpfman-rpc (own socket, own BPFMAN_ROOT, so it can run beside other tests), runs
-# test_bpfman.py and test_validation.py, stops the server with SIGTERM and checks it exited 0. Ends with
+# Generates Python stubs twice, from the project's proto and from the proto built out of the
+# compatibility doc's tables (gen_from_contract.py; committed as contract/), and for each
+# set starts its own bpfman-rpc (own socket, own BPFMAN_ROOT, so it can run beside other
+# tests), runs every test_*.py here against it, stops the server with SIGTERM and checks it
+# exited 0. Ends with
 #   RESULT kernel=grpc passed=N failed=N skipped=N
 # counted per test method (plus one "server exit" check per server).
 #
@@ -12,9 +13,10 @@
 # Environment:
 #   BPFMAN_BUILD       build directory (default: <repo>/build)
 #   BPFMAN_RPC         the server binary (default: $BPFMAN_BUILD/src/rpc/bpfman-rpc)
-#   BPFMAN_COMPAT_DOC  the compatibility doc (default: shared/docs/bpfman-compat.md above the repo)
+#   BPFMAN_COMPAT_DOC  the compatibility doc (default: shared/docs/bpfman-compat.md above the
+#                      repo); when found, contract/bpfman_contract.proto must match it
 #   FLAVOURS           which stubs to run: "project contract" (default) or one of them
-set -u
+set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 export BPFMAN_BUILD=${BPFMAN_BUILD:-$TOP/build}
@@ -50,8 +52,8 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
-	apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
-		{ echo "apt-get install ${need[*]} failed" >&2; result 0 1 0; exit 1; }
+	"$TOP/scripts/install-deps.sh" test ||
+		{ echo "installing ${need[*]} failed" >&2; result 0 1 0; exit 1; }
 fi
 
 TMP=$(mktemp -d /tmp/bpfman-grpc.XXXXXX)
@@ -92,10 +94,18 @@ gen_stubs() { # proto-dir out-dir
 			--plugin=protoc-gen-grpc="$(command -v grpc_python_plugin)" bpfman.proto &&
 		protoc -I "$1" --descriptor_set_out="$2/descriptor.pb" bpfman.proto
 }
+# The contract's proto is the committed copy (the doc lives outside the repository);
+# when the doc is there, the copy must be what it gives: a stale copy is a failure.
 doc_args=()
 [ -n "${BPFMAN_COMPAT_DOC:-}" ] && doc_args=(--doc "$BPFMAN_COMPAT_DOC")
-if ! $PY "$HERE/gen_from_contract.py" "${doc_args[@]}" --out "$TMP/contract-proto" ||
-	! gen_stubs "$TMP/contract-proto" "$TMP/stubs-contract" ||
+if ! $PY "$HERE/gen_from_contract.py" "${doc_args[@]}" --check; then
+	echo "FAIL contract-proto: tests/grpc/contract/bpfman_contract.proto is stale"
+	result 0 1 0
+	exit 1
+fi
+mkdir -p "$TMP/contract-proto"
+cp "$HERE/contract/bpfman_contract.proto" "$TMP/contract-proto/bpfman.proto"
+if ! gen_stubs "$TMP/contract-proto" "$TMP/stubs-contract" ||
 	! gen_stubs "$TOP/proto" "$TMP/stubs-project"; then
 	echo "could not generate the stubs" >&2
 	result 0 1 0
@@ -111,6 +121,26 @@ count() { # a SUMMARY line
 	s=$(sed -n 's/.* skipped=\([0-9]*\).*/\1/p' <<<"$1")
 	passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1})) skipped=$((skipped + ${s:-0}))
 }
+
+# Every test_*.py here runs against each flavour's server, all with the same environment
+# and each ending with its SUMMARY line. A selection (Class or Class.test_method) goes to the
+# file that defines the class; a name no file defines is a failure.
+test_files=("$HERE"/test_*.py)
+declare -A file_args
+for f in "${test_files[@]}"; do file_args[$f]=; done
+for a in "$@"; do
+	found=
+	for f in "${test_files[@]}"; do
+		if grep -q "^class ${a%%.*}(" "$f"; then
+			file_args[$f]+="$a "
+			found=1
+		fi
+	done
+	if [ -z "$found" ]; then
+		echo "FAIL selection: no test class ${a%%.*} in $HERE/test_*.py"
+		failed=$((failed + 1))
+	fi
+done
 
 for flavour in $FLAVOURS; do
 	SERVER_ROOT=$(mktemp -d "$TMP/root-$flavour.XXXXXX")
@@ -132,33 +162,21 @@ for flavour in $FLAVOURS; do
 		continue
 	fi
 
-	out=
-	for suite in test_bpfman test_validation; do
-		# the names given that this file defines; none of them: the file is not run
-		names=()
-		for a in "$@"; do
-			grep -q "^class ${a%%.*}(" "$HERE/$suite.py" && names+=("$a")
-		done
-		[ $# -gt 0 ] && [ ${#names[@]} = 0 ] && continue
+	all_ok=1
+	for f in "${test_files[@]}"; do
+		[ $# -eq 0 ] || [ -n "${file_args[$f]}" ] || continue
+		name=$(basename "$f" .py)
+		# it starts servers of its own: once, with the project's stubs, is enough
+		[ "$name" = test_server_limits ] && [ "$flavour" != project ] && continue
+		# shellcheck disable=SC2086 # class names: no spaces
 		BPFMAN_ROOT=$SERVER_ROOT BPFMAN_GRPC_SOCKET=$sock BPFMAN_GRPC_FLAVOUR=$flavour \
-			BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$HERE/$suite.py" "${names[@]}" 2>&1 |
-			tee "$TMP/out-$flavour-$suite"
-		o=$(grep '^SUMMARY ' "$TMP/out-$flavour-$suite")
-		count "${o:-SUMMARY passed=0 failed=1 skipped=0}"
-		out="$out${o:- failed=1 }"
+			BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$f" ${file_args[$f]} 2>&1 |
+			tee "$TMP/out-$flavour-$name"
+		out=$(grep '^SUMMARY ' "$TMP/out-$flavour-$name")
+		[ -n "$out" ] || echo "FAIL $flavour/$name: no SUMMARY line"
+		count "${out:-SUMMARY passed=0 failed=1 skipped=0}"
+		grep -q ' failed=0 ' <<<"${out:-}" || all_ok=
 	done
-	if [ "$flavour" = project ]; then # servers of its own: once is enough
-		names=()
-		for a in "$@"; do
-			grep -q "^class ${a%%.*}(" "$HERE/test_server_limits.py" && names+=("$a")
-		done
-		if [ $# = 0 ] || [ ${#names[@]} -gt 0 ]; then
-			BPFMAN_GRPC_FLAVOUR=$flavour BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" \
-				$PY "$HERE/test_server_limits.py" "${names[@]}" 2>&1 | tee "$TMP/out-limits"
-			lim=$(grep '^SUMMARY ' "$TMP/out-limits")
-			count "${lim:-SUMMARY passed=0 failed=1 skipped=0}"
-		fi
-	fi
 
 	# the server ends cleanly on SIGTERM
 	kill -TERM "$SERVER_PID"
@@ -175,7 +193,7 @@ for flavour in $FLAVOURS; do
 		failed=$((failed + 1))
 	fi
 	SERVER_PID=
-	if [ "$rc" != 0 ] || [ "${out:-}" = "" ] || grep -q ' failed=[1-9]' <<<"$out"; then
+	if [ "$rc" != 0 ] || [ -z "$all_ok" ]; then
 		echo "    server log ($flavour), last lines:"
 		sed 's/^/    | /' "$log" | tail -n 30
 	fi

@@ -106,13 +106,23 @@ def counter(map_pin_path, slot):
     return int(run(MAP_SUM, os.path.join(map_pin_path, "counters"), str(slot)))
 
 
+PROBE_FEATURE_ABSENT = 3  # probe-feature's exit status for "the kernel lacks it"
+
+
 def require_feature(name):
-    """Skips unless the running kernel has NAME (the project's own probe helper says why)."""
+    """Skips unless the running kernel has NAME (the project's own probe helper says why).
+    A missing or failing probe, or the absence of a feature the runner pinned for this
+    kernel (REQUIRED_FEATURES), is a failure, never a skip."""
     probe = os.path.join(BUILD, "tests", "helpers", "probe-feature")
-    if os.access(probe, os.X_OK):
-        r = subprocess.run([probe, name], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise unittest.SkipTest((r.stdout + r.stderr).strip())
+    r = subprocess.run([probe, name], capture_output=True, text=True)
+    why = (r.stdout + r.stderr).strip()
+    if r.returncode == 0:
+        return
+    if r.returncode != PROBE_FEATURE_ABSENT:
+        raise AssertionError("probe-feature %s gave no answer (exit %d): %s" % (name, r.returncode, why))
+    if name in os.environ.get("REQUIRED_FEATURES", "").split():
+        raise AssertionError("%s is required on this kernel (REQUIRED_FEATURES), but: %s" % (name, why))
+    raise unittest.SkipTest(why)
 
 
 def bpftool(*args):
@@ -454,10 +464,9 @@ class AttachTest(ServerTest):
                           StatusCode.NOT_FOUND, "does not exist")
 
 
-class NetTest(ServerTest):
-    """TCX, XDP and TC on a veth pair between two namespaces made here (192.0.2.0/24,
-    TEST-NET-1); the programs sit on veth-a in the first one and count the pings that the
-    second one sends."""
+class NetBase(ServerTest):
+    """A veth pair between two namespaces made here (192.0.2.0/24, TEST-NET-1): veth-a in
+    the first one (netns_path()), veth-b in the second."""
 
     def setUp(self):
         super().setUp()
@@ -497,6 +506,14 @@ class NetTest(ServerTest):
         self.ping()
         self.assertEqual(before, counter(prog.info.map_pin_path, slot), "counting after Detach")
 
+    def netns_path(self):
+        return "/var/run/netns/" + self.ns[0]
+
+
+class NetTest(NetBase):
+    """TCX, XDP and TC on veth-a; the programs count the pings that the second namespace
+    sends."""
+
     def test_tcx_ingress_counts(self):
         require_feature("tcx")
         p = self.load(("tcx_a", "TCX")).programs[0]
@@ -530,9 +547,6 @@ class NetTest(ServerTest):
                                            attach=pb.AttachInfo(tcx_attach_info=info)),
                           StatusCode.INVALID_ARGUMENT)
         self.assertEqual([], list(self.call("Get", pb.GetRequest(id=p.kernel_info.id)).info.links))
-
-    def netns_path(self):
-        return "/var/run/netns/" + self.ns[0]
 
 
 class ListGetTest(ServerTest):
@@ -1103,17 +1117,23 @@ class Result(unittest.TestResult):
 
 
 def main(argv):
+    classes = [LoadTest, AttachTest, NetTest, ListGetTest, ErrorTest, ConcurrencyTest,
+               SocketTest, ServerProcessTest]
+    if FLAVOUR == "project":
+        classes.append(ContractDescriptorTest)
+    return run_tests(argv, sys.modules[__name__], classes)
+
+
+def run_tests(argv, module, classes):
+    """Runs the tests named in ARGV (Class or Class.test_method of MODULE), else every test
+    of CLASSES, with one line per test and the SUMMARY line; the exit status. Other test
+    files of this directory run through here too."""
     loader = unittest.TestLoader()
-    module = sys.modules[__name__]
     if argv:
         # run.sh hands every name to each test file: take this file's own
         suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv
                                    if hasattr(module, n.split(".")[0]))
     else:
-        classes = [LoadTest, AttachTest, NetTest, ListGetTest, ErrorTest, ConcurrencyTest,
-                   SocketTest, ServerProcessTest]
-        if FLAVOUR == "project":
-            classes.append(ContractDescriptorTest)
         suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in classes)
     result = Result()
     try:

@@ -1,4 +1,5 @@
-# Helpers for the dispatcher chain tests (test-xdp-chain.sh, test-tc-chain.sh): members
+# Helpers for the dispatcher tests (test-xdp-chain.sh, test-tc-chain.sh, test-dispatcher.sh,
+# test-tc-dispatcher.sh): members
 # from bpf/chain_member.bpf.o loaded through bpfman, each returning the action and
 # counting into the hits slot given as global data; verdicts from BPF_PROG_TEST_RUN on the
 # attached dispatcher.
@@ -29,6 +30,14 @@ attach_id() {
 # hits OWNER_ID SLOT: how often the member counting into SLOT ran
 hits() {
 	"$TESTS_HELPERS/map-sum" "$FS/maps/$1/hits" "$2"
+}
+
+# hits_of OWNER_ID SLOT...: "N/N/..." runs of the members counting into those slots
+hits_of() {
+	local o=$1 s out=
+	shift
+	for s in "$@"; do out="$out${out:+/}$(hits "$o" "$s")"; done
+	echo "$out"
 }
 
 # verdict PROG_ID [REPEAT]: return value of a test run
@@ -69,3 +78,72 @@ swap_under_traffic() {
 	SENT=$((sent_after - sent_before))
 	assert_eq "$(($(hits "$a" 0) - got))" "$SENT" "packets the first member counted vs packets sent"
 }
+
+# ---- XDP members on IF_A in NS_A (make_veth_pair) ----
+
+XDP_ABORTED=0 XDP_DROP=1 XDP_PASS=2 XDP_TX=3 XDP_REDIRECT=4
+
+setup_xdp_chain() {
+	require_feature freplace
+	make_veth_pair
+	NSP="/var/run/netns/$NS_A"
+}
+
+# xdp_attach PROG [ARGS...] on IF_A in NS_A
+xdp_attach() {
+	local p=$1
+	shift
+	attach_id "$p" xdp -i "$IF_A" -n "$NSP" "$@"
+}
+
+disp_id() { bpfman dispatcher show "$IF_A" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
+# run_chain [REPEAT]: verdict of the XDP dispatcher on IF_A
+run_chain() { verdict "$(disp_id)" "$@"; }
+
+# ---- XDP in the host's namespace, beside xdp-loader (libxdp's layout) ----
+
+LXFS= LXIF=
+xdp_chain_teardown() {
+	local rc=$?
+	set +e
+	[ -n "$LXIF" ] && xdp-loader unload -a "$LXIF" >/dev/null 2>&1
+	[ -z "$LXFS" ] || umount "$LXFS" 2>/dev/null || umount -l "$LXFS"
+	return $rc
+}
+
+setup_libxdp_iface() {
+	require_feature freplace
+	command -v xdp-loader >/dev/null || skip "no xdp-loader"
+	LXIF=$(make_host_iface)
+	# libxdp's state in a private bpffs, for bpfman and xdp-loader alike
+	LXFS="$BPFMAN_ROOT/libxdp"
+	mkdir -p "$LXFS"
+	mount -t bpf bpf "$LXFS"
+	export LIBXDP_BPFFS="$LXFS"
+	trap 'xdp_chain_teardown; test_teardown' EXIT
+}
+
+# "PRIO:NAME ..." as xdp-loader lists the chain
+loader_chain() {
+	xdp-loader status "$LXIF" | awk '$1 == "=>" {printf "%s%s:%s", sep, $2, $3; sep = " "}'
+}
+
+# ---- TC members on IF_A in NS_A ----
+
+TC_UNSPEC=-1 TC_OK=0 TC_SHOT=2 TC_PIPE=3
+
+setup_tc_chain() {
+	require_feature freplace
+	make_veth_pair
+	NSP="/var/run/netns/$NS_A"
+}
+
+tc_attach() { # PROG DIRECTION [ARGS...] on IF_A in NS_A
+	local p=$1 d=$2
+	shift 2
+	attach_id "$p" tc -i "$IF_A" -d "$d" -n "$NSP" "$@"
+}
+
+tc_disp() { bpfman dispatcher show "$IF_A" -d "${1:-ingress}" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
+# run_tc [DIRECTION]: verdict of the TC dispatcher on IF_A
+run_tc() { verdict "$(tc_disp "${1:-ingress}")"; }

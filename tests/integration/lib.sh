@@ -14,7 +14,17 @@ bpfman() {
 	"$BPFMAN" "$@"
 }
 
+# skip REASON: the test cannot run here. A reason that names a feature of
+# REQUIRED_FEATURES ("FEATURE: why", as probe-feature words it) is a failure instead: the
+# qemu runner pins what each guest kernel has, so a probe that stops finding it (a broken
+# probe, a module not loaded) cannot pass unnoticed as skips.
 skip() {
+	local f
+	for f in ${REQUIRED_FEATURES:-}; do
+		case "$*" in
+		"$f: "*) fail "$f is required on this kernel (REQUIRED_FEATURES=\"$REQUIRED_FEATURES\"), but: $*" ;;
+		esac
+	done
 	echo "SKIP: $*"
 	exit 77
 }
@@ -48,15 +58,29 @@ expect_fail() {
 
 obj() { echo "$BPF_OBJ_DIR/$1"; }
 
-# Feature probe through the library's own probes; skips the test with the probed reason.
+# probe_feature NAME: the library's own probe (tests/helpers/probe-feature). Returns 0 when
+# the kernel has NAME, 1 when it lacks it (the probed reason in PROBE_WHY). Anything else
+# (the helper missing, crashed, or its probe failing) fails the test: only a probed
+# absence may turn into a skip.
+PROBE_FEATURE_ABSENT=3 # probe-feature's exit status for "the kernel lacks it"
+probe_feature() {
+	local rc=0
+	PROBE_WHY=$("$TESTS_HELPERS/probe-feature" "$1" 2>&1) || rc=$?
+	case $rc in
+	0) return 0 ;;
+	"$PROBE_FEATURE_ABSENT") return 1 ;;
+	*) fail "probe-feature $1 gave no answer (exit $rc): $PROBE_WHY" ;;
+	esac
+}
+
+# Skips the test with the probed reason when the kernel lacks FEATURE.
 require_feature() {
-	local why
-	why=$("$TESTS_HELPERS/probe-feature" "$1" 2>&1) || skip "$why"
+	probe_feature "$1" || skip "$PROBE_WHY"
 }
 
 # The opposite: skips when the kernel has the feature (tests of the paths without it).
 require_no_feature() { # FEATURE WHAT-IS-USED-INSTEAD
-	if "$TESTS_HELPERS/probe-feature" "$1" >/dev/null 2>&1; then
+	if probe_feature "$1"; then
 		skip "$1 is supported on this kernel, so $2"
 	fi
 }
@@ -87,7 +111,15 @@ kernel_prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 kernel_prog_count() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_link_count() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
-bpffs_entries() { find "$BPFMAN_ROOT/run/bpfman/fs" -mindepth 1 2>/dev/null | sort; }
+# Paths under DIR (nothing when DIR does not exist: under pipefail a failing find would
+# end the test): tree_entries DIR [FIND-TESTS...]; tree_count prints how many.
+tree_entries() {
+	local d=$1
+	shift
+	[ ! -d "$d" ] || find "$d" -mindepth 1 "$@" | sort
+}
+tree_count() { tree_entries "$@" | wc -l; }
+bpffs_entries() { tree_entries "$BPFMAN_ROOT/run/bpfman/fs"; }
 
 # Network namespaces and interfaces made by a test carry its TEST_ID in their names, so
 # teardown finds them all (also those made inside $(...) subshells).
@@ -177,7 +209,7 @@ assert_clean_state() {
 	assert_eq "$n" 0 "managed programs left"
 	n=$(bpfman list links -o json | jq length)
 	assert_eq "$n" 0 "links left"
-	n=$(find "$FS" -mindepth 1 -not -path "$FS/links" -not -path "$FS/maps" -not -name '*.debug' \
-		-not -path "$FS/xdp" -not -path "$FS/tc-ingress" -not -path "$FS/tc-egress" 2>/dev/null | wc -l)
-	[ "$n" = 0 ] || fail "pins left: $(find "$FS" -mindepth 1)"
+	n=$(tree_count "$FS" -not -path "$FS/links" -not -path "$FS/maps" -not -name '*.debug' \
+		-not -path "$FS/xdp" -not -path "$FS/tc-ingress" -not -path "$FS/tc-egress")
+	[ "$n" = 0 ] || fail "pins left: $(tree_entries "$FS")"
 }

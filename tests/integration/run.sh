@@ -10,7 +10,7 @@
 #   BPFMAN       the bpfman CLI binary (default: build/src/cli/bpfman)
 #   BPF_OBJ_DIR  directory with the test BPF objects (default: build/bpf)
 #   TEST_TMP     scratch directory (default: mktemp -d)
-set -u
+set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 export BPFMAN=${BPFMAN:-$TOP/build/src/cli/bpfman}
@@ -48,7 +48,8 @@ run_one() {
 		. "$HERE/lib.sh"
 		. "$file"
 		trap 'test_teardown' EXIT
-		set -e
+		# every test: a failing command ends it, also one early in a pipeline
+		set -e -o pipefail
 		"$fn"
 	) >"$out" 2>&1 &
 	local pid=$!

@@ -5,22 +5,6 @@
 
 . "$HERE/chain-lib.sh"
 
-TC_UNSPEC=-1 TC_OK=0 TC_SHOT=2 TC_PIPE=3
-
-setup_tc_chain() {
-	require_feature freplace
-	make_veth_pair
-	NSP="/var/run/netns/$NS_A"
-}
-
-tc_attach() { # PROG DIRECTION [ARGS...] on IF_A in NS_A
-	local p=$1 d=$2
-	shift 2
-	attach_id "$p" tc -i "$IF_A" -d "$d" -n "$NSP" "$@"
-}
-
-tc_disp() { bpfman dispatcher show "$IF_A" -d "${1:-ingress}" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
-run_tc() { verdict "$(tc_disp "${1:-ingress}")"; }
 has_clsact() { tc -n "$NS_A" qdisc show dev "$IF_A" | grep -q clsact && echo yes || echo no; }
 
 test_tc_chain_order_and_directions() {
@@ -54,7 +38,7 @@ test_tc_chain_order_and_directions() {
 	assert_eq "$(has_clsact)" yes "clsact stays while egress has a program"
 	bpfman detach "$lc"
 	assert_eq "$(has_clsact)" no "clsact removed with our last program"
-	assert_eq "$(find "$FS/tc-ingress" "$FS/tc-egress" -mindepth 1 | wc -l)" 0 "pin trees left"
+	assert_eq "$(($(tree_count "$FS/tc-ingress") + $(tree_count "$FS/tc-egress")))" 0 "pin trees left"
 }
 
 # tc_case ACTION PROCEED_ON...: member 0 returns ACTION, member 1 returns shot (or ok when
@@ -122,7 +106,7 @@ test_tc_limits_and_qdiscs() {
 	expect_fail bpfman attach "$q" tc -i "$IF_A" -d ingress -n "$NSP"
 	assert_contains "$OUT" "legacy 'ingress' qdisc" "legacy qdisc"
 	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the refusal"
-	assert_eq "$(find "$FS/tc-ingress" -mindepth 1 2>/dev/null | wc -l)" 0 "pin trees after the refusal"
+	assert_eq "$(tree_count "$FS/tc-ingress")" 0 "pin trees after the refusal"
 	tc -n "$NS_A" qdisc del dev "$IF_A" ingress
 }
 

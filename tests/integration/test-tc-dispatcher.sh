@@ -1,100 +1,95 @@
-# The multi-program TC dispatcher (bpf/tc_dispatcher.bpf.c), driven by
-# tests/helpers/tc-dispatch-probe with the components of bpf/tc_dispatcher_test.bpf.o
-# (tc_act_NAME returns the TC action NAME; tc_end returns ok): chain order, proceed-on for
-# every TC action, the default proceed-on, ten slots, an empty dispatcher.
-# `tc-dispatch-probe run` prints the verdict of one test packet, then "FUNC HITS" for each
-# component in command-line order.
+# The TC dispatcher's rules at run time, proven through bpfman (the product's engine: load,
+# attach with priorities and proceed-on, detach) with members of bpf/chain_member.bpf.o:
+# each slot's own proceed-on mask, dispatcher_return, return values no mask can name, the
+# verdict of a chain whose every member proceeds, many packets through ten members, and real
+# traffic. Order, the proceed-on matrix of every action, limits and the clsact qdisc are in
+# test-tc-chain.sh. Verdicts come from BPF_PROG_TEST_RUN on the attached dispatcher;
+# kernels without freplace skip (the qemu runner pins freplace where it exists).
 
-TC_DISP_TEST_OBJ="$BPF_OBJ_DIR/tc_dispatcher_test.bpf.o"
+. "$HERE/chain-lib.sh"
 
-tcprobe() { "$TESTS_HELPERS/tc-dispatch-probe" "$@"; }
+TC_REDIRECT=7 TC_DISPATCHER_RETURN=30
 
-# Components are EXT (freplace) programs: kernels that refuse those skip.
-require_freplace() {
-	local reason
-	reason=$(tcprobe freplace-ok 2>&1) || skip "freplace: $reason"
+test_tc_each_member_has_its_own_mask() {
+	setup_tc_chain
+	local o r e
+	o=$(member tc tc_a $TC_OK 0)
+	r=$(member tc tc_b $TC_REDIRECT 1 "$o")
+	e=$(member tc tc_c $TC_OK 2 "$o")
+	tc_attach "$o" ingress -p 1 --proceed-on ok redirect >/dev/null
+	tc_attach "$r" ingress -p 2 --proceed-on ok >/dev/null
+	tc_attach "$e" ingress -p 3 >/dev/null
+	# ok proceeds (its mask), redirect stops (its mask has ok only)
+	assert_eq "$(run_tc)" $TC_REDIRECT "verdict"
+	assert_eq "$(hits_of "$o" 0 1 2)" "1/1/0" "members that ran"
 }
 
-# expect_run "VERDICT FUNC HITS FUNC HITS..." COMPONENT...: the output of one run, its
-# lines joined by spaces
-expect_run() {
-	local want=$1 out
-	shift
-	out=$(tcprobe run "$TC_DISP_TEST_OBJ" "$@") || fail "tc-dispatch-probe run $*: exit $?"
-	assert_eq "$(echo $out)" "$want" "run $*"
+test_tc_dispatcher_return_always_proceeds() {
+	setup_tc_chain
+	local r e
+	r=$(member tc tc_a $TC_DISPATCHER_RETURN 0)
+	e=$(member tc tc_b $TC_SHOT 1 "$r")
+	tc_attach "$r" ingress -p 1 --proceed-on ok >/dev/null
+	tc_attach "$e" ingress -p 2 >/dev/null
+	assert_eq "$(run_tc)" $TC_SHOT "verdict"
+	assert_eq "$(hits_of "$r" 0 1)" "1/1" "members that ran"
 }
 
-TC_ACTIONS="unspec ok reclassify shot pipe stolen queued repeat redirect trap"
-
-test_order_by_priority() {
-	require_freplace
-	# shot at 10 ends the chain before ok at 20 runs, whatever the command-line order
-	expect_run "TC_ACT_SHOT tc_act_ok 0 tc_act_shot 1" tc_act_ok:20 tc_act_shot:10
-	expect_run "TC_ACT_SHOT tc_act_shot 1 tc_act_ok 0" tc_act_shot:10 tc_act_ok:20
-	# pipe at 5 goes first and proceeds (default proceed-on: pipe)
-	expect_run "TC_ACT_SHOT tc_act_pipe 1 tc_act_shot 1" tc_act_pipe:5 tc_act_shot:10
-	# equal priorities: by name (tc_act_shot < tc_act_trap)
-	expect_run "TC_ACT_SHOT tc_act_trap 0 tc_act_shot 1" tc_act_trap:10 tc_act_shot:10
-	# no priority given: 50
-	expect_run "TC_ACT_TRAP tc_act_shot 0 tc_act_trap 1" tc_act_shot tc_act_trap:49
+test_tc_unknown_return_ends_the_chain() {
+	setup_tc_chain
+	local b e
+	b=$(member tc tc_a 63 0)
+	e=$(member tc tc_b $TC_OK 1 "$b")
+	tc_attach "$b" ingress -p 1 --proceed-on unspec ok reclassify shot pipe stolen queued repeat \
+		redirect trap dispatcher_return >/dev/null
+	tc_attach "$e" ingress -p 2 >/dev/null
+	assert_eq "$(run_tc)" 63 "verdict"
+	assert_eq "$(hits_of "$b" 0 1)" "1/0" "members that ran"
 }
 
-# Every TC action X: with X in the mask the next component runs and, when it proceeds too,
-# the verdict is TC_ACT_OK; without X (every other action set) the chain stops with X.
-test_proceed_on_every_action() {
-	require_freplace
-	local a b others verdict value=-1
-	for a in $TC_ACTIONS; do
-		verdict=TC_ACT_${a^^}
-		others=$(for b in $TC_ACTIONS; do [ "$b" = "$a" ] || printf '%s,' "$b"; done)
-		expect_run "TC_ACT_OK tc_act_$a 1 tc_end 1" "tc_act_$a:1:$a" tc_end:2:ok
-		expect_run "TC_ACT_SHOT tc_act_$a 1 tc_act_shot 1" "tc_act_$a:1:$a" tc_act_shot:2:none
-		expect_run "$verdict tc_act_$a 1 tc_end 0" "tc_act_$a:1:${others%,}" tc_end:2:ok
-		expect_run "$verdict tc_act_$a 1 tc_end 0" "tc_act_$a:1:none" tc_end:2
-		# the action's number names it too
-		expect_run "TC_ACT_OK tc_act_$a 1 tc_end 1" "tc_act_$a:1:$value" tc_end:2:ok
-		value=$((value + 1))
-	done
-	# each slot has its own mask
-	expect_run "TC_ACT_REDIRECT tc_act_ok 1 tc_act_redirect 1 tc_end 0" \
-		tc_act_ok:1:ok,redirect tc_act_redirect:2:ok tc_end:3
-	# dispatcher_return (30, what an empty slot returns) always proceeds
-	expect_run "TC_ACT_SHOT tc_act_dispatcher_return 1 tc_act_shot 1" \
-		tc_act_dispatcher_return:1:none tc_act_shot:2
-	# a return value no mask bit can name ends the chain, even with every action set
-	expect_run "63 tc_bogus 1 tc_end 0" \
-		"tc_bogus:1:${TC_ACTIONS// /,},dispatcher_return" tc_end:2
+# When every member proceeds the chain's verdict is TC_ACT_OK, not the last member's pipe
+# (pipe would make the kernel go on to the next filter).
+test_tc_chain_that_proceeds_ends_ok() {
+	setup_tc_chain
+	local p l
+	p=$(member tc tc_a $TC_PIPE 0)
+	l=$(tc_attach "$p" ingress)
+	assert_eq "$(run_tc)" $TC_OK "one member that proceeds (default proceed-on)"
+	bpfman detach "$l"
+	tc_attach "$p" egress -p 1 >/dev/null
+	tc_attach "$p" egress -p 2 >/dev/null
+	assert_eq "$(run_tc egress)" $TC_OK "two members that proceed"
+	assert_eq "$(hits "$p" 0)" 3 "runs"
 }
 
-test_default_proceed_on() {
-	require_freplace
-	# omitted or empty: [pipe, dispatcher_return]; pipe continues, ok stops
-	expect_run "TC_ACT_SHOT tc_act_pipe 1 tc_act_shot 1" tc_act_pipe:1 tc_act_shot:2
-	expect_run "TC_ACT_SHOT tc_act_pipe 1 tc_act_shot 1" tc_act_pipe:1: tc_act_shot:2
-	expect_run "TC_ACT_OK tc_act_ok 1 tc_act_shot 0" tc_act_ok:1 tc_act_shot:2
-	expect_run "TC_ACT_OK tc_act_ok 1 tc_act_shot 0" tc_act_ok:1: tc_act_shot:2
-	expect_run "TC_ACT_UNSPEC tc_act_unspec 1 tc_act_shot 0" tc_act_unspec:1 tc_act_shot:2
-	# every component proceeds: the verdict is TC_ACT_OK, not the last one's pipe
-	expect_run "TC_ACT_OK tc_act_pipe 1" tc_act_pipe:1
+test_tc_ten_members_many_packets() {
+	setup_tc_chain
+	local p s i
+	p=$(member tc tc_a $TC_PIPE 0)
+	s=$(member tc tc_b $TC_SHOT 1 "$p")
+	for i in 1 2 3 4 5 6 7 8 9; do tc_attach "$p" ingress -p $((100 - i)) >/dev/null; done
+	tc_attach "$s" ingress -p 100 >/dev/null
+	assert_eq "$(verdict "$(tc_disp)" 3)" $TC_SHOT "verdict of three packets"
+	assert_eq "$(hits_of "$p" 0 1)" "27/3" "runs: nine members that proceed and the last, three packets each"
 }
 
-test_ten_components() {
-	require_freplace
-	local comps=() want="TC_ACT_SHOT" out i
-	for i in 1 2 3 4 5 6 7 8 9; do
-		comps+=("tc_act_pipe:$((100 - i))")
-		want="$want tc_act_pipe 3"
-	done
-	comps+=(tc_act_shot:100)
-	want="$want tc_act_shot 3"
-	out=$(tcprobe run --repeat 3 "$TC_DISP_TEST_OBJ" "${comps[@]}")
-	assert_eq "$(echo $out)" "$want" "ten components, three packets"
-	expect_fail tcprobe run "$TC_DISP_TEST_OBJ" "${comps[@]}" tc_act_ok:1
-	assert_contains "$OUT" "at most 10" "eleven components"
-}
-
-test_empty_dispatcher() {
-	require_freplace
-	assert_eq "$(tcprobe run)" TC_ACT_OK "no components"
-	assert_eq "$(tcprobe run --repeat 5)" TC_ACT_OK "no components, five packets"
+test_tc_traffic_through_the_chain() {
+	setup_tc_chain
+	local a b s ls before
+	a=$(member tc tc_a $TC_PIPE 0)
+	b=$(member tc tc_b $TC_OK 1 "$a")
+	tc_attach "$a" ingress -p 10 >/dev/null
+	tc_attach "$b" ingress -p 20 >/dev/null
+	ip netns exec "$NS_B" ping -c 3 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping through the chain"
+	[ "$(hits "$a" 0)" -ge 3 ] || fail "the first member saw $(hits "$a" 0) packets for 3 pings"
+	[ "$(hits "$a" 1)" -ge 3 ] || fail "the second member saw $(hits "$a" 1) packets for 3 pings"
+	# a shot in front: nothing gets through, the members behind it see nothing
+	s=$(member tc tc_c $TC_SHOT 2 "$a")
+	ls=$(tc_attach "$s" ingress -p 5)
+	before=$(hits "$a" 0)
+	ip netns exec "$NS_B" ping -c 2 -i 0.2 -W 1 192.0.2.1 >/dev/null 2>&1 && fail "ping got through a shot"
+	[ "$(hits "$a" 2)" -ge 2 ] || fail "the shot saw $(hits "$a" 2) packets"
+	assert_eq "$(hits "$a" 0)" "$before" "packets behind the shot"
+	bpfman detach "$ls"
+	ip netns exec "$NS_B" ping -c 2 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping after the shot went"
 }

@@ -5,23 +5,6 @@
 
 . "$HERE/chain-lib.sh"
 
-XDP_ABORTED=0 XDP_DROP=1 XDP_PASS=2 XDP_TX=3 XDP_REDIRECT=4
-
-setup_xdp_chain() {
-	require_feature freplace
-	make_veth_pair
-	NSP="/var/run/netns/$NS_A"
-}
-
-# xdp_attach PROG [ARGS...] on IF_A in NS_A
-xdp_attach() {
-	local p=$1
-	shift
-	attach_id "$p" xdp -i "$IF_A" -n "$NSP" "$@"
-}
-
-disp_id() { bpfman dispatcher show "$IF_A" -n "$NSP" -o json | jq -r '.dispatcher_id // 0'; }
-run_chain() { verdict "$(disp_id)" "$@"; }
 
 test_xdp_chain_order() {
 	setup_xdp_chain
@@ -137,8 +120,8 @@ test_xdp_ten_programs_and_rebuilds() {
 	assert_eq "$(run_chain)" $XDP_PASS "verdict after unload"
 	# one dispatcher on the interface, the old revisions gone
 	eventually_eq xdp_dispatchers "$((before + 1))" "dispatcher revisions in the kernel"
-	assert_eq "$(find "$FS/xdp" -mindepth 1 -maxdepth 1 | wc -l)" 1 "pin trees"
-	assert_eq "$(find "$FS/xdp" -name 'link_*' | wc -l)" 7 "link pins"
+	assert_eq "$(tree_count "$FS/xdp" -maxdepth 1)" 1 "pin trees"
+	assert_eq "$(tree_count "$FS/xdp" -name 'link_*')" 7 "link pins"
 	bpfman unload "$p"
 	assert_eq "$(disp_id)" 0 "dispatcher after unload of all"
 	eventually_eq xdp_dispatchers "$before" "dispatchers left"
@@ -167,7 +150,7 @@ test_xdp_two_interfaces_and_netns_removal() {
 	ip netns del "$NS_B"
 	bpfman load file -p "$CHAIN_OBJ" --programs tc:tc_a >/dev/null # any change reconciles
 	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the namespaces went"
-	assert_eq "$(find "$FS/xdp" -mindepth 1 | wc -l)" 0 "pin trees after the namespaces went"
+	assert_eq "$(tree_count "$FS/xdp")" 0 "pin trees after the namespaces went"
 	eventually_eq xdp_dispatchers 0 "dispatchers after the namespaces went"
 }
 
@@ -221,31 +204,6 @@ test_xdp_slot_counts() {
 
 # ---- sharing an interface with xdp-loader (libxdp's layout: the host's namespace) ----
 
-LXFS=
-xdp_chain_teardown() {
-	local rc=$?
-	set +e
-	[ -n "$LXIF" ] && xdp-loader unload -a "$LXIF" >/dev/null 2>&1
-	[ -z "$LXFS" ] || umount "$LXFS" 2>/dev/null || umount -l "$LXFS"
-	return $rc
-}
-
-setup_libxdp_iface() {
-	require_feature freplace
-	command -v xdp-loader >/dev/null || skip "no xdp-loader"
-	LXIF=$(make_host_iface)
-	# libxdp's state in a private bpffs, for bpfman and xdp-loader alike
-	LXFS="$BPFMAN_ROOT/libxdp"
-	mkdir -p "$LXFS"
-	mount -t bpf bpf "$LXFS"
-	export LIBXDP_BPFFS="$LXFS"
-	trap 'xdp_chain_teardown; test_teardown' EXIT
-}
-
-# "PRIO:NAME ..." as xdp-loader lists the chain
-loader_chain() {
-	xdp-loader status "$LXIF" | awk '$1 == "=>" {printf "%s%s:%s", sep, $2, $3; sep = " "}'
-}
 our_chain() {
 	bpfman dispatcher show "$LXIF" -o json | jq -r '.programs | map("\(.priority):\(.function_name)") | join(" ")'
 }
@@ -307,7 +265,7 @@ test_xdp_killed_attach_is_repaired() {
 	b=$(member xdp xdp_b $XDP_PASS 1 "$a")
 	chain_ids() { bpfman dispatcher show "$LXIF" -o json | jq -r '[.programs[].program_id] | sort | join(" ")'; }
 	record_ids() { bpfman list links -o json | jq -r '[.[].program_id] | sort | join(" ")'; }
-	trees() { find "$LXFS/xdp" -maxdepth 1 -name "dispatch-$ifindex-*" | wc -l; }
+	trees() { tree_count "$LXFS/xdp" -maxdepth 1 -name "dispatch-$ifindex-*"; }
 	for first in yes no; do
 		for n in $(seq 1 80); do
 			strace -f -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGKILL:when=$n" \

@@ -1,14 +1,18 @@
 #!/bin/bash
 # Runs the integration suite (tests/integration/run.sh) inside one of Debian 12's kernels
-# under qemu (TCG, no KVM needed), from a throwaway initramfs.
+# under qemu (TCG, no KVM needed), from a throwaway initramfs; on 6.12 also the gRPC API
+# suite (tests/grpc/run.sh) and the examples (tests/examples/run.sh).
 #
 #   tests/vm/run-vm.sh KERNEL BUILD_DIR [TEST_SELECTION...]
 #
-# KERNEL is 6.1 (Debian 12's default kernel) or 6.12 (its newer one). TEST_SELECTION is
-# passed to run.sh as is (FILE, FILE:FUNC or FUNC). The full serial output goes to
-# BUILD_DIR/vm-KERNEL.log; test lines are echoed to stdout, then exactly one line
+# KERNEL is 6.1 (Debian 12's default kernel) or 6.12 (its newer one). TEST_SELECTION picks
+# what runs: "grpc" or "examples" (a whole suite), "grpc:Class[.test]" or "examples:NAME"
+# (passed to that suite's run.sh), anything else goes to the integration run.sh as is (FILE,
+# FILE:FUNC or FUNC). Only the suites named run; without a selection, BPFMAN_VM_SUITES.
+# The full serial output goes to BUILD_DIR/vm-KERNEL.log; test lines are echoed to stdout,
+# one "run-vm: suite NAME: passed=N ..." line per suite, then exactly one line
 #   RESULT kernel=<release> passed=N failed=N skipped=N
-# Exit status is 0 iff the guest printed a RESULT line with failed=0. See README.md.
+# summing the suites. Exit status is 0 iff that line says failed=0. See README.md.
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin # ip, bpftool, ldconfig when not run as root
 
@@ -29,11 +33,34 @@ TOOLS="bash jq bpftool ip tc xdp-loader mount umount mountpoint nsenter unshare
        grep sed find xargs awk ldconfig strace ping date stat seq mkfifo
        ${BPFMAN_VM_EXTRA_BINS:-}"
 
+# What each kernel must have (docs: kernel-testing): a test that skips for one of these
+# fails (tests/integration/lib.sh skip()), so a broken probe or a module that did not load
+# cannot pass as a skip. lsm is not pinned: no LSM program was seen loading there yet.
 case $KERNEL in
-6.1) META=linux-image-amd64 GLOB='linux-image-6.1.0-*-amd64' ;;
-6.12) META=linux-image-6.12-amd64 GLOB='linux-image-6.12.*-amd64' ;;
+6.1) META=linux-image-amd64 GLOB='linux-image-6.1.0-*-amd64'
+     REQUIRED="tracepoint uprobe kprobe fentry freplace" SUITES_DEFAULT="integration" ;;
+6.12) META=linux-image-6.12-amd64 GLOB='linux-image-6.12.*-amd64'
+      REQUIRED="tracepoint uprobe kprobe fentry tcx freplace" SUITES_DEFAULT="integration grpc examples" ;;
 *) usage ;;
 esac
+REQUIRED_FEATURES=${BPFMAN_VM_REQUIRED_FEATURES-$REQUIRED}
+
+# The selection, split per suite.
+SEL_integration=() SEL_grpc=() SEL_examples=() SUITES=
+want_suite() { [[ " $SUITES " == *" $1 "* ]] || SUITES="$SUITES $1"; }
+for s in "$@"; do
+	case $s in
+	grpc | examples) want_suite "$s" ;;
+	grpc:*) want_suite grpc; SEL_grpc+=("${s#grpc:}") ;;
+	examples:*) want_suite examples; SEL_examples+=("${s#examples:}") ;;
+	*) want_suite integration; SEL_integration+=("$s") ;;
+	esac
+done
+[ $# -gt 0 ] || SUITES=${BPFMAN_VM_SUITES:-$SUITES_DEFAULT}
+for s in $SUITES; do
+	case $s in integration | grpc | examples) ;; *) echo "run-vm: unknown suite '$s'" >&2; usage ;; esac
+done
+has_suite() { [[ " $SUITES " == *" $1 "* ]]; }
 
 # Without a RESULT line from the guest, report one failure so the CI counts it.
 KREL=$KERNEL
@@ -43,6 +70,9 @@ give_up() {
 	exit 1
 }
 [ -x "$BUILD/src/cli/bpfman" ] || give_up "no $BUILD/src/cli/bpfman: build first"
+if has_suite grpc || has_suite examples; then
+	[ -x "$BUILD/src/rpc/bpfman-rpc" ] || give_up "no $BUILD/src/rpc/bpfman-rpc: build first"
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bpfman-vm.XXXXXX")
 QPID= XTMP=
@@ -103,12 +133,24 @@ put() { # host file [guest path]: copy once, following symlinks
 	[ -d "$R${dst%/*}" ] || mkdir -p "$R${dst%/*}"
 	cp -L "$1" "$R$dst"
 }
-put_bin() { # host executable [guest path], plus every library ldd lists and the loader
+put_libs() { # every library ldd lists for a host file, and the loader
 	local w out
-	put "$@"
 	out=$(ldd "$1" 2>/dev/null) || return 0 # static binary or a script
 	[[ $out != *"not found"* ]] || give_up "$1: missing libraries: $out"
 	for w in $out; do [[ $w != /* ]] || put "$w"; done
+}
+put_bin() { # host executable [guest path], plus its libraries
+	put "$@"
+	put_libs "$1"
+}
+# put_tree DIR [TAR-EXCLUDE...]: a host directory at the same path, with the libraries of
+# every shared object in it
+put_tree() {
+	local d=$1 f
+	shift
+	[ -d "$d" ] || give_up "$d not found on the host (see tests/vm/README.md)"
+	tar -C / -cf - "${@/#/--exclude=}" "${d#/}" | tar -C "$R" -xf -
+	while IFS= read -r f; do put_libs "$f"; done < <(find "$d" -name '*.so' -type f)
 }
 
 BB=$(command -v busybox) || give_up "busybox not found on the host (busybox-static)"
@@ -132,8 +174,48 @@ cp -a "$SUITE" "$R/bpfman/tests/integration"
 put_bin "$BUILD/src/cli/bpfman"
 for p in "$BUILD"/bpf/*.o; do [ -e "$p" ] && put "$p"; done
 for p in "$BUILD"/tests/helpers/*; do [ -f "$p" ] && [ -x "$p" ] && put_bin "$p"; done
-[ $# -eq 0 ] || printf '%s\n' "$@" >"$R/bpfman/selection"
-[ -z "${PER_TEST_TIMEOUT:-}" ] || printf 'export PER_TEST_TIMEOUT=%q\n' "$PER_TEST_TIMEOUT" >"$R/bpfman/env"
+sel_file() { # suite, its selection: one per line (an empty file for none)
+	local f="$R/bpfman/selection-$1"
+	shift
+	: >"$f"
+	[ $# -eq 0 ] || printf '%s\n' "$@" >"$f"
+}
+sel_file integration "${SEL_integration[@]}"
+sel_file grpc "${SEL_grpc[@]}"
+sel_file examples "${SEL_examples[@]}"
+echo "$SUITES" >"$R/bpfman/suites"
+printf 'export REQUIRED_FEATURES=%q\n' "$REQUIRED_FEATURES" >"$R/bpfman/env"
+[ -z "${PER_TEST_TIMEOUT:-}" ] || printf 'export PER_TEST_TIMEOUT=%q\n' "$PER_TEST_TIMEOUT" >>"$R/bpfman/env"
+# The gRPC suite in the guest runs the project's stubs only: the contract's flavour proves
+# the wire format, which no kernel changes, and the host run covers it.
+printf 'export FLAVOURS=%q\n' "${BPFMAN_VM_GRPC_FLAVOURS:-project}" >>"$R/bpfman/env"
+# The gRPC suite and the examples: the server, the examples, Python with grpcio and protobuf
+# (Debian's, copied from the host like every other tool), protoc and its gRPC plugin.
+if has_suite grpc || has_suite examples; then
+	put_bin "$BUILD/src/rpc/bpfman-rpc"
+fi
+if has_suite grpc; then
+	cp -a "$HERE/../grpc" "$R/bpfman/tests/grpc"
+	cp -a "$HERE/../../proto" "$R/bpfman/proto"
+	for t in protoc grpc_python_plugin; do
+		p=$(command -v "$t") || give_up "$t not found on the host (protobuf-compiler, protobuf-compiler-grpc)"
+		put_bin "$p"
+	done
+	PY=$(readlink -f /usr/bin/python3) || give_up "no python3 on the host"
+	put_bin "$PY"
+	ln -sf "${PY##*/}" "$R/usr/bin/python3"
+	put_tree "${PY/bin/lib}" test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data \
+		'config-3*' site-packages
+	put_tree /usr/lib/python3/dist-packages/grpc
+	put_tree /usr/lib/python3/dist-packages/google
+fi
+if has_suite examples; then
+	cp -a "$HERE/../examples" "$R/bpfman/tests/examples"
+	for p in "$BUILD"/examples/*; do
+		[ -f "$p" ] || continue
+		case $p in *.bpf.o) put "$p" ;; *) [ -x "$p" ] && put_bin "$p" ;; esac
+	done
+fi
 # more exports for the guest's suite (the dispatcher benchmark's settings)
 [ -z "${BPFMAN_VM_ENV:-}" ] || cat "$BPFMAN_VM_ENV" >>"$R/bpfman/env"
 
@@ -179,27 +261,51 @@ ip link set lo up
 echo 5 >/proc/sys/kernel/printk # from now on only warnings and worse interleave
 echo "run-vm: guest $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s; running the suite"
 
-sel=()
-[ ! -e /bpfman/selection ] || mapfile -t sel </bpfman/selection
 [ ! -e /bpfman/env ] || . /bpfman/env
+export BPFMAN_BUILD=/bpfman/build
 mkdir -p /tmp/it && cd /tmp
-# Into a file, followed by tail, not "| tee": the suite's per-test watchdogs leave
-# sleeping children holding its stdout, and a pipe would wait for them.
-BPFMAN=/bpfman/build/src/cli/bpfman BPF_OBJ_DIR=/bpfman/build/bpf \
-TESTS_HELPERS=/bpfman/build/tests/helpers TEST_TMP=/tmp/it \
-	bash /bpfman/tests/integration/run.sh "${sel[@]}" >/tmp/suite.out 2>&1 &
-pid=$!
-tail -n +1 -f --pid=$pid /tmp/suite.out &
-wait $pid
-rc=$?
-wait # for tail: it ends after reading the suite's last line
-result=$(grep '^RESULT ' /tmp/suite.out | tail -n1)
-if [ -z "$result" ]; then
-	echo "run-vm: run.sh exited with $rc without a RESULT line"
-	result="RESULT kernel=$(uname -r) passed=0 failed=1 skipped=0"
-fi
-case $result in *" failed=0 "*) ;; *) echo "---- dmesg (tail) ----"; dmesg | tail -n 100 ;; esac
-echo "run-vm: suite done after $(cut -d' ' -f1 /proc/uptime)s"
+
+passed=0 failed=0 skipped=0
+# run_suite NAME COMMAND...: runs one suite with its selection, adds up its RESULT line
+run_suite() {
+	local name=$1 sel=() pid tailpid rc result n v
+	shift
+	mapfile -t sel <"/bpfman/selection-$name"
+	# Into a file, followed by tail, not "| tee": the suite's per-test watchdogs leave
+	# sleeping children holding its stdout, and a pipe would wait for them.
+	"$@" "${sel[@]}" >"/tmp/$name.out" 2>&1 &
+	pid=$!
+	tail -n +1 -f --pid=$pid "/tmp/$name.out" &
+	tailpid=$!
+	wait $pid
+	rc=$?
+	wait $tailpid # it ends after reading the suite's last line
+	result=$(grep '^RESULT ' "/tmp/$name.out" | tail -n1)
+	if [ -z "$result" ]; then
+		echo "run-vm: $name exited with $rc without a RESULT line"
+		result="RESULT kernel=$name passed=0 failed=1 skipped=0"
+	fi
+	echo "run-vm: suite $name after $(cut -d' ' -f1 /proc/uptime)s: ${result#RESULT kernel=* }"
+	# a count missing from the line: 0, but a missing failed= counts one failure
+	for n in passed failed skipped; do
+		v=0
+		if [[ $result =~ \ $n=([0-9]+) ]]; then v=${BASH_REMATCH[1]}; elif [ $n = failed ]; then v=1; fi
+		eval "$n=\$(($n + v))"
+	done
+}
+for suite in $(cat /bpfman/suites); do
+	case $suite in
+	integration)
+		BPFMAN=/bpfman/build/src/cli/bpfman BPF_OBJ_DIR=/bpfman/build/bpf \
+		TESTS_HELPERS=/bpfman/build/tests/helpers TEST_TMP=/tmp/it \
+			run_suite integration bash /bpfman/tests/integration/run.sh ;;
+	grpc) run_suite grpc bash /bpfman/tests/grpc/run.sh ;;
+	examples) run_suite examples bash /bpfman/tests/examples/run.sh ;;
+	esac
+done
+result="RESULT kernel=$(uname -r) passed=$passed failed=$failed skipped=$skipped"
+[ "$failed" = 0 ] || { echo "---- dmesg (tail) ----"; dmesg | tail -n 100; }
+echo "run-vm: suites done after $(cut -d' ' -f1 /proc/uptime)s"
 echo "$result"
 sleep 1 # let the UART drain before the power goes
 busybox poweroff -f
