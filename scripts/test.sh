@@ -1,11 +1,13 @@
 #!/bin/bash
 # Runs every test: unit tests (no root), the integration, gRPC and examples suites on the
 # host kernel (root), and inside qemu the integration suite on Debian 12's 6.1 kernel and the
-# integration, gRPC and examples suites on its 6.12 kernel (tests/vm/run-vm.sh).
+# integration, gRPC and examples suites on its 6.12 kernel (tests/vm/run-vm.sh); the crash
+# test; the unit, integration and gRPC suites under ASan + UBSan; each fuzzer for a minute.
 # Prints one line per suite or kernel and ends with "N passed, N failed, N skipped".
 #
 #   scripts/test.sh            everything
 #   SKIP_VM=1 scripts/test.sh  unit + host only
+#   SKIP_SAN=1, SKIP_FUZZ=1    leave out the sanitizer suites, the fuzzers
 #   VM_KERNELS="6.12"          choose the guest kernels
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,8 +101,25 @@ else
 	add "host (needs root)" 0 1 0
 fi
 
-# ---- sanitizers and fuzzers (scripts/test-sanitizers.sh, scripts/fuzz.sh): wired in here,
-# each adding its own summary line with add / add_result ----
+if [ "$(id -u)" = 0 ]; then
+	echo "== crash test: random operations, server and CLI killed at random"
+	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/chaos/run.sh" 2>&1 | tee "$log/chaos"
+	add_result "chaos" "$log/chaos"
+fi
+
+# the unit, integration and gRPC suites again, built with ASan + UBSan (LSan on)
+if [ "${SKIP_SAN:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
+	echo "== sanitizers: unit, integration and gRPC suites under ASan + UBSan"
+	"$TOP/scripts/test-sanitizers.sh" 2>&1 | tee "$log/san"
+	add_result "sanitizers" "$log/san"
+fi
+
+# each libFuzzer harness for a bounded time (FUZZ_SECONDS, default 60)
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+	echo "== fuzzers"
+	"$TOP/scripts/fuzz.sh" 2>&1 | tee "$log/fuzz"
+	add_result "fuzz" "$log/fuzz"
+fi
 
 if [ "${SKIP_VM:-0}" != 1 ]; then
 	for k in ${VM_KERNELS:-6.1 6.12}; do
