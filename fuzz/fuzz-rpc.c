@@ -17,6 +17,8 @@
 #include "handlers.h"
 #include "manager.h"
 #include "strv.h"
+#include "validate.h"
+#include "wire-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,7 +80,11 @@ int __wrap_bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 		       struct bpfman_program_view **ret_views, size_t *ret_n)
 {
 	struct bpfman_program_view *v;
+	char err[512];
 
+	/* the library's own request checks run first, as in the real bpfman_load() */
+	if (validate_load(o, err, sizeof(err)) < 0)
+		return manager_error(m, -EINVAL, "%s", err);
 	touch_str(o->path);
 	touch_str(o->image_url);
 	if (o->n_progs == 0 || o->n_progs > RPC_MAX_PROGRAMS_PER_LOAD)
@@ -122,6 +128,12 @@ int __wrap_bpfman_detach(struct bpfman *m, uint32_t link_id)
 int __wrap_bpfman_attach(struct bpfman *m, uint32_t prog_id, const struct bpfman_attach_opts *o,
 			 uint32_t *ret_link_id)
 {
+	struct bpfman_attach_opts filled;
+	char err[512];
+
+	/* the library's own request checks run first, as in the real bpfman_attach() */
+	if (validate_attach(o, &filled, err, sizeof(err)) < 0)
+		return manager_error(m, -EINVAL, "%s", err);
 	if ((unsigned)o->type >= _BPFMAN_PROG_TYPE_MAX)
 		abort();
 	touch_str(o->iface);
@@ -166,6 +178,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	meth = &rpc_methods[data[0] % rpc_n_methods];
+	/* the server's check of the wire bytes, before it unpacks them */
+	if (wire_check_strings(meth->input, data + 1, size - 1, reply.message,
+			       sizeof(reply.message)) < 0)
+		return 0;
 	req = protobuf_c_message_unpack(meth->input, NULL, size - 1, data + 1);
 	if (!req)
 		return 0;

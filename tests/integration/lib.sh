@@ -107,10 +107,20 @@ eventually_eq() {
 	fail "$3: got '$v', want '$2'"
 }
 
+# LeakSanitizer cannot work under ptrace (it fails the process at exit): a sanitized binary
+# run under strace leaves it out; ASan and UBSan still check. no_lsan COMMAND...
+no_lsan() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
+
 kernel_prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 kernel_prog_count() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_link_count() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
+# The ids of the kernel's objects of KIND (prog, map, link), one a line, sorted as text.
+kernel_ids() { bpftool "$1" show -j 2>/dev/null | jq -r '.[].id' | sort; }
+# kernel_new KIND BASE: how many of the kernel's KIND objects are not among the ids BASE (a
+# kernel_ids taken before): what the test made and the kernel did not free. Counts of the
+# whole kernel would also move with what other processes load and free meanwhile.
+kernel_new() { comm -13 <(printf '%s\n' "$2") <(kernel_ids "$1") | grep -c . || true; }
 # Paths under DIR (nothing when DIR does not exist: under pipefail a failing find would
 # end the test): tree_entries DIR [FIND-TESTS...]; tree_count prints how many.
 tree_entries() {

@@ -128,11 +128,11 @@ expect_clean_failure() { # message-substring command...
 	local want=$1
 	shift
 	local progs_before
-	progs_before=$(kernel_prog_count)
+	progs_before=$(kernel_ids prog)
 	expect_fail "$@"
 	assert_contains "$OUT" "$want" "error message of: $*"
 	assert_clean_state
-	assert_eq "$(kernel_prog_count)" "$progs_before" "kernel programs after: $*"
+	assert_eq "$(kernel_new prog "$progs_before")" 0 "kernel programs left by: $*"
 }
 
 test_bad_input() {

@@ -68,14 +68,14 @@ test_killed_cli_is_repaired() {
 	require_feature tracepoint
 	command -v strace >/dev/null || skip "no strace to kill the CLI at an exact step"
 	local base n id
-	base=$(kernel_prog_count)
+	base=$(kernel_ids prog)
 	bpfman list programs >/dev/null
 	# SIGKILL the CLI at its 1st, 2nd, ... bpf() call and at its database writes: every
 	# step of a load; the next command must leave nothing behind that has no record
 	local repairs=0 r
 	for sc in bpf pwrite64 fdatasync unlinkat mkdir; do
 		for n in $(seq 1 40); do
-			strace -f -o /dev/null -e trace="$sc" -e inject="$sc:signal=SIGKILL:when=$n" \
+			no_lsan strace -f -o /dev/null -e trace="$sc" -e inject="$sc:signal=SIGKILL:when=$n" \
 				"$BPFMAN" load file --programs tracepoint:tracepoint_counter tracepoint:globals_probe \
 				-p "$COUNTERS_OBJ" >/dev/null 2>&1 && break
 			# any change reconciles first; count what it repaired
@@ -99,7 +99,8 @@ test_killed_cli_is_repaired() {
 	done
 	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do bpfman unload "$id"; done
 	assert_clean_state
-	eventually_eq kernel_prog_count "$base" "kernel programs after the killed loads"
+	new_progs() { kernel_new prog "$base"; }
+	eventually_eq new_progs 0 "kernel programs left by the killed loads"
 }
 
 test_two_clis_at_once() {
@@ -134,9 +135,9 @@ test_hundred_cycles_leave_nothing() {
 	local progs maps links pins i id l
 	bpfman list programs >/dev/null
 	bpfman detach 1 >/dev/null 2>&1 || true # bpffs mounted, reconciled
-	progs=$(kernel_prog_count)
-	maps=$(kernel_map_count)
-	links=$(kernel_link_count)
+	progs=$(kernel_ids prog)
+	maps=$(kernel_ids map)
+	links=$(kernel_ids link)
 	pins=$(bpffs_entries)
 	for i in $(seq 1 100); do
 		id=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
@@ -145,9 +146,12 @@ test_hundred_cycles_leave_nothing() {
 		bpfman unload "$id"
 	done
 	# the kernel frees programs after an RCU grace period: give it a moment
-	eventually_eq kernel_prog_count "$progs" "kernel programs"
-	eventually_eq kernel_map_count "$maps" "kernel maps"
-	eventually_eq kernel_link_count "$links" "kernel links"
+	new_progs() { kernel_new prog "$progs"; }
+	new_maps() { kernel_new map "$maps"; }
+	new_links() { kernel_new link "$links"; }
+	eventually_eq new_progs 0 "kernel programs left"
+	eventually_eq new_maps 0 "kernel maps left"
+	eventually_eq new_links 0 "kernel links left"
 	assert_eq "$(bpffs_entries)" "$pins" "bpffs entries"
 }
 

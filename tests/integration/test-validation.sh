@@ -9,7 +9,7 @@ attach_link() {
 # refused MESSAGE COMMAND...: fails, says MESSAGE, and no program, link or pin more than
 # before is left (the kernel frees what nothing pins when the CLI exits; the kernel-wide
 # program count is not compared: other tests may load programs at the same time)
-pins() { find "$FS" -mindepth 1 -not -type d -not -name '*.debug' 2>/dev/null | wc -l; }
+pins() { tree_count "$FS" -not -type d -not -name '*.debug'; }
 
 refused() {
 	local want=$1 progs links pins

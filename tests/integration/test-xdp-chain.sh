@@ -38,7 +38,7 @@ test_xdp_chain_order() {
 	assert_eq "$(positions)" "xdp_a@0 xdp_a@1 xdp_b@2 xdp_c@3" "default priority last"
 	# the CLI closes only what it opened (an empty chain struct once closed fd 0)
 	local closes
-	closes=$(strace -f -e trace=close "$BPFMAN" dispatcher show "$IF_A" -n "$NSP" 2>&1 >/dev/null </dev/null |
+	closes=$(no_lsan strace -f -e trace=close "$BPFMAN" dispatcher show "$IF_A" -n "$NSP" 2>&1 >/dev/null </dev/null |
 		grep -c '^close(0)\|] close(0)' || true)
 	assert_eq "$closes" 0 "close(0) calls"
 	# the kernel sees one dispatcher with our members, not our programs on the interface
@@ -268,7 +268,7 @@ test_xdp_killed_attach_is_repaired() {
 	trees() { tree_count "$LXFS/xdp" -maxdepth 1 -name "dispatch-$ifindex-*"; }
 	for first in yes no; do
 		for n in $(seq 1 80); do
-			strace -f -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGKILL:when=$n" \
+			no_lsan strace -f -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGKILL:when=$n" \
 				"$BPFMAN" attach "$b" xdp -i "$LXIF" -p 20 >/dev/null 2>&1 && break
 			r=$("$BPFMAN" detach 1 2>&1 | grep -c repairing || true)
 			repairs=$((repairs + r))

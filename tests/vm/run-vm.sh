@@ -185,6 +185,15 @@ sel_file grpc "${SEL_grpc[@]}"
 sel_file examples "${SEL_examples[@]}"
 echo "$SUITES" >"$R/bpfman/suites"
 printf 'export REQUIRED_FEATURES=%q\n' "$REQUIRED_FEATURES" >"$R/bpfman/env"
+# test-killed.sh: every step of each attach, detach and unload costs seconds under TCG, and
+# the host kernel runs the matrices of tc, xdp, tcx, tracepoint and uprobe at every step; the
+# guest that has Python (6.12) runs those the host cannot (kprobe, fentry), every third step
+if has_suite grpc; then
+	printf 'export KILL_MATRIX=%q KILL_STRIDE=%q\n' "${BPFMAN_VM_KILL_MATRIX-kprobe fentry transient}" \
+		"${BPFMAN_VM_KILL_STRIDE:-3}" >>"$R/bpfman/env"
+else
+	printf 'export KILL_MATRIX=%q\n' "${BPFMAN_VM_KILL_MATRIX-}" >>"$R/bpfman/env"
+fi
 [ -z "${PER_TEST_TIMEOUT:-}" ] || printf 'export PER_TEST_TIMEOUT=%q\n' "$PER_TEST_TIMEOUT" >>"$R/bpfman/env"
 # The gRPC suite in the guest runs the project's stubs only: the contract's flavour proves
 # the wire format, which no kernel changes, and the host run covers it.
