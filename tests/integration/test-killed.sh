@@ -19,7 +19,7 @@ KILL_STRIDE=${KILL_STRIDE:-1}
 want_matrix() { # KIND
 	[ -z "${KILL_MATRIX+x}" ] && return 0
 	[[ " $KILL_MATRIX " == *" $1 "* ]] && return 0
-	skip "kill matrix of $1 not selected here (KILL_MATRIX=\"$KILL_MATRIX\"): under emulation its kills take minutes; the host kernel runs it"
+	skip "kill matrix of $1 not selected here (KILL_MATRIX=\"$KILL_MATRIX\"): under emulation its kills take minutes; it runs on the host kernel, or for kprobe and fentry (which the host may lack) in the 6.12 guest"
 }
 
 OURS=""   # every program id this test loaded: "ours" even once its record is gone

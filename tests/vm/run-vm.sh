@@ -172,6 +172,7 @@ printf 'root:x:0:\n' >"$R/etc/group"
 mkdir -p "$R/bpfman/tests" "$R/bpfman/build/bpf" "$R/bpfman/build/tests/helpers"
 cp -a "$SUITE" "$R/bpfman/tests/integration"
 put_bin "$BUILD/src/cli/bpfman"
+put_bin "$BUILD/src/rpc/bpfman-rpc"
 # Python's standard library: the checks of test-killed.sh and test-locks.sh, the gRPC suite
 PY=$(readlink -f /usr/bin/python3) || give_up "no python3 on the host"
 put_bin "$PY"
@@ -211,9 +212,6 @@ printf 'export PER_TEST_TIMEOUT=%q\n' "${PER_TEST_TIMEOUT:-600}" >>"$R/bpfman/en
 printf 'export FLAVOURS=%q\n' "${BPFMAN_VM_GRPC_FLAVOURS:-project}" >>"$R/bpfman/env"
 # The gRPC suite and the examples: the server, the examples, Python with grpcio and protobuf
 # (Debian's, copied from the host like every other tool), protoc and its gRPC plugin.
-if has_suite grpc || has_suite examples; then
-	put_bin "$BUILD/src/rpc/bpfman-rpc"
-fi
 if has_suite grpc; then
 	cp -a "$HERE/../grpc" "$R/bpfman/tests/grpc"
 	cp -a "$HERE/../../proto" "$R/bpfman/proto"
