@@ -599,7 +599,16 @@ static bool keep_has(const struct keep_set *k, const char *path)
 struct sweep_ctx {
 	struct bpfman *m;
 	struct keep_set *keep;
+	int unsure; /* a hook that could not be read (EINTR, ENOMEM...): sweep nothing */
 };
+
+/* Only proof of absence lets the sweep take a tree away: a hook or a namespace that is
+ * gone (ENODEV, ENOENT). Any other failure to read a hook leaves its running tree out of
+ * the keep set, and the sweep would remove the pins of a live chain. */
+static bool proves_absence(int r)
+{
+	return r == 0 || r == -ENODEV || r == -ENOENT;
+}
 
 static int keep_in_ns(const struct dispatcher_hook *h, void *arg)
 {
@@ -608,7 +617,11 @@ static int keep_in_ns(const struct dispatcher_hook *h, void *arg)
 	struct dispatcher_chain cur;
 	char **t;
 
-	if (dispatcher_read(&p, h, &cur, NULL) == 0) {
+	int r = dispatcher_read(&p, h, &cur, NULL);
+
+	if (!proves_absence(r))
+		c->unsure = r;
+	if (r == 0) {
 		if (dispatcher_sweep(&p, h, &cur) > 0)
 			manager_notice(c->m, 0, "%s: old dispatcher revisions removed, repairing",
 				       h->iface);
@@ -732,10 +745,19 @@ void manager_sweep_dispatchers(struct bpfman *m)
 	for (size_t i = 0; i < n; i++) {
 		struct hook_ref ref = ref_of(&v[i]);
 
-		if (i == 0 || !same_hook(&v[i - 1], &v[i]))
-			(void)with_hook(&ref, keep_in_ns, &c);
+		if (i == 0 || !same_hook(&v[i - 1], &v[i])) {
+			int r = with_hook(&ref, keep_in_ns, &c);
+
+			if (!proves_absence(r))
+				c.unsure = r;
+		}
 	}
 	bpfman_links_free(v, n);
+	if (c.unsure) {
+		manager_notice(m, 0, "reconcile: cannot read every dispatcher hook (%s); dispatcher pins left as they are",
+			       strerror(-c.unsure));
+		goto out;
+	}
 	if (asprintf(&xdp, "%s/xdp", m->layout.fs) >= 0)
 		sweep_dir(m, xdp, "dispatcher_", false, BPFMAN_PROG_XDP, BPFMAN_DIR_NONE, &keep);
 	if (asprintf(&ing, "%s/tc-ingress", m->layout.fs) >= 0)
@@ -744,6 +766,7 @@ void manager_sweep_dispatchers(struct bpfman *m)
 		sweep_dir(m, egr, "dispatcher_", false, BPFMAN_PROG_TC, BPFMAN_DIR_EGRESS, &keep);
 	if (asprintf(&lx, "%s/xdp", m->layout.libxdp_fs) >= 0)
 		sweep_dir(m, lx, "dispatch-", true, BPFMAN_PROG_XDP, BPFMAN_DIR_NONE, &keep);
+out:
 	for (size_t i = 0; i < keep.n; i++)
 		free(keep.paths[i]);
 	free(keep.paths);

@@ -21,14 +21,20 @@ static enum bpf_tc_attach_point tc_point(const struct dispatcher_hook *h)
 	return h->kind == DISPATCHER_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 }
 
-/* The program id of our filter with this handle, 0 if there is none. */
-static uint32_t filter_prog(const struct dispatcher_hook *h, uint32_t handle)
+/* The program id of our filter with this handle, 0 if there is none, -errno when the
+ * kernel could not be asked (EINTR, ENOBUFS...): that is no proof the filter is gone, and a
+ * chain read as empty would have its members' records dropped. The kernel answers ENOENT
+ * for no such filter and EINVAL for a clsact side without filters. */
+static int64_t filter_prog(const struct dispatcher_hook *h, uint32_t handle)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = tc_point(h));
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = DISPATCHER_TC_PRIO);
+	int r = bpf_tc_query(&hook, &opts);
 
-	if (bpf_tc_query(&hook, &opts) < 0)
+	if (r == -ENOENT || r == -EINVAL)
 		return 0;
+	if (r < 0)
+		return r;
 	return opts.prog_id;
 }
 
@@ -51,6 +57,7 @@ int tc_hook_current(const struct dispatcher_paths *p, const struct dispatcher_ho
 	while ((de = readdir(d))) {
 		char *end;
 		unsigned long id;
+		int64_t q;
 
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
@@ -58,7 +65,12 @@ int tc_hook_current(const struct dispatcher_paths *p, const struct dispatcher_ho
 		if (*end || !id || id > UINT32_MAX)
 			continue;
 		/* a tree is current when the kernel runs its dispatcher on the hook */
-		if (filter_prog(h, (uint32_t)id) == id && id > best)
+		q = filter_prog(h, (uint32_t)id);
+		if (q < 0) {
+			closedir(d);
+			return (int)q;
+		}
+		if (q == (int64_t)id && id > best)
 			best = (uint32_t)id;
 	}
 	closedir(d);
