@@ -479,6 +479,11 @@ class NetBase(ServerTest):
             except subprocess.CalledProcessError as e:
                 self.skipTest("ip netns add: " + e.stderr.strip())
             self.addCleanup(subprocess.run, ["ip", "netns", "del", n], capture_output=True)
+            # no IPv6: its router solicitations and DAD would cross the pair at any time,
+            # and the tests count packets
+            for conf in ("all", "default"):
+                run("ip", "netns", "exec", n, "sh", "-c",
+                    "f=/proc/sys/net/ipv6/conf/%s/disable_ipv6; [ ! -e $f ] || echo 1 >$f" % conf)
         a, b = self.ns
         run("ip", "link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b",
             "netns", b)
