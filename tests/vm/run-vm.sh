@@ -23,7 +23,7 @@ shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 SUITE=$(cd "${BPFMAN_VM_TESTS:-$HERE/../integration}" && pwd)
 CACHE=${BPFMAN_VM_CACHE:-/var/cache/bpfman-test/kernels}
-TIMEOUT=${BPFMAN_VM_TIMEOUT:-2400}
+TIMEOUT=${BPFMAN_VM_TIMEOUT:-3600}
 LOG=$BUILD/vm-$KERNEL.log
 # Kernel modules the tests need (all =m in Debian's kernels); dependencies are added.
 MODULES=${BPFMAN_VM_MODULES:-veth dummy sch_ingress cls_bpf}
