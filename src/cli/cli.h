@@ -70,3 +70,12 @@ int cmd_list(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_system(int argc, char **argv);
 int cmd_dispatcher(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+/* bpfman image SUBCOMMAND: argc/argv start after the subcommand's name */
+int cmd_image_pull(int argc, char **argv);
+int cmd_image_list(int argc, char **argv);
+int cmd_image_rm(int argc, char **argv);
+int cmd_image_build(int argc, char **argv);
+int cmd_image_generate_build_args(int argc, char **argv);
+int cmd_image_sign(int argc, char **argv);
+int cmd_image_verify(int argc, char **argv);

@@ -60,6 +60,13 @@ static void usage(FILE *f)
 	      "  get link LINK_ID [-o json]\n"
 	      "  dispatcher show IFACE [-d ingress|egress] [-n NETNS] [-o json]   the xdp (or tc) chain\n"
 	      "  system service [--timeout S] [--socket-path P]   the gRPC server (bpfman-rpc)\n"
+	      "  image pull -i URL [-r BASE64] [-p Always|IfNotPresent|Never]   into the cache\n"
+	      "  image list [-o json]                          the cached images\n"
+	      "  image rm REF|DIGEST                           from the cache\n"
+	      "  image build -b OBJECT -t REF [--push | -o OCI_LAYOUT_DIR]   without docker\n"
+	      "  image generate-build-args -b OBJECT          the labels an image of OBJECT gets\n"
+	      "  image sign --key KEY REF                      cosign-format signature\n"
+	      "  image verify REF                              check its signature\n"
 	      "\n"
 	      "TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm\n"
 	      "--root DIR (or BPFMAN_ROOT) moves every path under DIR. BPFMAN_LOG sets the log level.\n",
@@ -75,6 +82,7 @@ int main(int argc, char **argv)
 		{ "load", cmd_load },	{ "unload", cmd_unload }, { "attach", cmd_attach },
 		{ "detach", cmd_detach }, { "list", cmd_list },	  { "get", cmd_get },
 		{ "system", cmd_system }, { "dispatcher", cmd_dispatcher },
+		{ "image", cmd_image },
 	};
 	const char *lvl = secure_getenv("BPFMAN_LOG");
 	int i = 1;

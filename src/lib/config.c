@@ -461,6 +461,14 @@ void config_free(struct bpfman_config *c)
 	for (size_t i = 0; i < c->n_interfaces; i++)
 		free(c->interfaces[i].name);
 	free(c->interfaces);
+	for (size_t i = 0; c->signing_trusted_keys && c->signing_trusted_keys[i]; i++)
+		free(c->signing_trusted_keys[i]);
+	free(c->signing_trusted_keys);
+	for (size_t i = 0; c->registries_insecure && c->registries_insecure[i]; i++)
+		free(c->registries_insecure[i]);
+	free(c->registries_insecure);
+	free(c->registries_ca_file);
+	free(c->registries_auth_file);
 	config_init(c);
 }
 

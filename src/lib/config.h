@@ -35,6 +35,15 @@ struct bpfman_config {
 	/* [dispatcher] stats: dispatchers count per slot (default false: a counting XDP
 	 * dispatcher has a second map, and libxdp/xdp-loader then cannot share it) */
 	bool dispatcher_stats;
+	/* [signing] trusted_keys = ["PATH", ...]: PEM public keys (ECDSA P-256, Ed25519) a
+	 * signature must verify with (NULL-terminated, or NULL when none) */
+	char **signing_trusted_keys;
+	/* [registries] insecure = ["host:port", ...]: where plain HTTP is allowed (loopback
+	 * always is); ca_file: an extra CA bundle; auth_file: credentials in docker's
+	 * config.json / containers' auth.json format (root-only) */
+	char **registries_insecure;
+	char *registries_ca_file;
+	char *registries_auth_file;
 };
 
 #define LOCK_TIMEOUT_MAX 3600

@@ -1,0 +1,2 @@
+/* PLACEHOLDER: filled by its owner before the image work merges. */
+#include "image-error.h"
