@@ -411,11 +411,11 @@ fail:
 	return r;
 }
 
-int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *req,
+int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *user_opts,
 		struct bpfman_program_view **ret_views, size_t *ret_n)
 {
 	/* for an image, messages name it where they name the file of a file load */
-	struct bpfman_load_opts shown = *req;
+	struct bpfman_load_opts shown = *user_opts;
 	const struct bpfman_load_opts *o = &shown;
 	_cleanup_free_ char *image_ref = NULL, *image_obj = NULL, *image_digest = NULL;
 	_cleanup_(bpf_object__closep) struct bpf_object *obj = NULL;
@@ -436,10 +436,10 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *req,
 	r = check_request(m, o);
 	if (r < 0)
 		return r;
-	if (req->image_url) {
+	if (user_opts->image_url) {
 		/* pulled per the policy, its labels checked; the cached object is then read
 		 * like a file (the record keeps the reference and digest, no path) */
-		r = load_image_source(m, req, &obj_fd, &image_ref, &image_obj, &image_digest);
+		r = load_image_source(m, user_opts, &obj_fd, &image_ref, &image_obj, &image_digest);
 		if (r < 0)
 			return r;
 		shown.path = image_ref;
