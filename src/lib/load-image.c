@@ -204,7 +204,7 @@ static int auth_file_creds(struct bpfman *m, const char *path, const char *regis
 /* ---- pulling with the manager's configuration ---- */
 
 static int pull(struct bpfman *m, const char *url, int policy, const char *user,
-		const char *pass, struct image_pulled *ret)
+		const char *pass, const char *const *functions, struct image_pulled *ret)
 {
 	struct image_pull_opts po = {
 		.url = url,
@@ -213,6 +213,7 @@ static int pull(struct bpfman *m, const char *url, int policy, const char *user,
 		.verify_enabled = m->config.signing_verify_enabled,
 		.allow_unsigned = m->config.signing_allow_unsigned,
 		.trusted_keys = m->config.signing_trusted_keys,
+		.functions = functions,
 	};
 	struct creds file = { 0 };
 	struct img_err e = { 0 };
@@ -253,45 +254,24 @@ static int pull(struct bpfman *m, const char *url, int policy, const char *user,
 	return 0;
 }
 
-/* "a, b, c" of the label's functions */
-static char *label_functions(const struct kv_list *l)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < l->n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", l->items[i].key);
-	if (!l->n)
-		fputs("none", f);
-	fclose(f);
-	return buf;
-}
-
 int load_image_source(struct bpfman *m, const struct bpfman_load_opts *o, int *ret_fd,
 		      char **ret_shown, char **ret_name, char **ret_digest)
 {
 	struct image_pulled pulled = { 0 };
 	struct image_pull_opts po = { .cache_dir = m->layout.cache_dir };
+	_cleanup_free_ const char **functions = calloc(o->n_progs + 1, sizeof(*functions));
 	struct img_err e = { 0 };
 	int r, fd = -EBADF;
 
-	r = pull(m, o->image_url, o->pull_policy, o->username, o->password, &pulled);
+	if (!functions)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_progs; i++)
+		functions[i] = o->progs[i].name;
+	/* the labels are checked before anything is downloaded: a request for a function the
+	 * image does not have leaves nothing in the cache */
+	r = pull(m, o->image_url, o->pull_policy, o->username, o->password, functions, &pulled);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < o->n_progs; i++) {
-		_cleanup_free_ char *have = NULL;
-
-		if (kv_list_get(&pulled.labels.programs, o->progs[i].name))
-			continue;
-		have = label_functions(&pulled.labels.programs);
-		r = manager_error(m, -EINVAL,
-				  "function '%s' is not in image %s: its io.ebpf.programs label lists %s",
-				  o->progs[i].name, pulled.entry.ref, have ? have : "?");
-		goto out;
-	}
 	r = image_pulled_open_object(&po, &pulled, &fd, &e);
 	if (r < 0) {
 		r = manager_error(m, r, "%s", e.msg[0] ? e.msg : strerror(-r));
@@ -354,7 +334,7 @@ int bpfman_image_pull(struct bpfman *m, const struct bpfman_image_pull_opts *o,
 	memset(ret, 0, sizeof(*ret));
 	if (!o->url || !*o->url)
 		return manager_error(m, -EINVAL, "no image reference given");
-	r = pull(m, o->url, o->pull_policy, o->username, o->password, &pulled);
+	r = pull(m, o->url, o->pull_policy, o->username, o->password, NULL, &pulled);
 	if (r < 0)
 		return r;
 	r = image_from_entry(NULL, &pulled.entry, &pulled.labels, ret);

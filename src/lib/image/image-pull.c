@@ -114,6 +114,25 @@ static bool layer_is_tgz(const char *mt)
 	return mt && (!strcmp(mt, MT_OCI_LAYER_TGZ) || !strcmp(mt, MT_DOCKER_LAYER_TGZ));
 }
 
+/* Every function a load wants must be in the io.ebpf.programs label. */
+static int check_functions(struct pull *p, const struct image_labels *l, struct img_err *e)
+{
+	for (const char *const *f = p->o->functions; f && *f; f++) {
+		char have[512] = "";
+		size_t k = 0;
+
+		if (kv_list_get(&l->programs, *f))
+			continue;
+		for (size_t i = 0; i < l->programs.n && k < sizeof(have) - 1; i++)
+			k += (size_t)snprintf(have + k, sizeof(have) - k, "%s%s", i ? ", " : "",
+					      l->programs.items[i].key);
+		return img_fail(e, -EINVAL,
+				"function '%s' is not in image %s: its io.ebpf.programs label lists %s",
+				*f, p->canonical, l->programs.n ? have : "no function");
+	}
+	return 0;
+}
+
 /* The reference's cache entry and labels, without any network. */
 static int from_cache(struct pull *p, struct image_pulled *ret, struct img_err *e)
 {
@@ -128,6 +147,8 @@ static int from_cache(struct pull *p, struct image_pulled *ret, struct img_err *
 		goto fail;
 	r = image_config_labels(cfg.data, cfg.len, &ret->labels, e);
 	img_buf_clear(&cfg);
+	if (r == 0)
+		r = check_functions(p, &ret->labels, e);
 	if (r < 0)
 		goto fail;
 	ret->from_cache = true;
@@ -316,6 +337,8 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 	if (r < 0)
 		goto out;
 	r = image_config_labels(cfg.data, cfg.len, &ret->labels, e);
+	if (r == 0)
+		r = check_functions(p, &ret->labels, e);
 	if (r < 0)
 		goto out;
 
