@@ -9,14 +9,11 @@
  * and `image rm` may remove it). Credentials come with the request (never stored) or from
  * the root-only [registries] auth_file. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "cleanup.h"
@@ -25,8 +22,6 @@
 #include "image-ref.h"
 #include "load-image.h"
 #include "manager.h"
-
-#define AUTH_FILE_MAX (1u << 20)
 
 const char *bpfman_pull_policy_to_string(int policy)
 {
@@ -75,7 +70,7 @@ void bpfman_images_free(struct bpfman_image *v, size_t n)
 	free(v);
 }
 
-/* ---- credentials from the auth file (docker's config.json / containers' auth.json) ---- */
+/* ---- credentials ---- */
 
 struct creds {
 	char *user;
@@ -84,10 +79,8 @@ struct creds {
 
 static void creds_clear(struct creds *c)
 {
-	if (c->pass)
-		explicit_bzero(c->pass, strlen(c->pass));
 	free(c->user);
-	free(c->pass);
+	registry_secret_free(c->pass);
 	c->user = c->pass = NULL;
 }
 
@@ -127,80 +120,6 @@ int bpfman_registry_auth_decode(const char *b64, char **ret_user, char **ret_pas
 	return 0;
 }
 
-/* The entry for the reference's registry: keyed "host[:port]", or a URL of it; Docker Hub
- * is also found under "https://index.docker.io/v1/". */
-static json_t *auth_entry(json_t *auths, const char *registry)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(auths, key, v) {
-		const char *k = key;
-		size_t n;
-
-		if (!strncmp(k, "https://", 8))
-			k += 8;
-		else if (!strncmp(k, "http://", 7))
-			k += 7;
-		n = strcspn(k, "/");
-		if (strlen(registry) == n && !strncmp(k, registry, n))
-			return v;
-		if (!strcmp(registry, "docker.io") && !strncmp(k, "index.docker.io", n) && n == 15)
-			return v;
-	}
-	return NULL;
-}
-
-static int auth_file_creds(struct bpfman *m, const char *path, const char *registry,
-			   struct creds *ret)
-{
-	_cleanup_close_ int fd = -EBADF;
-	json_error_t jerr;
-	const char *b64;
-	struct stat st;
-	json_t *root, *entry;
-	int r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0; /* configured but absent: anonymous */
-		return manager_error(m, -errno, "cannot open the registry auth file %s: %s", path,
-				     strerror(errno));
-	}
-	if (fstat(fd, &st) < 0)
-		return manager_error(m, -errno, "cannot stat %s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode) || st.st_size > AUTH_FILE_MAX)
-		return manager_error(m, -EINVAL, "the registry auth file %s is not a regular file of at most %u bytes",
-				     path, AUTH_FILE_MAX);
-	/* it holds passwords: only its owner (root) may read it */
-	if (st.st_uid != geteuid() || (st.st_mode & 077))
-		return manager_error(m, -EPERM,
-				     "the registry auth file %s must be owned by the user running bpfman and not readable by others (chmod 600)",
-				     path);
-	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return manager_error(m, -EINVAL, "registry auth file %s, line %d: %s", path,
-				     jerr.line, jerr.text);
-	entry = auth_entry(json_object_get(root, "auths"), registry);
-	b64 = json_string_value(json_object_get(entry, "auth"));
-	if (b64) {
-		r = bpfman_registry_auth_decode(b64, &ret->user, &ret->pass);
-		if (r == -EINVAL)
-			r = manager_error(m, r,
-					  "registry auth file %s: the entry for %s is not base64 of USER:PASSWORD",
-					  path, registry);
-	} else if (entry && json_is_string(json_object_get(entry, "username"))) {
-		ret->user = strdup(json_string_value(json_object_get(entry, "username")));
-		ret->pass = strdup(json_string_value(json_object_get(entry, "password"))
-					   ?: "");
-		if (!ret->user || !ret->pass)
-			r = -ENOMEM;
-	}
-	json_decref(root);
-	return r;
-}
-
 /* ---- pulling with the manager's configuration ---- */
 
 static int pull(struct bpfman *m, const char *url, int policy, const char *user,
@@ -236,11 +155,16 @@ static int pull(struct bpfman *m, const char *url, int policy, const char *user,
 		r = image_ref_parse(url, &ref, &e);
 		if (r < 0)
 			return manager_error(m, r, "%s", e.msg);
-		r = auth_file_creds(m, m->config.registries_auth_file, ref.registry, &file);
+		r = registry_auth_from_file(m->config.registries_auth_file, ref.registry,
+					    &file.user, &file.pass, &e);
 		image_ref_clear(&ref);
+		if (r == -ENOENT) { /* no entry for this registry: anonymous */
+			img_err_clear(&e);
+			r = 0;
+		}
 		if (r < 0) {
 			creds_clear(&file);
-			return r;
+			return manager_error(m, r, "%s", e.msg);
 		}
 		po.registry.username = file.user;
 		po.registry.password = file.pass;
