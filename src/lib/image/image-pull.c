@@ -262,8 +262,15 @@ static int resolve_manifest(struct pull *p, struct img_buf *top, char **top_mt, 
 	int r;
 
 	r = registry_get_manifest(p->reg, reference, top, top_mt, top_digest, e);
-	if (r == -ENOENT)
-		return img_fail(e, -ENOENT, "image %s does not exist in its registry", p->canonical);
+	if (r == -ENOENT && e) {
+		/* the registry's words as the detail; the message says what it means */
+		char detail[sizeof(e->msg)];
+
+		snprintf(detail, sizeof(detail), "%s", e->msg);
+		img_err_clear(e);
+		return img_fail(e, -ENOENT, "image %s does not exist in its registry (%s)",
+				p->canonical, detail);
+	}
 	if (r < 0)
 		return r;
 	if (p->o->verify_enabled) {
