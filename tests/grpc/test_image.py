@@ -180,7 +180,7 @@ class ImageTest(t.ServerTest):
         before = cache_blobs()
         self.expect_error("no credentials", "Load",
                           image_load(url, ("tracepoint_counter", "TRACEPOINT"), policy=ALWAYS),
-                          StatusCode.PERMISSION_DENIED, "denied")
+                          StatusCode.PERMISSION_DENIED, "requires authentication")
         e = self.expect_error("wrong password", "Load",
                               image_load(url, ("tracepoint_counter", "TRACEPOINT"), policy=ALWAYS,
                                          username="alice", password="wrong-pw"),
@@ -242,7 +242,7 @@ class ImageTest(t.ServerTest):
         self.expect_error("empty url", "Load", image_load("", tp), StatusCode.INVALID_ARGUMENT,
                           "url")
         self.expect_error("bad policy", "Load", image_load(reg.addr + "/ebpf/tp-only:v1", tp, policy=7),
-                          StatusCode.INVALID_ARGUMENT, "pull policy")
+                          StatusCode.INVALID_ARGUMENT, "invalid image_pull_policy 7")
         self.expect_error("Never, not cached", "Load",
                           image_load(reg.addr + "/ebpf/tp-only:v1", tp, policy=NEVER),
                           StatusCode.NOT_FOUND, "is not in the cache and the pull policy is Never")
