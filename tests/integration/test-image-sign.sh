@@ -182,3 +182,28 @@ test_sign_bad_input() {
 	assert_eq "$(skopeo list-tags --tls-verify=false "docker://$REG/ebpf/signed" | jq -r '.Tags | length')" 2 \
 		"v1 and one .sig tag, nothing else"
 }
+
+test_sign_with_basic_auth() {
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	start_registry --htpasswd alice:s3cret-pw
+	K="$REG_DIR/keys"
+	mkdir -p "$K" "$REG_DIR/layout"
+	openssl genpkey -algorithm ed25519 -out "$K/ed.key"
+	openssl pkey -in "$K/ed.key" -pubout -out "$K/ed.pub"
+	DIGEST=$(/usr/bin/python3 "$TOOL" layout "$REG_DIR/layout" v1)
+	skopeo copy -q --dest-tls-verify=false --dest-creds alice:s3cret-pw \
+		"oci:$REG_DIR/layout:v1" "docker://$REG/ebpf/private:v1" >/dev/null
+	REF="$REG/ebpf/private:v1"
+	local auth
+	auth=$(printf 'alice:s3cret-pw' | base64 -w0)
+	# without credentials the registry refuses, and nothing is signed
+	expect_fail bpfman image sign --key "$K/ed.key" "$REF"
+	OUT=$(bpfman image sign --key "$K/ed.key" -r "$auth" "$REF" 2>&1)
+	case "$OUT" in *s3cret-pw* | *"$auth"*) fail "credentials echoed: $OUT" ;; esac
+	expect_fail bpfman image verify --key "$K/ed.pub" "$REF"
+	OUT=$(bpfman image verify --key "$K/ed.pub" -r "$auth" "$REF" 2>&1)
+	assert_contains "$OUT" verified "verify with credentials"
+	case "$OUT" in *s3cret-pw* | *"$auth"*) fail "credentials echoed: $OUT" ;; esac
+	assert_eq "$(skopeo list-tags --tls-verify=false --creds alice:s3cret-pw "docker://$REG/ebpf/private" |
+		jq -r '.Tags[]' | grep -c '\.sig$')" 1 "one .sig tag"
+}

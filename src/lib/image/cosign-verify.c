@@ -19,6 +19,7 @@
 /* What was found so far, and the most telling reason a signature was not accepted. */
 struct tally {
 	size_t found;
+	size_t by_reason[COSIGN_REJECT_KEYLESS + 1];
 	enum cosign_reject worst;
 	struct img_err why;
 	bool verified;
@@ -49,6 +50,7 @@ static void tally_add(struct tally *t, enum cosign_reject r, const struct img_er
 		t->verified = true;
 		return;
 	}
+	t->by_reason[r]++;
 	if (reject_rank(r) > reject_rank(t->worst)) {
 		t->worst = r;
 		t->why = *why;
@@ -235,6 +237,12 @@ int cosign_verify(struct registry *r, const char *manifest_digest, const struct 
 		*ret = COSIGN_UNSIGNED;
 		return 0;
 	}
-	return img_fail(e, -EKEYREJECTED, "%s has %zu signature%s, none accepted: %s",
-			manifest_digest, t.found, t.found == 1 ? "" : "s", t.why.msg);
+	if (t.found == 1)
+		return img_fail(e, -EKEYREJECTED, "%s has 1 signature, not accepted: %s",
+				manifest_digest, t.why.msg);
+	return img_fail(e, -EKEYREJECTED,
+			"%s has %zu signatures, none accepted (%zu not verified by a trusted key, %zu for another image, %zu keyless, %zu malformed); the most telling: %s",
+			manifest_digest, t.found, t.by_reason[COSIGN_REJECT_NO_KEY],
+			t.by_reason[COSIGN_REJECT_OTHER_DIGEST], t.by_reason[COSIGN_REJECT_KEYLESS],
+			t.by_reason[COSIGN_REJECT_MALFORMED], t.why.msg);
 }
