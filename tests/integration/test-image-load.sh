@@ -310,3 +310,46 @@ test_xdp_counter_example_takes_image() {
 	rm -f "$out" "$TEST_TMP/rpc-$TEST_ID"
 	assert_clean_state
 }
+
+# Signed images through a load: the signature made independently (cosign-tool.py: the
+# openssl CLI, the classic .sig format), checked with [signing] trusted_keys.
+test_signed_images_through_load() {
+	require_feature tracepoint
+	need_image_tools
+	start_registry
+	local tool="$HERE/cosign-tool.py" k="$REG_DIR/keys" digest id conf="$BPFMAN_ROOT/etc/bpfman/bpfman.toml"
+	mkdir -p "$k" "$BPFMAN_ROOT/etc/bpfman"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$k/ec.key" 2>/dev/null
+	openssl ec -in "$k/ec.key" -pubout -out "$k/ec.pub" 2>/dev/null
+	openssl ecparam -name prime256v1 -genkey -noout -out "$k/other.key" 2>/dev/null
+	openssl ec -in "$k/other.key" -pubout -out "$k/other.pub" 2>/dev/null
+	digest=$(push_image ebpf/signed:v1 --object "$COUNTERS_OBJ" --programs "$TP_LABEL")
+	/usr/bin/python3 "$tool" classic "$REG" ebpf/signed "$digest" "$k/ec.key" >/dev/null ||
+		fail "cosign-tool could not sign"
+	# a trusted signature: accepted, also where unsigned images are refused, no warning
+	printf '[signing]\nallow_unsigned = false\ntrusted_keys = ["%s"]\n' "$k/ec.pub" >"$conf"
+	OUT=$(bpfman load image -i "$REG/ebpf/signed:v1" --programs tracepoint:tracepoint_counter -o json 2>"$REG_DIR/err")
+	id=$(echo "$OUT" | jq -r '.[0].kernel.id')
+	assert_kernel_prog "$id"
+	! grep -q "not signed" "$REG_DIR/err" || fail "warning for a signed image: $(cat "$REG_DIR/err")"
+	bpfman unload "$id"
+	bpfman image rm "$REG/ebpf/signed:v1"
+	# a signature by a key that is not trusted is refused, even with allow_unsigned
+	printf '[signing]\nallow_unsigned = true\ntrusted_keys = ["%s"]\n' "$k/other.pub" >"$conf"
+	expect_fail bpfman load image -i "$REG/ebpf/signed:v1" --programs tracepoint:tracepoint_counter
+	assert_contains "$OUT" "no trusted key verifies" "untrusted signer refused"
+	assert_nothing_left ""
+	# a tampered signature is refused, even with allow_unsigned
+	printf '[signing]\nallow_unsigned = true\ntrusted_keys = ["%s"]\n' "$k/ec.pub" >"$conf"
+	/usr/bin/python3 "$tool" tamper "$REG" ebpf/signed "$digest" signature
+	expect_fail bpfman load image -i "$REG/ebpf/signed:v1" --programs tracepoint:tracepoint_counter
+	assert_contains "$OUT" "no trusted key verifies" "tampered signature refused"
+	assert_nothing_left ""
+	# verification off: accepted as it is
+	printf '[signing]\nverify_enabled = false\n' >"$conf"
+	id=$(bpfman load image -i "$REG/ebpf/signed:v1" --programs tracepoint:tracepoint_counter -o json |
+		jq -r '.[0].kernel.id')
+	assert_kernel_prog "$id"
+	bpfman unload "$id"
+	assert_clean_state
+}
