@@ -48,7 +48,7 @@ hostile_ref() {
 	echo "$HOSTILE/$r"
 }
 
-# The cache as a text: every path with its type, size and mode, then every file's sha256.
+# The cache as a text: every path with its type, mode and size, then every file's sha256.
 cache_snapshot() {
 	if [ ! -d "$CACHE" ]; then
 		echo "(no cache directory)"
@@ -56,7 +56,8 @@ cache_snapshot() {
 	fi
 	(
 		cd "$CACHE"
-		find . -mindepth 1 -printf '%p %y %s %m\n' | sort
+		# (no size for directories: a directory's size may grow with entries made and removed)
+		find . -mindepth 1 \( -type d -printf '%p d %m\n' \) -o -printf '%p %y %s %m\n' | sort
 		find . -type f -print0 | sort -z | xargs -0r sha256sum
 	)
 }
@@ -80,7 +81,7 @@ run_bounded() {
 # within LIMIT s, its output matches every PATTERN (extended regular expressions, any
 # case), and the cache, the kernel and the bpffs are as they were.
 refused_cmd() {
-	local limit=$1 pats=() before after p
+	local limit=$1 pats=() before
 	shift
 	while [ "$1" != -- ]; do
 		pats+=("$1")
@@ -89,6 +90,20 @@ refused_cmd() {
 	shift
 	before=$(cache_snapshot)
 	run_bounded "$limit" "$@"
+	check_refused "$before" "${pats[@]}" -- "$@"
+}
+
+# check_refused SNAPSHOT PATTERN... -- COMMAND...: the checks of refused_cmd on the RC and OUT
+# of COMMAND, which ran when the cache was SNAPSHOT. With HOSTILE_MESSAGES set (a file), each
+# refusal's time and message is appended there (to read how the product words them).
+check_refused() {
+	local before=$1 pats=() after p
+	shift
+	while [ "$1" != -- ]; do
+		pats+=("$1")
+		shift
+	done
+	shift
 	[ "$RC" != 0 ] || fail "accepted: $*; output: $OUT"
 	[ "$RC" -lt 128 ] || fail "killed by a signal (exit $RC): $*; output: $OUT"
 	for p in "${pats[@]}"; do
@@ -100,6 +115,10 @@ refused_cmd() {
 	assert_eq "$(tree_count "$CACHE/tmp")" 0 "files left in the cache's tmp/ ($*)"
 	assert_clean_state
 	echo "refused in $ELAPSED_MS ms (exit $RC): $*: $(head -c 400 <<<"$OUT")"
+	if [ -n "${HOSTILE_MESSAGES:-}" ]; then
+		printf '%s\t%s ms\t%s\t%s\n' "$TEST_NAME" "$ELAPSED_MS" "$2 $3" \
+			"$(tr '\n' ' ' <<<"$OUT")" >>"$HOSTILE_MESSAGES"
+	fi
 }
 
 # refused SCENARIO PATTERN...: `image pull` and `load image` of the scenario's image are each
@@ -392,7 +411,7 @@ test_malformed_json_config() {
 test_index_without_host_platform() {
 	hostile_setup
 	# the message lists the platforms the index has (two the host is not: see the scenario)
-	refused index-no-platform 'platform' 'linux/s390x|s390x' 'ppc64le|mips64le'
+	refused index-no-platform 's390x' 'ppc64le|mips64le'
 }
 
 test_manifest_with_two_layers() {
@@ -410,32 +429,32 @@ test_schema1_manifest() {
 	refused schema1 'schema|media type|prettyjws|unsupported|not supported'
 }
 
-# A load names a function the labels do not list: refused, nothing loaded. (`image pull`
-# names no function: the pull itself may succeed, so only the load is checked; what it
-# leaves in the cache is a correctly pulled image, not checked here.)
-load_refused_labels() { # SCENARIO PATTERN...
-	local ref
+# A load names a function the labels do not list: refused, nothing loaded. `image pull`
+# names no function: it may accept the image (then the load finds it in the cache), or refuse
+# it as no bytecode image (then like any refused pull: the cache as it was).
+labels_refused() { # SCENARIO PATTERN...
+	local ref before
 	ref=$(hostile_ref "$1")
 	shift
-	run_bounded "$REFUSE_LIMIT" "$BPFMAN" load image --programs "$HOSTILE_TYPE:$HOSTILE_FN" -i "$ref"
-	[ "$RC" != 0 ] || fail "load accepted $ref: $OUT"
-	[ "$RC" -lt 128 ] || fail "killed by a signal (exit $RC): $OUT"
-	for p in "$@"; do
-		grep -Eqi -- "$p" <<<"$OUT" || fail "the message does not say /$p/: $OUT"
-	done
-	assert_eq "$(tree_count "$CACHE/tmp")" 0 "files left in the cache's tmp/"
-	assert_clean_state
-	echo "refused in $ELAPSED_MS ms: $(head -c 400 <<<"$OUT")"
+	before=$(cache_snapshot)
+	run_bounded "$REFUSE_LIMIT" "$BPFMAN" image pull -i "$ref"
+	if [ "$RC" = 0 ]; then
+		echo "image pull accepted $ref (it names no function)"
+	else
+		check_refused "$before" "$@" -- "$BPFMAN" image pull -i "$ref"
+	fi
+	refused_cmd "$REFUSE_LIMIT" "$@" -- \
+		"$BPFMAN" load image --programs "$HOSTILE_TYPE:$HOSTILE_FN" -i "$ref"
 }
 
 test_config_without_program_labels() {
 	hostile_setup
-	load_refused_labels no-labels "$HOSTILE_FN" 'io\.ebpf\.programs|label'
+	labels_refused no-labels 'io\.ebpf\.programs|label'
 }
 
 test_function_not_in_labels() {
 	hostile_setup
-	load_refused_labels other-function "$HOSTILE_FN" 'io\.ebpf\.programs|label|not (listed|in)'
+	labels_refused other-function "$HOSTILE_FN" 'io\.ebpf\.programs|label|not (listed|in)'
 }
 
 # --- the real registry, its storage spoiled -----------------------------------------------
