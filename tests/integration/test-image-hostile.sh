@@ -62,14 +62,17 @@ cache_snapshot() {
 	)
 }
 
-# run_bounded LIMIT COMMAND...: RC, OUT (stdout and stderr), ELAPSED_MS. Still running after
-# LIMIT seconds: killed, and the test fails (a hang is a failure, not a stuck suite).
+# run_bounded LIMIT COMMAND...: RC, STDOUT, OUT (stderr then stdout), ELAPSED_MS. Still
+# running after LIMIT seconds: killed, and the test fails (a hang is a failure, not a stuck
+# suite).
 run_bounded() {
-	local limit=$1 t0 t1
+	local limit=$1 t0 t1 errf="$TEST_TMP/stderr-$TEST_ID"
 	shift
 	t0=$(date +%s%N)
 	RC=0
-	OUT=$(timeout -k 5 "$limit" "$@" 2>&1) || RC=$?
+	STDOUT=$(timeout -k 5 "$limit" "$@" 2>"$errf") || RC=$?
+	OUT="$(cat "$errf")${STDOUT:+$'\n'}$STDOUT"
+	rm -f "$errf"
 	t1=$(date +%s%N)
 	ELAPSED_MS=$(((t1 - t0) / 1000000))
 	case $RC in
@@ -152,7 +155,7 @@ test_control_images_are_accepted() {
 	ref=$(hostile_ref good)
 	run_bounded "$REFUSE_LIMIT" "$BPFMAN" load image -o json --programs "$HOSTILE_TYPE:$HOSTILE_FN" -i "$ref"
 	[ "$RC" = 0 ] || fail "the control image did not load: $OUT"
-	id=$(jq -r '.[0].kernel.id' <<<"$OUT")
+	id=$(jq -r '.[0].kernel.id' <<<"$STDOUT")
 	kernel_prog_exists "$id" || fail "program $id of the control image is not in the kernel"
 	bpfman unload "$id"
 	assert_clean_state
@@ -520,4 +523,35 @@ test_real_registry_spoiled_manifest_by_digest() {
 		"${PLANTED_DIGEST#sha256:}" ] || fail "the registry does not serve the spoiled manifest"
 	refused_cmd "$REFUSE_LIMIT" 'digest' 'mismatch|not match|differ|expected|instead' -- \
 		"$BPFMAN" image pull -i "$REG/planted@$PLANTED_DIGEST"
+}
+
+# --- the cache itself spoiled --------------------------------------------------------------
+
+# A cached object whose bytes changed on disk (same size) is never loaded: the cache verifies
+# a blob every time it opens it. With Never the load fails (the object counts as absent) and
+# the spoiled bytes are gone; with IfNotPresent it is fetched again and loads.
+test_spoiled_cached_object_is_not_used() {
+	hostile_setup
+	local ref hex blob id
+	ref=$(hostile_ref good)
+	hex=$(sha256sum "$(obj "$HOSTILE_OBJ_NAME")" | cut -d' ' -f1)
+	blob="$CACHE/blobs/sha256/$hex"
+	[ -f "$blob" ] || fail "the pulled object is not at $blob: $(tree_entries "$CACHE/blobs")"
+	flip_byte "$blob"
+	run_bounded "$REFUSE_LIMIT" "$BPFMAN" load image -p Never --programs "$HOSTILE_TYPE:$HOSTILE_FN" -i "$ref"
+	[ "$RC" != 0 ] || fail "a spoiled cached object was loaded: $OUT"
+	[ "$RC" -lt 128 ] || fail "killed by a signal (exit $RC): $OUT"
+	echo "spoiled object, Never: $OUT"
+	assert_clean_state
+	if [ -f "$blob" ]; then
+		assert_eq "$(sha256sum "$blob" | cut -d' ' -f1)" "$hex" "the spoiled blob left in the cache"
+	fi
+	run_bounded "$REFUSE_LIMIT" "$BPFMAN" load image -o json -p IfNotPresent \
+		--programs "$HOSTILE_TYPE:$HOSTILE_FN" -i "$ref"
+	[ "$RC" = 0 ] || fail "IfNotPresent did not fetch the spoiled object again: $OUT"
+	id=$(jq -r '.[0].kernel.id' <<<"$STDOUT")
+	kernel_prog_exists "$id" || fail "program $id is not in the kernel"
+	assert_eq "$(sha256sum "$blob" | cut -d' ' -f1)" "$hex" "the object fetched again"
+	bpfman unload "$id"
+	assert_clean_state
 }
