@@ -399,6 +399,31 @@ test_stall_after_manifest_headers() {
 	stalled stall-manifest
 }
 
+# A pull stalled by one registry does not hold up a pull of another image: while the
+# stalled pull waits for its layer (up to the stall limit; a registry that drips a byte now
+# and then keeps it going up to the total limit), another image is pulled in a few seconds.
+test_stalled_pull_does_not_hold_up_others() {
+	hostile_setup
+	local stalled good layer i
+	stalled=$(hostile_ref stall-layer)
+	good=$(hostile_ref good-index)
+	layer=$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$HOSTILE/v2/stall-layer/manifests/v1" | jq -r '.layers[0].digest')
+	timeout -k 5 120 "$BPFMAN" image pull -i "$stalled" >/dev/null 2>&1 &
+	PIDS_STARTED+=("$!")
+	for i in $(seq 1 100); do
+		grep -q "/v2/stall-layer/blobs/$layer" "$HOSTILE_LOG" && break
+		sleep 0.1
+	done
+	grep -q "/v2/stall-layer/blobs/$layer" "$HOSTILE_LOG" ||
+		fail "the stalled pull did not reach its layer within 10 s: $(cat "$HOSTILE_LOG")"
+	run_bounded 60 "$BPFMAN" image pull -i "$good"
+	[ "$RC" = 0 ] || fail "the pull of another image failed during a stalled pull: $OUT"
+	echo "another image pulled in $ELAPSED_MS ms during a stalled pull"
+	[ "$ELAPSED_MS" -le 10000 ] ||
+		fail "another image took $ELAPSED_MS ms to pull while a pull from a stalling registry was waiting (the cache lock held during the download?)"
+}
+
 # --- manifests, indexes and configs ------------------------------------------------------
 
 test_malformed_json_manifest() {
