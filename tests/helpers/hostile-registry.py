@@ -328,6 +328,14 @@ def scenarios(opts):
         img.blobs[digest] = Resp(bytes(b), digest=digest)
 
     @scenario
+    def lying_digest_header():
+        """the manifest (good) comes with a Docker-Content-Digest naming other bytes: a client
+        must hash what it got (the digest it records and verifies signatures for)"""
+        img, _ = B.image()
+        img.manifests["v1"].digest = sha256(b"some other manifest")
+        return img
+
+    @scenario
     def config_digest():
         """the config blob is other bytes of the same size"""
         img, _ = B.image(spoil_manifest=lambda m, img: tamper_blob(img, m["config"]["digest"]))

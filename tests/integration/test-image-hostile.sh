@@ -203,6 +203,24 @@ test_layer_digest_mismatch() {
 	refused layer-digest 'digest' 'mismatch|not match|differ|expected|instead'
 }
 
+# The registry's Docker-Content-Digest names other bytes than it sends: the pull may refuse
+# (the header disagrees with the content), or accept and record the digest of the bytes, never
+# the header's (signatures are looked up, and `bpfman get` shows, that digest).
+test_lying_digest_header() {
+	hostile_setup
+	local ref true_digest got
+	ref=$(hostile_ref lying-digest-header)
+	true_digest="sha256:$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$HOSTILE/v2/lying-digest-header/manifests/v1" | sha256sum | cut -d' ' -f1)"
+	run_bounded "$REFUSE_LIMIT" "$BPFMAN" image pull -i "$ref"
+	if [ "$RC" != 0 ]; then
+		refused_cmd "$REFUSE_LIMIT" 'digest' -- "$BPFMAN" image pull -i "$ref"
+		return 0
+	fi
+	got=$(bpfman image list -o json | jq -r --arg r "$ref" '.[] | select(.ref == $r) | .digest')
+	assert_eq "$got" "$true_digest" "the digest recorded for $ref"
+}
+
 # --- sizes -------------------------------------------------------------------------------
 
 test_manifest_over_limit() {
