@@ -14,6 +14,7 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
   stall/manifests/*                 headers, 10 bytes, then silence
   stall/blobs/*                     same
   loop/manifests/*                  302 to itself, forever
+  huge404/manifests/*               404 with an endless error body, sent slowly
   trunc/blobs/<d>                   Content-Length of BLOB, half of it, then close
   short/blobs/<d>                   no Content-Length, half of BLOB, then close
   long/blobs/<d>                    BLOB and more bytes (Content-Length says so)
@@ -95,6 +96,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"x" * 10)
             self.wfile.flush()
             time.sleep(60)
+            return
+        if repo == "huge404":
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(1 << 30))
+            self.end_headers()
+            msg = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"endless"}]}'
+            try:
+                self.wfile.write(msg)
+                for _ in range(1 << 14):  # 1 GiB, slowly: only a bounded client returns soon
+                    self.wfile.write(b" " * 65536)
+                    time.sleep(0.01)
+            except OSError:
+                pass
+            self.close_connection = True
             return
         if repo == "loop":
             return self.answer(302, headers={"Location": url.path})

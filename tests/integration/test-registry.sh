@@ -283,11 +283,18 @@ test_hostile_stall_times_out() {
 	assert_contains "$OUT" "did not finish within 2 s" "total limit"
 }
 
-test_hostile_redirect_loop() {
+test_hostile_redirect_loop_and_endless_errors() {
 	need_tools
 	start_hostile
+	local t0 t1
 	expect_fail rc get-manifest "$HOST/loop/x:v1" "$TEST_TMP/x-$TEST_ID"
 	assert_contains "$OUT" "error: ELOOP: manifest $HOST/loop/x:v1: redirect loop (more than 10 redirects)" "loop"
+	# an endless error body: the start is enough for the message, the rest is not waited for
+	t0=$(date +%s)
+	expect_fail rc get-manifest "$HOST/huge404/x:v1" "$TEST_TMP/x-$TEST_ID"
+	t1=$(date +%s)
+	assert_contains "$OUT" "error: ENOENT: manifest $HOST/huge404/x:v1: not found (404: MANIFEST_UNKNOWN endless)" "endless 404"
+	[ $((t1 - t0)) -lt 10 ] || fail "the endless error body took $((t1 - t0)) s"
 }
 
 test_hostile_truncated_and_wrong_bytes() {
