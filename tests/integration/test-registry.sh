@@ -3,6 +3,8 @@
 # server), checked with skopeo, and against a misbehaving HTTP server for what a registry
 # must not be able to do to us (stall, redirect loops, truncated or wrong bytes, huge
 # manifests, echoing credentials). Drives registry.h through tests/helpers/registry-client.
+# Scratch files live under $BPFMAN_ROOT, which test_teardown removes (the registries'
+# own directories are registry-lib.sh's, under $TEST_TMP).
 # shellcheck shell=bash
 . "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 
@@ -60,7 +62,7 @@ pull_check() {
 test_plain_push_pull_and_skopeo() {
 	need_tools
 	start_registry
-	local d="$TEST_TMP/img-$TEST_ID" insp dg
+	local d="$BPFMAN_ROOT/img" insp dg
 	make_image "$d"
 	push_image "$d" "$REG/ebpf/mono" v1
 	# skopeo, an independent client, sees what we pushed
@@ -95,7 +97,7 @@ test_plain_push_pull_and_skopeo() {
 test_chunked_push() {
 	need_tools
 	start_registry
-	local d="$TEST_TMP/img-$TEST_ID" n
+	local d="$BPFMAN_ROOT/img" n
 	make_image "$d"
 	# 200 KB layer in 64 KiB chunks: 4 PATCHes and the closing PUT
 	rc put-blob "$REG/ebpf/chunked" "$d/config.json" >/dev/null
@@ -109,10 +111,45 @@ test_chunked_push() {
 	pull_check "$d" "$REG/ebpf/chunked" v1
 }
 
+# auth_file_case NAME JSON REGISTRY EXPECTED: the reader's answer for one file content
+auth_file_case() {
+	local f="$BPFMAN_ROOT/auth.json" out
+	printf '%s' "$2" >"$f"
+	chmod 600 "$f"
+	out=$(rc auth-file "$f" "$3" 2>&1) || true
+	assert_contains "$out" "$4" "$1"
+}
+
+test_credentials_file_formats() {
+	need_tools
+	local a
+	a=$(printf 'alice:pa:ss' | base64)
+	auth_file_case "plain host" "{\"auths\":{\"quay.io\":{\"auth\":\"$a\"}}}" quay.io "user=alice password_length=5"
+	auth_file_case "docker's hub key" "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"$a\"}}}" docker.io "user=alice"
+	auth_file_case "URL key with port" "{\"auths\":{\"http://127.0.0.1:5000\":{\"auth\":\"$a\"}}}" 127.0.0.1:5000 "user=alice"
+	auth_file_case "other port" "{\"auths\":{\"127.0.0.1:5001\":{\"auth\":\"$a\"}}}" 127.0.0.1:5000 "error: ENOENT"
+	auth_file_case "username/password fields" '{"auths":{"r.io":{"username":"bob","password":"xyz"}}}' r.io "user=bob password_length=3"
+	auth_file_case "empty user" "{\"auths\":{\"r.io\":{\"auth\":\"$(printf ':pw' | base64)\"}}}" r.io "invalid \"auth\" value"
+	auth_file_case "no colon" "{\"auths\":{\"r.io\":{\"auth\":\"$(printf 'alice' | base64)\"}}}" r.io "invalid \"auth\" value"
+	auth_file_case "not base64" '{"auths":{"r.io":{"auth":"!!!!"}}}' r.io "invalid \"auth\" value"
+	auth_file_case "trailing NULs trimmed" "{\"auths\":{\"r.io\":{\"auth\":\"$(printf 'al:pw\0\0' | base64)\"}}}" r.io "user=al password_length=2"
+	auth_file_case "entry without credentials" '{"auths":{"r.io":{}}}' r.io "has no credentials"
+	auth_file_case "not docker's format" '{"r.io":{"auth":"x"}}' r.io "not in the docker/podman format"
+	auth_file_case "not JSON" 'auths = 1' r.io "not in the docker/podman format"
+	ln -sf "$BPFMAN_ROOT/auth.json" "$BPFMAN_ROOT/auth-link.json"
+	expect_fail rc auth-file "$BPFMAN_ROOT/auth-link.json" r.io
+	assert_contains "$OUT" "error: ELOOP: credentials file $BPFMAN_ROOT/auth-link.json is a symbolic link" "a symlink is not followed"
+	# a FIFO does not block the reader
+	mkfifo "$BPFMAN_ROOT/auth-fifo"
+	chmod 600 "$BPFMAN_ROOT/auth-fifo"
+	expect_fail timeout 5 "$RC_BIN" auth-file "$BPFMAN_ROOT/auth-fifo" r.io
+	assert_contains "$OUT" "is not a regular file" "a FIFO"
+}
+
 test_tls_with_test_ca() {
 	need_tools
 	start_registry --tls
-	local d="$TEST_TMP/img-$TEST_ID"
+	local d="$BPFMAN_ROOT/img"
 	make_image "$d"
 	push_image "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA"
 	pull_check "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA"
@@ -133,7 +170,7 @@ test_tls_with_test_ca() {
 
 test_basic_auth_htpasswd() {
 	need_tools
-	local pw='s3cret-Pa55' bad='wr0ng-Pa55' d="$TEST_TMP/img-$TEST_ID" out
+	local pw='s3cret-Pa55' bad='wr0ng-Pa55' d="$BPFMAN_ROOT/img" out
 	start_registry --htpasswd "alice:$pw"
 	make_image "$d"
 	push_image "$d" "$REG/ebpf/basic" v1 -u alice -p "$pw"
@@ -170,7 +207,7 @@ test_basic_auth_htpasswd() {
 # oci-and-cosign.md section 5 describes: ES256 JWTs with the signing certificate in x5c,
 # that certificate the registry's rootcertbundle. Sets REG, TOKEN_LOG.
 start_token_registry() {
-	local dir="$TEST_TMP/tokreg-$TEST_ID" tport i
+	local dir="$BPFMAN_ROOT/tokreg" tport i
 	mkdir -p "$dir/storage"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=bpfman test token issuer" -keyout "$dir/token.key" -out "$dir/token.pem" >/dev/null 2>&1 ||
@@ -208,7 +245,7 @@ start_token_registry() {
 
 test_bearer_token_flow() {
 	need_tools
-	local pw='t0ken-Pa55' d="$TEST_TMP/img-$TEST_ID"
+	local pw='t0ken-Pa55' d="$BPFMAN_ROOT/img"
 	start_token_registry "$pw"
 	make_image "$d"
 	push_image "$d" "$REG/ebpf/tok" v1 -u alice -p "$pw"
@@ -238,7 +275,7 @@ test_bearer_token_flow() {
 test_plain_http_only_loopback_or_insecure() {
 	need_tools
 	start_registry
-	local d="$TEST_TMP/img-$TEST_ID" port=${REG#*:}
+	local d="$BPFMAN_ROOT/img" port=${REG#*:}
 	make_image "$d"
 	push_image "$d" "$REG/ebpf/ins" v1
 	# "127.1" reaches the same server but is not a loopback name we recognise: https only
@@ -252,7 +289,7 @@ test_plain_http_only_loopback_or_insecure() {
 
 # The misbehaving server; sets HOST (127.0.0.1:PORT), OTHER_PORT, HLOG.
 start_hostile() {
-	local dir="$TEST_TMP/hostile-$TEST_ID" i port
+	local dir="$BPFMAN_ROOT/hostile" i port
 	mkdir -p "$dir"
 	HLOG="$dir/log"
 	: >"$HLOG"
@@ -271,18 +308,18 @@ test_hostile_stall_times_out() {
 	start_hostile
 	local t0 t1 limit
 	t0=$(date +%s)
-	expect_fail rc --stall-timeout 2 get-blob "$HOST/stall/x" "$BLOB_DIGEST" 100000 "$TEST_TMP/x-$TEST_ID"
+	expect_fail rc --stall-timeout 2 get-blob "$HOST/stall/x" "$BLOB_DIGEST" 100000 "$BPFMAN_ROOT/x"
 	t1=$(date +%s)
 	assert_contains "$OUT" "error: ETIMEDOUT" "stall"
 	assert_contains "$OUT" "stalled (no data for 2 s" "the message names the limit"
 	limit=10
 	[ -z "${RC_WRAP:-}" ] || limit=30 # under valgrind, OpenSSL's start alone takes seconds
 	[ $((t1 - t0)) -lt $limit ] || fail "the stall took $((t1 - t0)) s"
-	[ ! -e "$TEST_TMP/x-$TEST_ID" ] || fail "partial file left"
-	expect_fail rc --stall-timeout 2 get-manifest "$HOST/stall/x:v1" "$TEST_TMP/x-$TEST_ID"
+	[ ! -e "$BPFMAN_ROOT/x" ] || fail "partial file left"
+	expect_fail rc --stall-timeout 2 get-manifest "$HOST/stall/x:v1" "$BPFMAN_ROOT/x"
 	assert_contains "$OUT" "error: ETIMEDOUT" "stalled manifest"
 	# the total limit, too
-	expect_fail rc --stall-timeout 30 --total-timeout 2 get-manifest "$HOST/stall/x:v1" "$TEST_TMP/x-$TEST_ID"
+	expect_fail rc --stall-timeout 30 --total-timeout 2 get-manifest "$HOST/stall/x:v1" "$BPFMAN_ROOT/x"
 	assert_contains "$OUT" "did not finish within 2 s" "total limit"
 }
 
@@ -290,11 +327,11 @@ test_hostile_redirect_loop_and_endless_errors() {
 	need_tools
 	start_hostile
 	local t0 t1
-	expect_fail rc get-manifest "$HOST/loop/x:v1" "$TEST_TMP/x-$TEST_ID"
+	expect_fail rc get-manifest "$HOST/loop/x:v1" "$BPFMAN_ROOT/x"
 	assert_contains "$OUT" "error: ELOOP: manifest $HOST/loop/x:v1: redirect loop (more than 10 redirects)" "loop"
 	# an endless error body: the start is enough for the message, the rest is not waited for
 	t0=$(date +%s)
-	expect_fail rc get-manifest "$HOST/huge404/x:v1" "$TEST_TMP/x-$TEST_ID"
+	expect_fail rc get-manifest "$HOST/huge404/x:v1" "$BPFMAN_ROOT/x"
 	t1=$(date +%s)
 	assert_contains "$OUT" "error: ENOENT: manifest $HOST/huge404/x:v1: not found (404: MANIFEST_UNKNOWN endless)" "endless 404"
 	[ $((t1 - t0)) -lt 10 ] || fail "the endless error body took $((t1 - t0)) s"
@@ -303,7 +340,7 @@ test_hostile_redirect_loop_and_endless_errors() {
 test_hostile_truncated_and_wrong_bytes() {
 	need_tools
 	start_hostile
-	local x="$TEST_TMP/x-$TEST_ID"
+	local x="$BPFMAN_ROOT/x"
 	expect_fail rc get-blob "$HOST/trunc/x" "$BLOB_DIGEST" 16384 "$x"
 	assert_contains "$OUT" "error: EBADMSG" "truncated (Content-Length)"
 	assert_contains "$OUT" "truncated download" "truncated message"
@@ -332,7 +369,7 @@ test_hostile_truncated_and_wrong_bytes() {
 test_hostile_redirect_drops_credentials() {
 	need_tools
 	start_hostile
-	local x="$TEST_TMP/x-$TEST_ID"
+	local x="$BPFMAN_ROOT/x"
 	touch "$HLOG.basic" # the server now asks for basic auth
 	rc -u alice -p s3cret get-blob "$HOST/redir/x" "$BLOB_DIGEST" 16384 "$x"
 	[ "$(size "$x")" = 16384 ] || fail "redirected blob not fetched"
@@ -347,7 +384,7 @@ test_hostile_redirect_drops_credentials() {
 test_hostile_relative_upload_location() {
 	need_tools
 	start_hostile
-	local f="$TEST_TMP/blob-$TEST_ID"
+	local f="$BPFMAN_ROOT/blob"
 	head -c 150000 /dev/urandom >"$f"
 	rc put-blob "$HOST/rel/x" "$f" >/dev/null
 	rc --chunked --chunk-size 50000 put-blob "$HOST/rel/x" "$f" >/dev/null
