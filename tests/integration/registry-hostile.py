@@ -26,6 +26,8 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
   rel/.../blobs/uploads/            an upload whose Locations are relative and carry
                                     ?_state=...; checks the closing PUT has _state and digest
   rel/.../blobs/<d>                 HEAD 404 (not there yet)
+  refs/referrers/<d>                an OCI 1.1 referrers index (a registry that has the API)
+  refs/manifests/*                  JSON that is not an object
   wrongdigest/manifests/<digest>    a manifest that does not hash to the digest asked for
 """
 import base64
@@ -84,7 +86,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(404, b"404 page not found", ctype="text/plain")
         # /v2/<mode>[/more/name]/<blobs|manifests>/<ref...>: the mode picks the behaviour
         repo = parts[2]
-        k = next((i for i in range(3, len(parts)) if parts[i] in ("blobs", "manifests")), None)
+        k = next((i for i in range(3, len(parts)) if parts[i] in ("blobs", "manifests", "referrers")), None)
         if k is None:
             return self.answer(404, b"404 page not found", ctype="text/plain")
         kind, ref = parts[k], "/".join(parts[k + 1:])
@@ -148,6 +150,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 said = base64.b64decode(a[6:]).decode(errors="replace")
             msg = ('{"errors":[{"code":"DENIED","message":"you sent %s"}]}' % said).encode()
             return self.answer(400, msg)
+        if repo == "refs" and kind == "referrers":
+            body = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",'
+                    '"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+                    '"digest":"%s","size":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}'
+                    % BLOB_DIGEST).encode()
+            return self.answer(200, body, ctype="application/vnd.oci.image.index.v1+json")
+        if repo == "refs":
+            return self.answer(200, b"[1,2]", ctype="application/vnd.oci.image.index.v1+json")
         if repo == "wrongdigest":
             body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
             return self.answer(200, body, ctype="application/vnd.oci.image.manifest.v1+json")

@@ -357,6 +357,9 @@ test_hostile_truncated_and_wrong_bytes() {
 	assert_contains "$OUT" "does not match its digest" "in memory too"
 	expect_fail rc get-manifest "$HOST/wrongdigest/x@$BLOB_DIGEST" "$x"
 	assert_contains "$OUT" "error: EBADMSG: manifest $HOST/wrongdigest/x@$BLOB_DIGEST: the content does not match its digest" "manifest by digest"
+	# JSON that is not an object is no manifest
+	expect_fail rc get-manifest "$HOST/refs/x:v1" "$x"
+	assert_contains "$OUT" "error: EBADMSG: manifest $HOST/refs/x:v1 is not a JSON object" "not an object"
 	# over the size limits
 	expect_fail rc get-manifest "$HOST/big/x:v1" "$x"
 	assert_contains "$OUT" "error: EFBIG: manifest $HOST/big/x:v1 is larger than the limit of 4194304 bytes" "big manifest"
@@ -393,4 +396,16 @@ test_hostile_relative_upload_location() {
 	grep -q '^PUT .*_state=s[0-9a-f]*&digest=sha256%3[aA]' "$HLOG" || fail "digest not appended with &: $(cat "$HLOG")"
 	grep -q 'ctype=application/x-www-form-urlencoded' "$HLOG" && fail "a form content type was sent"
 	return 0
+}
+
+test_hostile_referrers_api() {
+	need_tools
+	start_hostile
+	local out
+	# a registry with the OCI 1.1 referrers API (2.8 has none: see the plain test)
+	out=$(rc referrers "$HOST/refs/x" "$BLOB_DIGEST")
+	assert_eq "$(jq -r '.manifests[0].artifactType' <<<"$out")" application/vnd.dev.sigstore.bundle.v0.3+json "referrers index"
+	grep -q "^GET /v2/refs/x/referrers/$BLOB_DIGEST " "$HLOG" || fail "referrers path: $(cat "$HLOG")"
+	expect_fail rc referrers "$HOST/refs/x" "sha256:abc"
+	assert_contains "$OUT" "error: EINVAL: invalid digest 'sha256:abc'" "bad digest"
 }

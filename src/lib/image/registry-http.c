@@ -400,8 +400,7 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
 		p->r->progress(p->q->what, (uint64_t)ulnow, (uint64_t)ultotal, p->r->progress_data);
 	else
 		p->r->progress(p->q->what, p->q->received,
-			       p->q->max_fd && p->q->sink == SINK_FD ? p->q->max_fd :
-								       (uint64_t)dltotal,
+			       p->q->total_hint ? p->q->total_hint : (uint64_t)dltotal,
 			       p->r->progress_data);
 	return 0;
 }

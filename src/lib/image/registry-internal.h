@@ -80,6 +80,7 @@ struct registry_req {
 	const char *what; /* "manifest quay.io/a/b:v1", for messages */
 	bool follow; /* follow redirects (GET/HEAD) */
 	bool progress; /* report to the registry's progress callback */
+	uint64_t total_hint; /* the size to report as the total (0: what the server says) */
 	/* request body: from memory or from an fd (pread, from body_off) */
 	const void *body;
 	uint64_t body_len;
