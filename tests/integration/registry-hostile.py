@@ -13,6 +13,7 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
                                     request without Authorization
   stall/manifests/*                 headers, 10 bytes, then silence
   stall/blobs/*                     same
+  trickle/blobs/*                   two bytes a second
   loop/manifests/*                  302 to itself, forever
   huge404/manifests/*               404 with an endless error body, sent slowly
   trunc/blobs/<d>                   Content-Length of BLOB, half of it, then close
@@ -113,6 +114,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             self.close_connection = True
+            return
+        if repo == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(BLOB)))
+            self.end_headers()
+            try:
+                for b in BLOB:  # two bytes a second: never silent, never done
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
             return
         if repo == "loop":
             return self.answer(302, headers={"Location": url.path})

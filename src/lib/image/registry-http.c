@@ -446,9 +446,10 @@ static int transport_error(struct registry *r, struct registry_req *q, struct im
 			return img_fail(e, -ETIMEDOUT, "%s: registry %s did not finish within %ld s",
 					q->what, r->host, r->total_timeout);
 		return img_fail(e, -ETIMEDOUT,
-				"%s: registry %s stalled (no data for %ld s, or no connection within "
-				"%ld s)",
-				q->what, r->host, r->stall_timeout, r->connect_timeout);
+				"%s: registry %s stalled (less than %d bytes/s for %ld s, or no "
+				"connection within %ld s)",
+				q->what, r->host, REGISTRY_STALL_BYTES_PER_SEC, r->stall_timeout,
+				r->connect_timeout);
 	case CURLE_TOO_MANY_REDIRECTS:
 		return img_fail(e, -ELOOP, "%s: redirect loop (more than %d redirects)", q->what,
 				REGISTRY_MAX_REDIRECTS);
@@ -541,7 +542,9 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->curl_err);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, r->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* a stall is also a trickle: a server that sends a byte now and then would otherwise
+	 * hold the transfer until the total limit */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_STALL_BYTES_PER_SEC);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, r->stall_timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, r->total_timeout);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, q->follow ? 1L : 0L);

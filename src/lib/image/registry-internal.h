@@ -14,6 +14,7 @@
 #define REGISTRY_MAX_REDIRECTS 10
 #define REGISTRY_MAX_ERROR_BODY (64u << 10) /* error and token bodies */
 #define REGISTRY_TOKEN_CACHE 8
+#define REGISTRY_STALL_BYTES_PER_SEC 512 /* slower than this for stall_timeout: a stall */
 
 enum registry_auth_scheme {
 	AUTH_UNKNOWN, /* not pinged yet */
