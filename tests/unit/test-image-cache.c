@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -349,12 +350,62 @@ static void make_tmp_file(const char *name, time_t age, int *keep_locked_fd)
 	}
 }
 
+/* A writer killed mid-blob (SIGKILL: no abort runs) leaves its temp file; returns its path. */
+static char *killed_writer(void)
+{
+	char buf[512] = "", *path;
+	int p[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct image_cache *c = NULL;
+		struct image_cache_writer w;
+		struct img_err e = { { 0 } };
+
+		close(p[0]);
+		if (image_cache_open(cache_dir, &c, &e) < 0 || image_cache_blob_begin(c, &w, &e) < 0)
+			_exit(1);
+		(void)!write(w.fd, "half a blob", 11);
+		(void)!write(p[1], w.tmp_path, strlen(w.tmp_path));
+		close(p[1]);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	kill(pid, SIGKILL);
+	CHECK_EQ_INT(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSIGNALED(st));
+	path = strdup(buf);
+	return path;
+}
+
 static void test_stale_tmp(void)
 {
 	struct image_cache *c = NULL;
 	struct img_err e = { { 0 } };
-	char path[512];
+	struct timespec old[2] = { { .tv_sec = time(NULL) - 3600 }, { .tv_sec = time(NULL) - 3600 } };
+	char path[512], *killed;
 	int live = -1;
+
+	/* Young, its writer's lock gone: kept (it may be a writer between create and lock). */
+	killed = killed_writer();
+	CHECK(access(killed, F_OK) == 0);
+	CHECK_EQ_INT(image_cache_open(cache_dir, &c, &e), 0);
+	c = image_cache_free(c);
+	CHECK(access(killed, F_OK) == 0);
+	/* Old and unlocked: removed by the next open. */
+	CHECK_EQ_INT(utimensat(AT_FDCWD, killed, old, 0), 0);
+	CHECK_EQ_INT(image_cache_open(cache_dir, &c, &e), 0);
+	c = image_cache_free(c);
+	CHECK(access(killed, F_OK) < 0);
+	free(killed);
 
 	make_tmp_file("blob-killed", 3600, NULL);
 	make_tmp_file("blob-fresh", 0, NULL);
