@@ -2,8 +2,9 @@
 # The image benchmark, as root: two comparisons, each measured in the same run.
 #
 #   1. load of tracepoint_counter from a cached image (IfNotPresent: no network) vs from the
-#      object file, with the CLI, interleaved; each load is followed by an unload (not
-#      timed). Goal: image / file <= 1.1.
+#      object file, interleaved, each followed by an unload (not timed): with the CLI (a
+#      process each), and over gRPC against one server (bench-image-load). Goal: image /
+#      file <= 1.1.
 #   2. pull of an image with a 50 MiB layer from a registry on loopback: `bpfman image pull
 #      -p Always` into an empty cache vs `skopeo copy` of the same image into an empty
 #      dir:, interleaved. Goal: skopeo / bpfman >= 1 (bpfman not slower).
@@ -40,10 +41,11 @@ for t in docker-registry skopeo jq; do
 done
 
 T=$(mktemp -d /tmp/bpfman-bench-image.XXXXXX)
-REG_PID=
+REG_PID= RPC_PID=
 cleanup() {
+	[ -n "$RPC_PID" ] && kill "$RPC_PID" 2>/dev/null && wait "$RPC_PID" 2>/dev/null
 	[ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
-	for r in "$T/root-file" "$T/root-image" "$T/root-pull"; do
+	for r in "$T/root-file" "$T/root-image" "$T/root-pull" "$T/root-rpc"; do
 		[ -d "$r" ] || continue
 		for id in $("$CLI" --root "$r" list programs -o json 2>/dev/null | jq -r '.[].kernel.id'); do
 			"$CLI" --root "$r" unload "$id" >/dev/null 2>&1
@@ -117,6 +119,22 @@ done
 file_ms=$(median <"$T/file" | awk '{printf "%.2f", $1 / 1e6}')
 image_ms=$(median <"$T/image" | awk '{printf "%.2f", $1 / 1e6}')
 
+# ---- 1b. the same over gRPC, against one long-running server ----
+RPC=$BUILD/src/rpc/bpfman-rpc
+BIL=$BUILD/bench/bench-image-load
+grpc_file_ms=- grpc_image_ms=- r1g=-
+if [ -x "$RPC" ] && [ -x "$BIL" ]; then
+	BPFMAN_ROOT=$T/root-rpc "$RPC" --socket-path "$T/rpc.sock" >"$T/rpc.log" 2>&1 &
+	RPC_PID=$!
+	for _ in $(seq 100); do [ -S "$T/rpc.sock" ] && break; sleep 0.1; done
+	"$BIL" "$T/rpc.sock" "$OBJ" "$REG/bench/counters:v1" tracepoint_counter "$LOADS" >"$T/bil" ||
+		die "bench-image-load failed: $(cat "$T/bil" "$T/rpc.log")"
+	grpc_file_ms=$(awk '$2 == "grpc_file.p50" {printf "%.2f", $3}' "$T/bil")
+	grpc_image_ms=$(awk '$2 == "grpc_image.p50" {printf "%.2f", $3}' "$T/bil")
+	kill "$RPC_PID" && wait "$RPC_PID"
+	RPC_PID=
+fi
+
 # ---- 2. pull of the big layer: bpfman vs skopeo ----
 pull_bpfman() {
 	local t0 t1
@@ -157,12 +175,19 @@ verdict() { # VALUE OP GOAL
 }
 r1=$(ratio "$image_ms" "$file_ms")
 r2=$(ratio "$ps_ms" "$pb_ms")
+[ "$grpc_file_ms" != - ] && r1g=$(ratio "$grpc_image_ms" "$grpc_file_ms")
 {
 	echo "Image benchmark ($(uname -r), $(nproc) CPUs; medians of the same run)"
 	printf '  %-48s %10s\n' "load, tracepoint_counter (CLI, $LOADS each)" "ms"
 	printf '  %-48s %10s\n' "from the file" "$file_ms"
 	printf '  %-48s %10s\n' "from the cached image (IfNotPresent)" "$image_ms"
 	printf '  %-48s %10s   goal <= 1.10: %s\n' "image / file" "$r1" "$(verdict "$r1" "<=" 1.10)"
+	printf '  %-48s %10s\n' "load over gRPC, one server ($LOADS each)" "ms"
+	printf '  %-48s %10s\n' "from the file" "$grpc_file_ms"
+	printf '  %-48s %10s\n' "from the cached image (IfNotPresent)" "$grpc_image_ms"
+	if [ "$r1g" != - ]; then
+		printf '  %-48s %10s   goal <= 1.10: %s\n' "image / file" "$r1g" "$(verdict "$r1g" "<=" 1.10)"
+	fi
 	printf '  %-48s %10s\n' "pull, ${LAYER_MIB} MiB layer, loopback ($PULLS each)" "ms"
 	printf '  %-48s %10s\n' "bpfman image pull -p Always (empty cache)" "$pb_ms"
 	printf '  %-48s %10s\n' "skopeo copy docker:// dir: (empty dir)" "$ps_ms"

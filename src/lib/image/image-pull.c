@@ -542,6 +542,15 @@ int image_pull(const struct image_pull_opts *o, struct image_pulled *ret, struct
 	}
 	r = fetch(&p, ret, e);
 out:
+	if (r == 0 && o->object_fd) {
+		uint64_t size;
+
+		r = image_cache_blob_open(p.cache, ret->entry.object_digest, o->object_fd, &size, e);
+		if (r == -ENOENT)
+			r = img_fail(e, -ENOENT,
+				     "the object of image %s (%s) failed verification in the cache and was dropped; pull the image again",
+				     p.canonical, ret->entry.object_digest);
+	}
 	if (r < 0)
 		image_pulled_clear(ret);
 	pull_clear(&p);
