@@ -99,6 +99,7 @@ struct registry_req {
 	struct img_buf resp; /* SINK_MEM body, or the (bounded) body of a non-2xx answer */
 	uint64_t received; /* 2xx body bytes */
 	bool over_limit;
+	bool body_cut; /* an unread or error body was cut short: the answer still counts */
 	int write_errno;
 	CURLcode curl_rc;
 	CURL *curl_handle; /* set by registry_send, for the callbacks */
