@@ -225,3 +225,25 @@ test_sign_cosign_key() {
 	openssl dgst -sha256 -verify "$K/ec.pub" -signature "$REG_DIR/fetched/0.sig" \
 		"$REG_DIR/fetched/0.payload" >/dev/null || fail "openssl does not verify the signature"
 }
+
+# The OCI 1.1 referrers API (registry 2.8 has none: a proxy in front of it answers it): the
+# bundle is found only through the API, there is no fallback tag.
+test_bundle_referrers_api() {
+	sign_setup
+	/usr/bin/python3 "$TOOL" bundle "$REG" ebpf/signed "$DIGEST" "$K/ed.key" --no-tag >"$REG_DIR/referrers.json"
+	local port i
+	port=$(free_port)
+	/usr/bin/python3 "$TOOL" referrers-proxy "$port" "$REG" "$REG_DIR/referrers.json" &
+	PIDS_STARTED+=("$!")
+	for i in $(seq 1 50); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/v2/" && break
+		sleep 0.1
+	done
+	# straight to the registry: no .sig, no fallback tag, nothing found
+	verify_refused "is not signed" --key "$K/ed.pub"
+	# through the API
+	OUT=$(bpfman image verify --key "$K/ed.pub" "127.0.0.1:$port/ebpf/signed:v1")
+	assert_contains "$OUT" verified "a bundle listed by the referrers API"
+	expect_fail bpfman image verify --key "$K/ec.pub" "127.0.0.1:$port/ebpf/signed:v1"
+	assert_contains "$OUT" "no trusted key verifies" "another key"
+}
