@@ -536,9 +536,10 @@ int image_pull(const struct image_pull_opts *o, struct image_pulled *ret, struct
 		goto out;
 	if (o->policy == IMAGE_PULL_IF_NOT_PRESENT) {
 		/* another pull may have finished while this one waited for the lock */
-		r = from_cache(&p, ret, NULL);
+		r = from_cache(&p, ret, e);
 		if (r == 0 || r != -ENOENT)
 			goto out;
+		img_err_clear(e);
 	}
 	r = fetch(&p, ret, e);
 out:
