@@ -55,7 +55,8 @@ int cli_pull_policy(const char *s, int *ret)
  * quick pulls (and everything that is not a terminal) print nothing. */
 struct progress {
 	struct timespec start, last;
-	bool shown;
+	bool open; /* a line without its newline is on the terminal */
+	char done_what[128]; /* the last blob shown complete (curl reports the end repeatedly) */
 };
 
 static double since(const struct timespec *a, const struct timespec *b)
@@ -68,17 +69,27 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *d
 	struct progress *p = data;
 	struct timespec now;
 	const char *hex = what ? strchr(what, ':') : NULL;
+	bool complete = total && done >= total;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (since(&p->start, &now) < 0.5 || (p->shown && since(&p->last, &now) < 0.1 && done != total))
+	if (since(&p->start, &now) < 0.5)
+		return;
+	if (complete && what && !strcmp(p->done_what, what))
+		return;
+	if (!complete && p->open && since(&p->last, &now) < 0.1)
 		return;
 	p->last = now;
-	p->shown = true;
 	if (total)
 		fprintf(stderr, "\rpulling %.12s  %6.1f / %.1f MiB  %3u%% ", hex ? hex + 1 : "",
 			done / 1048576.0, total / 1048576.0, (unsigned)(done * 100 / total));
 	else
 		fprintf(stderr, "\rpulling %.12s  %6.1f MiB ", hex ? hex + 1 : "", done / 1048576.0);
+	p->open = !complete;
+	if (complete) {
+		/* the line is finished: warnings and the next blob start on their own line */
+		fputc('\n', stderr);
+		snprintf(p->done_what, sizeof(p->done_what), "%s", what ? what : "");
+	}
 	fflush(stderr);
 }
 
@@ -95,9 +106,9 @@ void cli_progress_begin(struct bpfman *m)
 
 void cli_progress_end(void)
 {
-	if (the_progress.shown)
+	if (the_progress.open)
 		fputc('\n', stderr);
-	the_progress.shown = false;
+	the_progress.open = false;
 }
 
 /* ---- image pull ---- */

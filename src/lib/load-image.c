@@ -123,7 +123,8 @@ int bpfman_registry_auth_decode(const char *b64, char **ret_user, char **ret_pas
 /* ---- pulling with the manager's configuration ---- */
 
 static int pull(struct bpfman *m, const char *url, int policy, const char *user,
-		const char *pass, const char *const *functions, struct image_pulled *ret)
+		const char *pass, const char *const *functions, int *object_fd,
+		struct image_pulled *ret)
 {
 	struct image_pull_opts po = {
 		.url = url,
@@ -133,6 +134,7 @@ static int pull(struct bpfman *m, const char *url, int policy, const char *user,
 		.allow_unsigned = m->config.signing_allow_unsigned,
 		.trusted_keys = m->config.signing_trusted_keys,
 		.functions = functions,
+		.object_fd = object_fd,
 	};
 	struct creds file = { 0 };
 	struct img_err e = { 0 };
@@ -182,9 +184,7 @@ int load_image_source(struct bpfman *m, const struct bpfman_load_opts *o, int *r
 		      char **ret_shown, char **ret_name, char **ret_digest)
 {
 	struct image_pulled pulled = { 0 };
-	struct image_pull_opts po = { .cache_dir = m->layout.cache_dir };
 	_cleanup_free_ const char **functions = calloc(o->n_progs + 1, sizeof(*functions));
-	struct img_err e = { 0 };
 	int r, fd = -EBADF;
 
 	if (!functions)
@@ -193,14 +193,10 @@ int load_image_source(struct bpfman *m, const struct bpfman_load_opts *o, int *r
 		functions[i] = o->progs[i].name;
 	/* the labels are checked before anything is downloaded: a request for a function the
 	 * image does not have leaves nothing in the cache */
-	r = pull(m, o->image_url, o->pull_policy, o->username, o->password, functions, &pulled);
+	r = pull(m, o->image_url, o->pull_policy, o->username, o->password, functions, &fd,
+		 &pulled);
 	if (r < 0)
 		return r;
-	r = image_pulled_open_object(&po, &pulled, &fd, &e);
-	if (r < 0) {
-		r = manager_error(m, r, "%s", e.msg[0] ? e.msg : strerror(-r));
-		goto out;
-	}
 	*ret_shown = strdup(pulled.entry.ref);
 	*ret_name = strdup(pulled.entry.object_name ? pulled.entry.object_name : "image.o");
 	*ret_digest = strdup(pulled.entry.manifest_digest);
@@ -258,7 +254,7 @@ int bpfman_image_pull(struct bpfman *m, const struct bpfman_image_pull_opts *o,
 	memset(ret, 0, sizeof(*ret));
 	if (!o->url || !*o->url)
 		return manager_error(m, -EINVAL, "no image reference given");
-	r = pull(m, o->url, o->pull_policy, o->username, o->password, NULL, &pulled);
+	r = pull(m, o->url, o->pull_policy, o->username, o->password, NULL, NULL, &pulled);
 	if (r < 0)
 		return r;
 	r = image_from_entry(NULL, &pulled.entry, &pulled.labels, ret);

@@ -6,14 +6,22 @@ the openssl CLI, pushed with a minimal registry client (plain HTTP, loopback onl
   layout DIR TAG                      an OCI layout with one small image (random content)
   classic REG REPO DIGEST KEY [--names D] [--append]
                                       the classic .sig format (fact sheet section 5)
-  bundle REG REPO DIGEST KEY [--subject D] [--keyless]
+  bundle REG REPO DIGEST KEY [--subject D] [--keyless] [--no-tag]
                                       a cosign 3 bundle (DSSE, in-toto), as a referrer
-                                      listed under the sha256-<hex> fallback tag
+                                      listed under the sha256-<hex> fallback tag (with
+                                      --no-tag: not listed; the index is printed instead)
   fetch-classic REG REPO DIGEST OUTDIR
                                       the .sig layers: OUTDIR/N.payload and N.sig (DER)
+  cosign-key IN_PEM OUT PASSWORD     IN_PEM (a PEM private key) as cosign's encrypted
+                                      cosign.key: scrypt (hashlib) + NaCl secretbox
+                                      (libsodium through ctypes), N = 2^16 as cosign writes
   tamper REG REPO DIGEST payload|signature
                                       rewrites the .sig manifest with one byte changed in
                                       the first layer's payload or signature
+  referrers-proxy PORT REG INDEX_FILE a registry with the OCI 1.1 referrers API: answers
+                                      GET /v2/<name>/referrers/<digest> with INDEX_FILE and
+                                      forwards every other GET/HEAD to REG (registry 2.8
+                                      has no such API)
 """
 import base64
 import hashlib
@@ -165,7 +173,7 @@ def cmd_classic(host, repo, digest, key, names=None, append=False):
     reg.put_manifest(tag, MT_MANIFEST, sig_manifest(reg, layers + [layer]))
 
 
-def cmd_bundle(host, repo, digest, key, subject=None, keyless=False):
+def cmd_bundle(host, repo, digest, key, subject=None, keyless=False, no_tag=False):
     reg = Registry(host, repo)
     stmt = compact({"_type": "https://in-toto.io/Statement/v1",
                     "subject": [{"name": "%s/%s" % (host, repo),
@@ -195,12 +203,16 @@ def cmd_bundle(host, repo, digest, key, subject=None, keyless=False):
                                            "https://sigstore.dev/cosign/sign/v1"}})
     rdigest = sha256(ref_man)
     reg.put_manifest(rdigest, MT_MANIFEST, ref_man)
+    entry = {"mediaType": MT_MANIFEST, "digest": rdigest, "size": len(ref_man),
+             "artifactType": MT_BUNDLE}
+    if no_tag:  # for a registry with the referrers API: print the index it would answer
+        print(compact({"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": [entry]}).decode())
+        return
     # the referrers tag schema: an index the clients maintain themselves
     tag = "sha256-%s" % digest[7:]
     old = reg.get_manifest(tag)
     entries = json.loads(old)["manifests"] if old else []
-    entries.append({"mediaType": MT_MANIFEST, "digest": rdigest, "size": len(ref_man),
-                    "artifactType": MT_BUNDLE})
+    entries.append(entry)
     reg.put_manifest(tag, MT_INDEX, compact({"schemaVersion": 2, "mediaType": MT_INDEX,
                                              "manifests": entries}))
 
@@ -232,6 +244,74 @@ def cmd_tamper(host, repo, digest, what):
     reg.put_manifest(tag, MT_MANIFEST, sig_manifest(reg, man["layers"]))
 
 
+def cmd_cosign_key(in_pem, out, password):
+    import ctypes
+    der = subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-outform", "DER",
+                          "-in", in_pem], check=True, capture_output=True).stdout
+    salt, nonce = os.urandom(32), os.urandom(24)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=1 << 16, r=8, p=1,
+                         maxmem=256 << 20, dklen=32)
+    sodium = ctypes.CDLL("libsodium.so.23")
+    assert sodium.sodium_init() >= 0
+    box = ctypes.create_string_buffer(len(der) + 16)  # crypto_secretbox_MACBYTES
+    assert sodium.crypto_secretbox_easy(box, der, ctypes.c_ulonglong(len(der)), nonce, key) == 0
+    b64 = lambda b: base64.b64encode(b).decode()
+    env = compact({"kdf": {"name": "scrypt", "params": {"N": 1 << 16, "r": 8, "p": 1},
+                           "salt": b64(salt)},
+                   "cipher": {"name": "nacl/secretbox", "nonce": b64(nonce)},
+                   "ciphertext": b64(box.raw)})
+    body = base64.b64encode(env).decode()
+    with open(out, "w") as f:
+        f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+        for i in range(0, len(body), 64):
+            f.write(body[i:i + 64] + "\n")
+        f.write("-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+
+
+def cmd_referrers_proxy(port, upstream, index_file):
+    import http.server
+    import re
+    with open(index_file, "rb") as f:
+        index = f.read()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def answer(self, status, headers, body, with_body):
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def forward(self, with_body):
+            if re.match(r"^/v2/.+/referrers/sha256:[0-9a-f]{64}$", self.path):
+                self.answer(200, {"Content-Type": MT_INDEX}, index, with_body)
+                return
+            req = urllib.request.Request("http://" + upstream + self.path, method=self.command,
+                                         headers={k: v for k, v in self.headers.items()
+                                                  if k.lower() in ("accept", "authorization")})
+            try:
+                with urllib.request.urlopen(req, timeout=20) as r:
+                    status, hdrs, body = r.status, r.headers, r.read()
+            except urllib.error.HTTPError as e:
+                status, hdrs, body = e.code, e.headers, e.read()
+            keep = {k: v for k, v in hdrs.items()
+                    if k.lower() in ("content-type", "docker-content-digest", "www-authenticate")}
+            self.answer(status, keep, body, with_body)
+
+        def do_GET(self):
+            self.forward(True)
+
+        def do_HEAD(self):
+            self.forward(False)
+
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     opts = {}
@@ -248,11 +328,14 @@ def main(argv):
             opts["append"] = True
         elif args[i] == "--keyless":
             opts["keyless"] = True
+        elif args[i] == "--no-tag":
+            opts["no_tag"] = True
         else:
             pos.append(args[i])
         i += 1
     {"layout": cmd_layout, "classic": cmd_classic, "bundle": cmd_bundle,
-     "fetch-classic": cmd_fetch_classic, "tamper": cmd_tamper}[cmd](*pos, **opts)
+     "fetch-classic": cmd_fetch_classic, "tamper": cmd_tamper,
+     "cosign-key": cmd_cosign_key, "referrers-proxy": cmd_referrers_proxy}[cmd](*pos, **opts)
 
 
 if __name__ == "__main__":

@@ -171,12 +171,12 @@ test_sign_bad_input() {
 	OUT=$(KEYPW=s3cret bpfman image sign --key "$K/enc.key" --password-env KEYPW "$REF")
 	case "$OUT" in *s3cret*) fail "the password is echoed" ;; esac
 	bpfman image verify --key "$K/ec.pub" "$REF" >/dev/null
-	# not a private key, and cosign's encrypted format (which needs NaCl secretbox)
+	# not a private key, and a cosign.key whose envelope is not cosign's
 	expect_fail bpfman image sign --key "$K/ec.pub" "$REF"
 	assert_contains "$OUT" "not a PEM private key" "a public key"
 	printf -- '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' >"$K/cosign.key"
-	expect_fail bpfman image sign --key "$K/cosign.key" "$REF"
-	assert_contains "$OUT" "cosign's encrypted key format" "cosign.key"
+	expect_fail env COSIGN_PASSWORD=x "$BPFMAN" image sign --key "$K/cosign.key" --password-env COSIGN_PASSWORD "$REF"
+	assert_contains "$OUT" "not a cosign key" "cosign.key"
 	# an image that is not there is not signed
 	expect_fail bpfman image sign --key "$K/ec.key" "$REG/ebpf/signed:nope"
 	assert_eq "$(skopeo list-tags --tls-verify=false "docker://$REG/ebpf/signed" | jq -r '.Tags | length')" 2 \
@@ -206,4 +206,44 @@ test_sign_with_basic_auth() {
 	case "$OUT" in *s3cret-pw* | *"$auth"*) fail "credentials echoed: $OUT" ;; esac
 	assert_eq "$(skopeo list-tags --tls-verify=false --creds alice:s3cret-pw "docker://$REG/ebpf/private" |
 		jq -r '.Tags[]' | grep -c '\.sig$')" 1 "one .sig tag"
+}
+
+test_sign_cosign_key() {
+	sign_setup
+	# cosign's own key file, made by the test tool (Python scrypt + libsodium), holding
+	# ec.key, so ec.pub verifies what is signed with it
+	/usr/bin/python3 "$TOOL" cosign-key "$K/ec.key" "$K/cosign.key" "pass phrase"
+	head -n1 "$K/cosign.key" | grep -q 'ENCRYPTED SIGSTORE PRIVATE KEY' || fail "not a cosign.key"
+	expect_fail bpfman image sign --key "$K/cosign.key" "$REF"
+	assert_contains "$OUT" "--password-env" "asks for the password"
+	expect_fail env COSIGN_PASSWORD=wrong "$BPFMAN" image sign --key "$K/cosign.key" --password-env COSIGN_PASSWORD "$REF"
+	assert_contains "$OUT" "wrong password" "wrong password"
+	COSIGN_PASSWORD="pass phrase" bpfman image sign --key "$K/cosign.key" --password-env COSIGN_PASSWORD "$REF" >/dev/null
+	bpfman image verify --key "$K/ec.pub" "$REF" >/dev/null
+	mkdir -p "$REG_DIR/fetched"
+	/usr/bin/python3 "$TOOL" fetch-classic "$REG" ebpf/signed "$DIGEST" "$REG_DIR/fetched" >/dev/null
+	openssl dgst -sha256 -verify "$K/ec.pub" -signature "$REG_DIR/fetched/0.sig" \
+		"$REG_DIR/fetched/0.payload" >/dev/null || fail "openssl does not verify the signature"
+}
+
+# The OCI 1.1 referrers API (registry 2.8 has none: a proxy in front of it answers it): the
+# bundle is found only through the API, there is no fallback tag.
+test_bundle_referrers_api() {
+	sign_setup
+	/usr/bin/python3 "$TOOL" bundle "$REG" ebpf/signed "$DIGEST" "$K/ed.key" --no-tag >"$REG_DIR/referrers.json"
+	local port i
+	port=$(free_port)
+	/usr/bin/python3 "$TOOL" referrers-proxy "$port" "$REG" "$REG_DIR/referrers.json" &
+	PIDS_STARTED+=("$!")
+	for i in $(seq 1 50); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/v2/" && break
+		sleep 0.1
+	done
+	# straight to the registry: no .sig, no fallback tag, nothing found
+	verify_refused "is not signed" --key "$K/ed.pub"
+	# through the API
+	OUT=$(bpfman image verify --key "$K/ed.pub" "127.0.0.1:$port/ebpf/signed:v1")
+	assert_contains "$OUT" verified "a bundle listed by the referrers API"
+	expect_fail bpfman image verify --key "$K/ec.pub" "127.0.0.1:$port/ebpf/signed:v1"
+	assert_contains "$OUT" "no trusted key verifies" "another key"
 }

@@ -179,14 +179,16 @@ int cosign_privkey_load(const char *path, const char *password, EVP_PKEY **ret,
 	r = read_small_file(path, &pem, &len, e);
 	if (r < 0)
 		return r;
-	/* cosign.key: scrypt + NaCl secretbox, which OpenSSL 3.0 cannot open (no
-	 * XSalsa20-Poly1305); say what to use instead */
-	if (strstr(pem, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----") ||
-	    strstr(pem, "-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----")) {
+	if (cosign_is_cosign_key(pem)) {
+		r = cosign_cosignkey_decrypt(pem, len, password, path, &key, e);
 		explicit_bzero(pem, len);
-		return img_fail(e, -EOPNOTSUPP,
-				"%s: cosign's encrypted key format (cosign.key) is not supported; use a PEM private key (openssl genpkey, see docs/image-signing.md)",
-				path);
+		if (r < 0)
+			return r;
+		r = key_type_check(key, path, e);
+		if (r < 0)
+			return r;
+		*ret = TAKE_PTR(key);
+		return 0;
 	}
 	encrypted = strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
 		    strstr(pem, "Proc-Type: 4,ENCRYPTED");

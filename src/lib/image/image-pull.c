@@ -12,6 +12,7 @@
  * second finds the layer in the cache and does not download it again. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,48 +65,111 @@ static size_t max_small(const struct image_pull_opts *o)
 	return o->registry.max_manifest ? o->registry.max_manifest : REGISTRY_MAX_MANIFEST_DEFAULT;
 }
 
-/* "sha256:<hex>" of what fd holds (read from offset 0) and its size. */
-static int hash_fd(int fd, char **ret_digest, uint64_t *ret_size, struct img_err *e)
+/* The object is hashed while it is extracted: image_layer_extract writes into a pipe whose
+ * other end a thread hashes and copies into the cache's temp file. One pass over the object
+ * less than hashing the file afterwards (a 50 MiB object: ~15% of a pull). */
+struct hash_tee {
+	int in, out;
+	EVP_MD_CTX *ctx;
+	uint64_t size;
+	int err; /* the first negative errno; the pipe is drained regardless */
+};
+
+static void *hash_tee_run(void *data)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[65536], md[32];
-	uint64_t size = 0;
-	char *hex;
-	int r = 0;
+	struct hash_tee *t = data;
+	unsigned char buf[65536];
 
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		r = img_fail(e, -EIO, "cannot start a SHA-256 digest");
-		goto out;
-	}
 	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)size);
+		ssize_t n = read(t->in, buf, sizeof(buf));
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = img_fail(e, -errno, "cannot read the extracted object: %s", strerror(errno));
-			goto out;
+			if (!t->err)
+				t->err = -errno;
+			break; /* the writer then gets EPIPE: extraction fails */
 		}
 		if (n == 0)
 			break;
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		size += (uint64_t)n;
+		if (t->err)
+			continue;
+		EVP_DigestUpdate(t->ctx, buf, (size_t)n);
+		t->size += (uint64_t)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(t->out, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				t->err = -errno;
+				break;
+			}
+			off += w;
+		}
 	}
+	return NULL;
+}
+
+static char *digest_hex(EVP_MD_CTX *ctx)
+{
+	unsigned char md[32];
+	char *hex = malloc(7 + 64 + 1);
+
+	if (!hex)
+		return NULL;
 	EVP_DigestFinal_ex(ctx, md, NULL);
-	hex = malloc(7 + 64 + 1);
-	if (!hex) {
-		r = -ENOMEM;
-		goto out;
-	}
 	strcpy(hex, "sha256:");
 	for (int i = 0; i < 32; i++)
 		sprintf(hex + 7 + 2 * i, "%02x", md[i]);
-	*ret_digest = hex;
-	*ret_size = size;
-out:
-	EVP_MD_CTX_free(ctx);
+	return hex;
+}
+
+/* image_layer_extract into out_fd, with *ret_digest and *ret_size of what it wrote. */
+static int extract_hashed(int layer_fd, int out_fd, uint64_t max, char **ret_name,
+			  char **ret_digest, uint64_t *ret_size, struct img_err *e)
+{
+	struct hash_tee t = { .out = out_fd, .ctx = EVP_MD_CTX_new() };
+	int p[2], r, rt;
+	pthread_t th;
+
+	if (!t.ctx)
+		return -ENOMEM;
+	if (EVP_DigestInit_ex(t.ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(t.ctx);
+		return img_fail(e, -EIO, "cannot start a SHA-256 digest");
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		r = -errno;
+		EVP_MD_CTX_free(t.ctx);
+		return img_fail(e, r, "cannot make a pipe: %s", strerror(-r));
+	}
+	t.in = p[0];
+	rt = -pthread_create(&th, NULL, hash_tee_run, &t);
+	if (rt < 0) {
+		close(p[0]);
+		close(p[1]);
+		EVP_MD_CTX_free(t.ctx);
+		return img_fail(e, rt, "cannot start a thread: %s", strerror(-rt));
+	}
+	r = image_layer_extract(layer_fd, p[1], max, ret_name, e);
+	close(p[1]); /* EOF for the thread */
+	pthread_join(th, NULL);
+	close(p[0]);
+	if (r == 0 && t.err)
+		r = img_fail(e, t.err, "cannot write the extracted object into the cache: %s",
+			     strerror(-t.err));
+	if (r == 0) {
+		*ret_digest = digest_hex(t.ctx);
+		*ret_size = t.size;
+		if (!*ret_digest)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		free(*ret_name);
+		*ret_name = NULL;
+	}
+	EVP_MD_CTX_free(t.ctx);
 	return r;
 }
 
@@ -324,7 +388,7 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 	struct img_buf top = { 0 }, man = { 0 }, cfg = { 0 };
 	_cleanup_free_ char *top_mt = NULL, *top_digest = NULL, *man_digest = NULL;
 	_cleanup_free_ char *obj_digest = NULL, *obj_name = NULL;
-	_cleanup_close_ int layer_fd = -EBADF, obj_fd = -EBADF;
+	_cleanup_close_ int layer_fd = -EBADF;
 	struct image_cache_writer wl = { .fd = -EBADF }, wo = { .fd = -EBADF };
 	bool wl_active = false, wo_active = false, have_layer;
 	struct image_manifest m = { 0 };
@@ -381,16 +445,8 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 	if (r < 0)
 		goto out;
 	wo_active = true;
-	r = image_layer_extract(layer_fd, wo.fd, o->max_object ? o->max_object : MAX_OBJECT_DEFAULT,
-				&obj_name, e);
-	if (r < 0)
-		goto out;
-	obj_fd = open(wo.tmp_path, O_RDONLY | O_CLOEXEC);
-	if (obj_fd < 0) {
-		r = img_fail(e, -errno, "cannot reopen the extracted object: %s", strerror(errno));
-		goto out;
-	}
-	r = hash_fd(obj_fd, &obj_digest, &obj_size, e);
+	r = extract_hashed(layer_fd, wo.fd, o->max_object ? o->max_object : MAX_OBJECT_DEFAULT,
+			   &obj_name, &obj_digest, &obj_size, e);
 	if (r < 0)
 		goto out;
 
@@ -480,12 +536,22 @@ int image_pull(const struct image_pull_opts *o, struct image_pulled *ret, struct
 		goto out;
 	if (o->policy == IMAGE_PULL_IF_NOT_PRESENT) {
 		/* another pull may have finished while this one waited for the lock */
-		r = from_cache(&p, ret, NULL);
+		r = from_cache(&p, ret, e);
 		if (r == 0 || r != -ENOENT)
 			goto out;
+		img_err_clear(e);
 	}
 	r = fetch(&p, ret, e);
 out:
+	if (r == 0 && o->object_fd) {
+		uint64_t size;
+
+		r = image_cache_blob_open(p.cache, ret->entry.object_digest, o->object_fd, &size, e);
+		if (r == -ENOENT)
+			r = img_fail(e, -ENOENT,
+				     "the object of image %s (%s) failed verification in the cache and was dropped; pull the image again",
+				     p.canonical, ret->entry.object_digest);
+	}
 	if (r < 0)
 		image_pulled_clear(ret);
 	pull_clear(&p);

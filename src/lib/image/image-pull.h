@@ -32,6 +32,9 @@ struct image_pull_opts {
 	 * io.ebpf.programs label, checked before anything is downloaded into the cache
 	 * (-EINVAL naming the missing function and listing what the image has) */
 	const char *const *functions;
+	/* when set, receives the cached object opened and verified (offset 0), read with
+	 * the pull's own cache handle: what a load reads next */
+	int *object_fd;
 };
 
 struct image_pulled {

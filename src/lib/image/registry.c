@@ -188,6 +188,7 @@ static int get_blob(struct registry *r, const char *digest, uint64_t size,
 	q->actions = "pull";
 	q->follow = true;
 	q->hash = ctx;
+	q->total_hint = size;
 	/* a size from the descriptor bounds the body exactly: more is a mismatch */
 	if (q->sink == SINK_FD)
 		q->max_fd = size ? size : limit;
