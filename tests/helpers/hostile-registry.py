@@ -174,18 +174,17 @@ class Resp:
     """What one path answers. body: bytes, or None with stream_size (zeros, streamed).
     mode: "normal", "truncate" (Content-Length says more than is sent, then the connection
     is closed), "stall" (headers then nothing), "stall-mid" (half the body then nothing),
-    "close-delimited" (no Content-Length; the body ends when the connection closes),
-    "redirect" (status 307 to location)."""
+    "trickle" (two bytes a second), "close-delimited" (no Content-Length; the body ends when
+    the connection closes), "redirect-loop" (307 to a second URL, which sends back here),
+    "redirect-chain" (307 to ever new URLs)."""
 
     def __init__(self, body=b"", ctype="application/octet-stream", mode="normal", digest=None,
-                 stream_size=None, location=None, length=None):
+                 stream_size=None):
         self.body = body
         self.ctype = ctype
         self.mode = mode
         self.digest = digest  # Docker-Content-Digest header (may lie), or None
         self.stream_size = stream_size
-        self.location = location
-        self.length = length  # Content-Length to announce when it differs from the body
 
 
 class Image:
@@ -522,6 +521,11 @@ def scenarios(opts):
         return B.image(layer_kw={"mode": "stall-mid"})[0]
 
     @scenario
+    def trickle_layer():
+        """the layer comes at two bytes a second"""
+        return B.image(layer_kw={"mode": "trickle"})[0]
+
+    @scenario
     def stall_manifest():
         """the manifest's headers are sent, then nothing"""
         img, _ = B.image()
@@ -702,12 +706,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         else:
-            self.send_header("Content-Length", str(r.length or size))
+            self.send_header("Content-Length", str(size))
         self.end_headers()
         if self.command == "HEAD":
             return
         if r.mode == "stall":
             return self.stall()
+        if r.mode == "trickle":
+            return self.trickle(r, size)
         if r.mode in ("truncate", "stall-mid"):
             self.write_body(r, size // 2)
             if r.mode == "stall-mid":
@@ -748,6 +754,20 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             except OSError:
                 break
+        self.close_connection = True
+
+    def trickle(self, r, size):
+        """Two bytes a second: never quite a stall, never done (for at most --stall-seconds)."""
+        deadline = time.monotonic() + self.server.stall_seconds
+        try:
+            for i in range(size):
+                if time.monotonic() >= deadline:
+                    break
+                self.wfile.write(r.body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass
         self.close_connection = True
 
     def redirect(self, location):

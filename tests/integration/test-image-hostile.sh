@@ -389,7 +389,7 @@ stalled() {
 	local ref limit
 	ref=$(hostile_ref "$1")
 	limit=$((STALL_S + 15))
-	refused_cmd "$limit" 'stall|timed? ?out|timeout|too slow|no (data|progress|byte)' -- \
+	refused_cmd "$limit" 'stall|timed? ?out|timeout|too slow|no (data|progress|byte)|bytes/s' -- \
 		"$BPFMAN" image pull -i "$ref"
 	[ "$ELAPSED_MS" -ge $((STALL_S * 1000)) ] ||
 		fail "refused in $ELAPSED_MS ms, before the stall limit of $STALL_S s: is it the stall that is refused?"
@@ -409,6 +409,12 @@ test_stall_in_the_middle_of_the_layer() {
 	stall_limit
 	hostile_setup
 	stalled stall-layer-mid
+}
+
+test_trickle_of_the_layer() {
+	stall_limit
+	hostile_setup
+	stalled trickle-layer
 }
 
 test_stall_after_manifest_headers() {
