@@ -22,19 +22,20 @@ REFUSE_LIMIT=30
 # start_hostile [OPTIONS...]: hostile-registry.py on 127.0.0.1 with a free port; sets
 # HOSTILE (host:port) and HOSTILE_LOG (its request log)
 start_hostile() {
-	local d="$TEST_TMP/hostile-$TEST_ID" i
+	local d="$TEST_TMP/hostile-$TEST_ID" i pid
 	mkdir -p "$d"
 	HOSTILE_LOG="$d/requests.log"
 	/usr/bin/python3 "$TOP/tests/helpers/hostile-registry.py" --object "$(obj "$HOSTILE_OBJ_NAME")" \
 		--function "$HOSTILE_FN" --type "$HOSTILE_TYPE" --port-file "$d/port" \
 		--log "$HOSTILE_LOG" --stall-seconds 120 "$@" >/dev/null 2>"$d/err" &
-	PIDS_STARTED+=("$!")
+	pid=$!
+	PIDS_STARTED+=("$pid")
 	for i in $(seq 1 100); do
 		if [ -s "$d/port" ]; then
 			HOSTILE="127.0.0.1:$(cat "$d/port")"
 			curl -sf --max-time 5 "http://$HOSTILE/v2/" >/dev/null && return 0
 		fi
-		kill -0 "$!" 2>/dev/null || fail "hostile-registry.py exited: $(cat "$d/err")"
+		kill -0 "$pid" 2>/dev/null || fail "hostile-registry.py exited: $(cat "$d/err")"
 		sleep 0.1
 	done
 	fail "hostile-registry.py did not answer within 10 s: $(cat "$d/err")"
@@ -386,15 +387,14 @@ stall_limit() {
 # stalled SCENARIO: refused within the stall limit (plus time to connect and answer), with a
 # message saying it timed out.
 stalled() {
-	local ref limit
+	local ref limit said='stall|timed? ?out|timeout|too slow|no (data|progress|byte)'
 	ref=$(hostile_ref "$1")
 	limit=$((STALL_S + 15))
-	refused_cmd "$limit" 'stall|timed? ?out|timeout|too slow|no (data|progress|byte)|bytes/s' -- \
-		"$BPFMAN" image pull -i "$ref"
+	refused_cmd "$limit" "$said" -- "$BPFMAN" image pull -i "$ref"
 	[ "$ELAPSED_MS" -ge $((STALL_S * 1000)) ] ||
 		fail "refused in $ELAPSED_MS ms, before the stall limit of $STALL_S s: is it the stall that is refused?"
 	echo "$1: image pull gave up after $ELAPSED_MS ms (stall limit $STALL_S s)"
-	refused_cmd "$limit" 'stall|timed? ?out|timeout|too slow|no (data|progress|byte)' -- \
+	refused_cmd "$limit" "$said" -- \
 		"$BPFMAN" load image --programs "$HOSTILE_TYPE:$HOSTILE_FN" -i "$ref"
 	echo "$1: load image gave up after $ELAPSED_MS ms"
 }
