@@ -553,6 +553,35 @@ def scenarios(opts):
         return img2
 
     @scenario
+    def deep_json():
+        """the manifest is an object holding 100000 nested JSON arrays (a parser that recurses
+        without a bound blows its stack)"""
+        img = Image()
+        body = b'{"schemaVersion": 2, "annotations": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+        img.manifests["v1"] = Resp(body, ctype=MT_MANIFEST, digest=sha256(body))
+        return img
+
+    @scenario
+    def deep_json_config():
+        """the config is 100000 nested JSON arrays inside its Labels"""
+        img = Image()
+        _, lg = B.layer()
+        cfg = b'{"config": {"Labels": ' + b"[" * 100000 + b"]" * 100000 + b"}}"
+        img.manifest({"schemaVersion": 2, "mediaType": MT_MANIFEST,
+                      "config": {"mediaType": MT_CONFIG, **img.blob(cfg)},
+                      "layers": [{"mediaType": MT_LAYER, **img.blob(lg)}]})
+        return img
+
+    @scenario
+    def config_huge():
+        """the config's descriptor says 64 MiB (streamed zeros if asked for)"""
+        def spoil(m, img):
+            d = "sha256:" + hashlib.sha256(b"zeros-64MiB").hexdigest()
+            m["config"].update(digest=d, size=64 * MIB)
+            img.blobs[d] = Resp(None, digest=d, stream_size=64 * MIB)
+        return B.image(spoil_manifest=spoil)[0]
+
+    @scenario
     def index_no_platform():
         """an index whose manifests are for linux/s390x and linux/ppc64le (or mips64le) only"""
         archs = [a for a in ("s390x", "ppc64le", "mips64le") if a != goarch()][:2]

@@ -460,6 +460,21 @@ test_malformed_json_config() {
 	refused bad-json-config 'config' 'json|pars|invalid|malformed'
 }
 
+test_deeply_nested_json_manifest() {
+	hostile_setup
+	refused deep-json 'manifest' 'json|pars|invalid|malformed|deep|nest'
+}
+
+test_deeply_nested_json_config() {
+	hostile_setup
+	refused deep-json-config 'config' 'json|pars|invalid|malformed|deep|nest'
+}
+
+test_config_over_limit() {
+	hostile_setup
+	refused config-huge 'limit|too (large|big)|exceed|larger than|over'
+}
+
 test_index_without_host_platform() {
 	hostile_setup
 	# the message lists the platforms the index has (two the host is not: see the scenario)
