@@ -63,6 +63,7 @@ SCENARIOS = {
     "tar-blockdev": ("blk-entry", "device"),
     "tar-fifo": ("fifo-entry", "fifo|pipe"),
     "gzip-bomb": LIMIT,
+    "not-gzip": ("gzip|compress|format",),
     "not-elf": ("ELF|not an? (eBPF )?object",),
     "wrong-endian": ("endian|byte order",),
     "truncated-layer": ("partial|truncat|short|incomplete|closed|remaining|end of (file|data)|eof",),
