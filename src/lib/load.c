@@ -188,7 +188,8 @@ static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
 /* Opens the object file the way it is then read: without blocking (a FIFO would wait for
  * a writer forever, and a wedged worker helps nobody) and checked to be a regular ELF file,
  * with a clear error for files that are missing or not ELF before libbpf's generic one.
- * libbpf reads this fd (/proc/self/fd/N), so the checked file is the loaded one. */
+ * The object is read through this fd (object_check() through /proc/self/fd/N), so the
+ * checked file is the loaded one. */
 static int open_object_file(struct bpfman *m, const char *path, int *ret_fd)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -268,17 +269,23 @@ static int open_bpf_object(struct bpfman *m, int fd, const char *name,
 				     "'%s' declares its maps in a legacy \"" ELF_LEGACY_MAPS_SECTION
 				     "\" section (struct bpf_map_def), which libbpf 1.0 and later do not load: declare each map as a BTF-defined map in SEC(\".maps\") instead (struct { __uint(type, ...); __uint(max_entries, ...); __type(key, ...); __type(value, ...); } name SEC(\".maps\");) and build with -g",
 				     name);
+	/* a file these cannot read goes to libbpf as it is: libbpf's error names the problem
+	 * (the rewrite changes nothing when it fails) */
 	if (r == 0)
 		r = elf_globalize_static_programs(image, got);
-	if (r < 0)
-		return manager_error(m, r == -EINVAL ? -ENOEXEC : r,
-				     "'%s' is not a 64-bit ELF object file with a readable symbol table",
-				     name);
+	if (r == -ENOMEM)
+		return r;
 
 	obj = bpf_object__open_mem(image, got, opts);
 	if (!obj) {
 		int e = -errno;
 
+		/* something in the file this libbpf does not support: bad input, not a request
+		 * the server does not implement (its log says what) */
+		if (e == -EOPNOTSUPP)
+			return manager_error(m, -EINVAL,
+					     "cannot open BPF object '%s': it uses a form libbpf %s does not load\n%s",
+					     name, libbpf_version_string(), libbpf_log_capture_tail(1500));
 		return manager_error(m, libbpf_errno(e), "cannot open BPF object '%s': %s\n%s", name,
 				     libbpf_errstr(e), libbpf_log_capture_tail(1500));
 	}

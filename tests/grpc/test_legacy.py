@@ -100,6 +100,15 @@ class LegacyTest(LegacyChecks, t.ServerTest):
         self.assertIn('BTF-defined map in SEC(".maps")', e.details(), "what to change")
         self.assertNotIn("Operation not supported", e.details())
 
+    def test_unsupported_object_is_invalid_argument(self):
+        """What libbpf itself does not support (a static BTF map) is bad input with libbpf's
+        reason, not UNIMPLEMENTED."""
+        static_map = os.path.join(t.BUILD, "bpf", "legacy_static_map.bpf.o")
+        e = self.expect_error("static BTF map", "Load",
+                              load_request(("xdp_static_map", "XDP"), file=static_map),
+                              StatusCode.INVALID_ARGUMENT, "uses a form libbpf")
+        self.assertIn("unsupported map linkage static", e.details())
+
 
 class LegacyNetTest(LegacyChecks, t.NetBase):
     """tc, tcx and xdp in legacy sections on veth-a, counting the pings of the second

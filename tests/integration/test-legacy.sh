@@ -236,3 +236,13 @@ test_legacy_maps_section_refused() {
 	eventually_eq ours_left 0 "kernel programs left"
 	assert_eq "$(tree_count "$FS/maps")" 0 "map directories left"
 }
+
+# What libbpf itself does not support (here a static BTF map) is bad input with libbpf's
+# reason, not "Operation not supported" (which gRPC would answer UNIMPLEMENTED)
+test_unsupported_object_refused_as_bad_input() {
+	expect_fail bpfman load file -p "$(obj legacy_static_map.bpf.o)" --programs xdp:xdp_static_map
+	assert_contains "$OUT" "uses a form libbpf" "refusal"
+	assert_contains "$OUT" "map 'static_counters': unsupported map linkage static" "libbpf's reason"
+	case "$OUT" in *"Operation not supported"*) fail "bare ENOTSUP: $OUT" ;; esac
+	assert_clean_state
+}
