@@ -3,9 +3,10 @@
  *
  * Static program functions: clang gives a `static` function the binding STB_LOCAL, and
  * libbpf >= 1.0 refuses the whole object when a program is local ("program '...' is static
- * and not supported"). The binding is only ELF bookkeeping (the kernel never sees it; BTF
- * keeps saying static), so a program function's binding is rewritten to STB_GLOBAL.
- * Functions in .text are subprograms, not programs: they stay as they are.
+ * and not supported"); its BTF FUNC says static too, and kernels up to at least 6.12 refuse
+ * a freplace extension whose function is not global. So both are rewritten to global for
+ * program functions. Functions in .text are subprograms, not programs: they stay static
+ * (a global subprogram is verified on its own, with other rules).
  *
  * Legacy maps: a section named "maps" of struct bpf_map_def, which libbpf 1.x dropped (it
  * answers ENOTSUP). Nothing rewrites those: the object is refused with a clear reason. */
@@ -21,7 +22,8 @@
 int elf_has_legacy_maps(const void *image, size_t size);
 
 /* Rewrites in image the binding of every STB_LOCAL function symbol in an executable
- * section other than .text (a program) to STB_GLOBAL; nothing else changes (sizes,
+ * section other than .text (a program) to STB_GLOBAL, and the linkage of the static BTF
+ * FUNC of the same name (if the object has BTF) to global; nothing else changes (sizes,
  * offsets, the order of the symbol table). Returns how many symbols were rewritten (0: the
  * object has no static program), -EINVAL when image is not a 64-bit ELF file with a
  * well-formed symbol table, or -ENOMEM (then image is unchanged). */

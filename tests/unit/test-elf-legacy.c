@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "cleanup.h"
@@ -56,6 +57,30 @@ static int binding_of(const uint8_t *image, size_t size, const char *name)
 	return bind;
 }
 
+/* The linkage of the BTF FUNC name in image's .BTF; -1 if there is none. */
+static int linkage_of(const uint8_t *image, size_t size, const char *name)
+{
+	Elf *elf = elf_memory((char *)image, size);
+	struct btf *btf = NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int linkage = -1, id;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return -1;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && strcmp(elf_strptr(elf, shstrndx, sh.sh_name), ".BTF") == 0)
+			btf = btf__new(image + sh.sh_offset, sh.sh_size);
+	}
+	elf_end(elf);
+	if (btf && (id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC)) > 0)
+		linkage = btf_vlen(btf__type_by_id(btf, id));
+	btf__free(btf);
+	return linkage;
+}
+
 static size_t bytes_differing(const uint8_t *a, const uint8_t *b, size_t size)
 {
 	size_t n = 0;
@@ -99,11 +124,14 @@ static void test_all_static(const char *path)
 	for (size_t i = 0; i < (size_t)ELEMENTSOF(static_programs); i++) {
 		CHECK_EQ_INT(binding_of(orig, size, static_programs[i]), STB_LOCAL);
 		CHECK_EQ_INT(binding_of(copy, size, static_programs[i]), STB_GLOBAL);
+		CHECK_EQ_INT(linkage_of(orig, size, static_programs[i]), BTF_FUNC_STATIC);
+		CHECK_EQ_INT(linkage_of(copy, size, static_programs[i]), BTF_FUNC_GLOBAL);
 	}
 	/* the subprogram in .text is no program: it stays static */
 	CHECK_EQ_INT(binding_of(copy, size, "bump"), STB_LOCAL);
-	/* one byte (st_info) per program, nothing else */
-	CHECK_EQ_INT(bytes_differing(orig, copy, size), ELEMENTSOF(static_programs));
+	CHECK_EQ_INT(linkage_of(copy, size, "bump"), BTF_FUNC_STATIC);
+	/* per program one byte of st_info and one of the BTF info word, nothing else */
+	CHECK_EQ_INT(bytes_differing(orig, copy, size), 2 * ELEMENTSOF(static_programs));
 	CHECK_EQ_INT(libbpf_programs(copy, size), (int)ELEMENTSOF(static_programs));
 	/* a second pass finds nothing left to do */
 	CHECK_EQ_INT(elf_globalize_static_programs(copy, size), 0);
@@ -119,7 +147,9 @@ static void test_one_static(const char *path)
 	CHECK_EQ_INT(libbpf_programs(image, size), -EOPNOTSUPP);
 	CHECK_EQ_INT(elf_globalize_static_programs(image, size), 1);
 	CHECK_EQ_INT(binding_of(image, size, "tracepoint_getpid"), STB_GLOBAL);
+	CHECK_EQ_INT(linkage_of(image, size, "tracepoint_getpid"), BTF_FUNC_GLOBAL);
 	CHECK_EQ_INT(binding_of(image, size, "stats"), STB_GLOBAL);
+	CHECK_EQ_INT(linkage_of(image, size, "stats"), BTF_FUNC_GLOBAL);
 	CHECK_EQ_INT(libbpf_programs(image, size), 8);
 	free(image);
 }
