@@ -2,7 +2,8 @@
 /* Programs written the way users of the reference write them, for loaders that take a
  * section name's prefix (aya, cilium/ebpf, libbpf < 1.0): "classifier/NAME" for tc and
  * tcx, "xdp/NAME", "kprobe/FN", "kretprobe/FN", "uprobe/NAME", "uretprobe/NAME",
- * "tracepoint/CATEGORY/NAME". Several program types in one object, one of them static.
+ * "tracepoint/CATEGORY/NAME"; "tcx/ingress" (libbpf >= 1.3's name) and a name that says no
+ * type at all. Several program types in one object, one of them static.
  * Each adds 1 to its own slot of the `counters` array so a test sees that it ran
  * (tests/integration/test-legacy.sh, tests/grpc/test_legacy.py). */
 #include <linux/bpf.h>
@@ -81,6 +82,22 @@ SEC("uretprobe/bpfman_test_target")
 int uretprobe_target(void *ctx)
 {
 	bump(LEGACY_SLOT_URETPROBE);
+	return 0;
+}
+
+/* libbpf 1.3's tcx section, unknown to 1.1 */
+SEC("tcx/ingress")
+int tcx_ingress_stats(struct __sk_buff *skb)
+{
+	bump(LEGACY_SLOT_TCX_INGRESS);
+	return -1;
+}
+
+/* a section name that names no type: the request's type is the only one */
+SEC("count_getppid")
+int generic_getppid(void *ctx)
+{
+	bump(LEGACY_SLOT_GENERIC);
 	return 0;
 }
 

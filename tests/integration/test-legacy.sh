@@ -8,6 +8,7 @@ LEGACY_SECTIONS_OBJ="$BPF_OBJ_DIR/legacy_sections.bpf.o" # global programs, one 
 LEGACY_STATIC_OBJ="$BPF_OBJ_DIR/legacy_static.bpf.o"     # every program static
 # bpf/legacy_slots.h
 L_TC=0 L_TCX=1 L_XDP=2 L_TRACEPOINT=3 L_KPROBE=4 L_KRETPROBE=5 L_UPROBE=6 L_URETPROBE=7
+L_TCX_INGRESS=8 L_GENERIC=9
 
 # moved PROG_ID SLOT MIN COMMAND...: runs COMMAND; the program's counter moves by >= MIN
 moved() {
@@ -95,6 +96,31 @@ test_tracepoint_section() {
 		moved "$id" $L_TRACEPOINT 10 trigger getpid 10
 		bpfman unload "$id"
 	done
+	assert_clean_state
+}
+
+# "tcx/ingress" (libbpf 1.3's name, unknown to 1.1) as tcx
+test_tcx_ingress_section() {
+	require_feature tcx
+	make_veth_pair
+	local id
+	id=$(load_id -p "$LEGACY_SECTIONS_OBJ" --programs tcx:tcx_ingress_stats)
+	shown_as "$id" tcx_ingress_stats tcx
+	attach_link "$id" tcx -i "$IF_A" -d ingress -n "/var/run/netns/$NS_A" >/dev/null
+	moved "$id" $L_TCX_INGRESS 5 ping_b_to_a
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+# A section name that names no type ("count_getppid"): the request's type is the type
+test_section_naming_no_type() {
+	require_feature tracepoint
+	local id
+	id=$(load_id -p "$LEGACY_SECTIONS_OBJ" --programs tracepoint:generic_getppid)
+	shown_as "$id" generic_getppid tracepoint
+	attach_link "$id" tracepoint -t syscalls/sys_enter_getppid >/dev/null
+	moved "$id" $L_GENERIC 10 trigger getppid 10
+	bpfman unload "$id"
 	assert_clean_state
 }
 
@@ -202,7 +228,7 @@ test_one_object_every_type() {
 ours_left() {
 	comm -13 <(printf '%s\n' "$base") <(kernel_ids prog) | while read -r id; do
 		bpftool prog show id "$id" -j 2>/dev/null | jq -r .name
-	done | grep -cE '^(stats|tcx_stats|xdp_stats|tracepoint_getp|kprobe_unlinkat|kretprobe_unlin|uprobe_target|uretprobe_targe|xdp_legacy_map)' || true
+	done | grep -cE '^(stats|tcx_stats|tcx_ingress_sta|generic_getppi|xdp_stats|tracepoint_getp|kprobe_unlinkat|kretprobe_unlin|uprobe_target|uretprobe_targe|xdp_legacy_map)' || true
 }
 
 # A section whose prefix names another kind of program is still refused; nothing is left.
@@ -217,6 +243,8 @@ test_section_of_another_type_refused() {
 	assert_contains "$OUT" "in section 'xdp', which is not a tc program" "static xdp as tc"
 	expect_fail bpfman load file -p "$LEGACY_SECTIONS_OBJ" --programs kprobe:uprobe_target
 	assert_contains "$OUT" "in section 'uprobe/bpfman_test_target', which is not a kprobe program" "uprobe as kprobe"
+	expect_fail bpfman load file -p "$LEGACY_SECTIONS_OBJ" --programs xdp:tcx_ingress_stats
+	assert_contains "$OUT" "in section 'tcx/ingress', which is not a xdp program" "tcx/ as xdp"
 	# a good program next to a refused one: the load is all or nothing
 	expect_fail bpfman load file -p "$LEGACY_STATIC_OBJ" --programs tc:stats xdp:stats
 	assert_clean_state

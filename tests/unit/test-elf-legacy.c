@@ -150,7 +150,7 @@ static void test_one_static(const char *path)
 	CHECK_EQ_INT(linkage_of(image, size, "tracepoint_getpid"), BTF_FUNC_GLOBAL);
 	CHECK_EQ_INT(binding_of(image, size, "stats"), STB_GLOBAL);
 	CHECK_EQ_INT(linkage_of(image, size, "stats"), BTF_FUNC_GLOBAL);
-	CHECK_EQ_INT(libbpf_programs(image, size), 8);
+	CHECK_EQ_INT(libbpf_programs(image, size), 10);
 	free(image);
 }
 
