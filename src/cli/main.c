@@ -65,8 +65,8 @@ static void usage(FILE *f)
 	      "  image rm REF|DIGEST                           from the cache\n"
 	      "  image build -b OBJECT -t REF [--push | -o OCI_LAYOUT_DIR]   without docker\n"
 	      "  image generate-build-args -b OBJECT          the labels an image of OBJECT gets\n"
-	      "  image sign --key KEY REF                      cosign-format signature\n"
-	      "  image verify REF                              check its signature\n"
+	      "  image sign --key KEY [--password-env VAR] REF   cosign-format signature\n"
+	      "  image verify [--key PUBLIC_KEY]... [-o json] REF   check its signatures\n"
 	      "\n"
 	      "TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm\n"
 	      "--root DIR (or BPFMAN_ROOT) moves every path under DIR. BPFMAN_LOG sets the log level.\n",
