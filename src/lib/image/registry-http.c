@@ -215,7 +215,7 @@ static bool url_origin(const char *url, char **scheme, char **host, char **port)
 
 bool registry_same_origin(struct registry *r, const char *url)
 {
-	char *s1, *h1, *p1, *s2, *h2, *p2;
+	char *s1 = NULL, *h1 = NULL, *p1 = NULL, *s2 = NULL, *h2 = NULL, *p2 = NULL;
 	bool same;
 
 	if (!r->base)
@@ -266,7 +266,13 @@ static size_t on_header(char *buf, size_t size, size_t n, void *data)
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
 		end--;
 	*slot = strndup(v, (size_t)(end - v));
-	return *slot ? len : 0;
+	if (!*slot)
+		return 0;
+	/* header values end up in messages: no control characters from a hostile server */
+	for (char *c = *slot; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = '?';
+	return len;
 }
 
 static bool append(struct img_buf *b, const void *p, size_t n)
