@@ -29,6 +29,7 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
   rel/.../blobs/<d>                 HEAD 404 (not there yet)
   refs/referrers/<d>                an OCI 1.1 referrers index (a registry that has the API)
   refs/manifests/*                  JSON that is not an object
+  have/blobs/<d>                    HEAD 200 for every blob; any other request 500
   wrongdigest/manifests/<digest>    a manifest that does not hash to the digest asked for
 """
 import base64
@@ -172,6 +173,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(200, body, ctype="application/vnd.oci.image.index.v1+json")
         if repo == "refs":
             return self.answer(200, b"[1,2]", ctype="application/vnd.oci.image.index.v1+json")
+        if repo == "have":  # every blob is there already; an upload would be a bug
+            if kind == "blobs" and self.command == "HEAD":
+                return self.answer(200, headers={"Docker-Content-Digest": ref})
+            return self.answer(500, b'{"errors":[{"code":"UNSUPPORTED","message":"no uploads here"}]}')
         if repo == "wrongdigest":
             body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
             return self.answer(200, body, ctype="application/vnd.oci.image.manifest.v1+json")
