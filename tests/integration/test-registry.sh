@@ -146,17 +146,19 @@ test_credentials_file_formats() {
 	assert_contains "$OUT" "is not a regular file" "a FIFO"
 }
 
-test_tls_with_test_ca() {
+test_tls_with_test_ca_and_htpasswd() {
 	need_tools
-	start_registry --tls
+	start_registry --tls --htpasswd alice:tls-Pa55
 	local d="$BPFMAN_ROOT/img"
 	make_image "$d"
-	push_image "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA"
-	pull_check "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA"
+	push_image "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA" -u alice -p tls-Pa55
+	pull_check "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA" -u alice -p tls-Pa55
+	expect_fail rc --ca "$REG_CA" get-manifest "$REG/ebpf/tls:v1" "$d/x"
+	assert_contains "$OUT" "error: EACCES: registry $REG requires authentication" "TLS, no credentials"
 	# skopeo, verifying with the same CA, sees what we pushed
 	mkdir -p "$d/certs"
 	cp "$REG_CA" "$d/certs/ca.crt"
-	assert_eq "$(skopeo inspect --cert-dir "$d/certs" "docker://$REG/ebpf/tls:v1" | jq -r .Digest)" \
+	assert_eq "$(skopeo inspect --cert-dir "$d/certs" --creds alice:tls-Pa55 "docker://$REG/ebpf/tls:v1" | jq -r .Digest)" \
 		"$(sha "$d/manifest.json")" "skopeo over TLS"
 	# without the CA: refused, naming the certificate, and no fall back to plain HTTP
 	expect_fail rc get-manifest "$REG/ebpf/tls:v1" "$d/x"

@@ -493,7 +493,6 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	struct curl_slist *headers = NULL, *h;
 	struct progress_ctx pc = { r, q };
 	CURL *c = r->curl;
-	bool https = !strncmp(q->url, "https:", 6);
 	bool ok = true;
 	int rc = 0;
 
@@ -561,7 +560,7 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, q);
-	if (https && r->ca_file) {
+	if (r->ca_file) { /* called for TLS connections only: a redirect to https included */
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r->ca_file);
 	}
