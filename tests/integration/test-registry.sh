@@ -421,3 +421,19 @@ test_hostile_referrers_api() {
 	expect_fail rc referrers "$HOST/refs/x" "sha256:abc"
 	assert_contains "$OUT" "error: EINVAL: invalid digest 'sha256:abc'" "bad digest"
 }
+
+test_hostile_bearer_challenge_with_two_scopes() {
+	need_tools
+	start_hostile
+	local q
+	rc get-manifest "$HOST/twoscopes/x:v1" "$BPFMAN_ROOT/x" >/dev/null
+	# one token request: the realm's own query kept, service and both scopes (with the space
+	# and the host:port inside a name) as separate, encoded parameters
+	assert_eq "$(wc -l <"$HLOG.token")" 1 "token requests"
+	# decoded as a server decodes it ('+' or %20 for the space alike)
+	q=$(/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.parse_qsl(sys.argv[1], strict_parsing=True))' "$(cat "$HLOG.token")")
+	assert_eq "$q" "[('x', '1'), ('service', 'hostile svc'), ('scope', 'repository:twoscopes/x:pull'), ('scope', 'repository:127.0.0.1:5000/src:pull')]" "token query"
+	# the retried request carried the token; the first went without
+	grep -q "^GET /v2/twoscopes/x/manifests/v1 auth=no" "$HLOG" || fail "first request: $(cat "$HLOG")"
+	grep -q "^GET /v2/twoscopes/x/manifests/v1 auth=yes" "$HLOG" || fail "retry: $(cat "$HLOG")"
+}
