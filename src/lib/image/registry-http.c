@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,6 @@
 #define DEFAULT_CONNECT_TIMEOUT 15
 #define DEFAULT_STALL_TIMEOUT 30
 #define DEFAULT_TOTAL_TIMEOUT 600
-
-void img_buf_clear(struct img_buf *b)
-{
-	if (!b)
-		return;
-	free(b->data);
-	b->data = NULL;
-	b->len = 0;
-}
 
 void registry_secret_free(char *s)
 {
@@ -95,9 +87,17 @@ static int dup_opt(const char *s, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static CURLcode curl_init_rc;
+
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int registry_open(const struct registry_opts *opts, const struct image_ref *ref,
 		  struct registry **ret, struct img_err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	static const struct registry_opts none;
 	struct registry *r;
 	int rc;
@@ -106,8 +106,11 @@ int registry_open(const struct registry_opts *opts, const struct image_ref *ref,
 		opts = &none;
 	if (!ref || !ref->registry || !ref->repository)
 		return img_fail(e, -EINVAL, "no image reference given");
-	/* libcurl's global init is thread-unsafe only before 7.84; Debian 12 has 7.88, and
-	 * curl_easy_init() calls it when needed. */
+	/* curl_global_init() is not thread-safe in every build; the server opens registries
+	 * from several threads */
+	pthread_once(&once, curl_init_once);
+	if (curl_init_rc != CURLE_OK)
+		return img_fail(e, -ENOMEM, "cannot initialise libcurl");
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -203,7 +206,7 @@ static bool url_origin(const char *url, char **scheme, char **host, char **port)
 
 bool registry_same_origin(struct registry *r, const char *url)
 {
-	char *s1, *h1, *p1, *s2, *h2, *p2;
+	char *s1 = NULL, *h1 = NULL, *p1 = NULL, *s2 = NULL, *h2 = NULL, *p2 = NULL;
 	bool same;
 
 	if (!r->base)
@@ -254,7 +257,13 @@ static size_t on_header(char *buf, size_t size, size_t n, void *data)
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
 		end--;
 	*slot = strndup(v, (size_t)(end - v));
-	return *slot ? len : 0;
+	if (!*slot)
+		return 0;
+	/* header values end up in messages: no control characters from a hostile server */
+	for (char *c = *slot; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = '?';
+	return len;
 }
 
 static bool append(struct img_buf *b, const void *p, size_t n)
@@ -285,10 +294,20 @@ static size_t on_body(char *buf, size_t size, size_t n, void *data)
 
 		if (room && !append(&q->resp, buf, len < room ? len : room))
 			return 0;
+		if (len > room) { /* enough for a message; the rest is not waited for */
+			q->body_cut = true;
+			return 0;
+		}
 		return len;
 	}
 	switch (q->sink) {
 	case SINK_NONE:
+		/* a body nobody reads (a ping's, an upload answer's) is not waited for either */
+		q->received += len;
+		if (q->received > REGISTRY_MAX_ERROR_BODY) {
+			q->body_cut = true;
+			return 0;
+		}
 		return len;
 	case SINK_MEM:
 		if (q->resp.len + len > q->max_mem) {
@@ -378,8 +397,7 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
 		p->r->progress(p->q->what, (uint64_t)ulnow, (uint64_t)ultotal, p->r->progress_data);
 	else
 		p->r->progress(p->q->what, p->q->received,
-			       p->q->max_fd && p->q->sink == SINK_FD ? p->q->max_fd :
-								       (uint64_t)dltotal,
+			       p->q->total_hint ? p->q->total_hint : (uint64_t)dltotal,
 			       p->r->progress_data);
 	return 0;
 }
@@ -425,9 +443,10 @@ static int transport_error(struct registry *r, struct registry_req *q, struct im
 			return img_fail(e, -ETIMEDOUT, "%s: registry %s did not finish within %ld s",
 					q->what, r->host, r->total_timeout);
 		return img_fail(e, -ETIMEDOUT,
-				"%s: registry %s stalled (no data for %ld s, or no connection within "
-				"%ld s)",
-				q->what, r->host, r->stall_timeout, r->connect_timeout);
+				"%s: registry %s stalled (less than %d bytes/s for %ld s, or no "
+				"connection within %ld s)",
+				q->what, r->host, REGISTRY_STALL_BYTES_PER_SEC, r->stall_timeout,
+				r->connect_timeout);
 	case CURLE_TOO_MANY_REDIRECTS:
 		return img_fail(e, -ELOOP, "%s: redirect loop (more than %d redirects)", q->what,
 				REGISTRY_MAX_REDIRECTS);
@@ -465,7 +484,6 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	struct curl_slist *headers = NULL, *h;
 	struct progress_ctx pc = { r, q };
 	CURL *c = r->curl;
-	bool https = !strncmp(q->url, "https:", 6);
 	bool ok = true;
 	int rc = 0;
 
@@ -475,6 +493,7 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	q->upload_pos = 0;
 	q->over_limit = false;
 	q->write_errno = 0;
+	q->body_cut = false;
 	q->curl_err[0] = '\0';
 	q->curl_handle = c;
 	if (q->hash && EVP_DigestInit_ex(q->hash, EVP_sha256(), NULL) != 1)
@@ -519,7 +538,9 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->curl_err);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, r->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* a stall is also a trickle: a server that sends a byte now and then would otherwise
+	 * hold the transfer until the total limit */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_STALL_BYTES_PER_SEC);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, r->stall_timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, r->total_timeout);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, q->follow ? 1L : 0L);
@@ -530,7 +551,7 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, q);
-	if (https && r->ca_file) {
+	if (r->ca_file) { /* called for TLS connections only: a redirect to https included */
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r->ca_file);
 	}
@@ -564,7 +585,7 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_slist_free_all(headers);
 	if (auth_hdr)
 		explicit_bzero(auth_hdr, strlen(auth_hdr));
-	if (q->curl_rc != CURLE_OK)
+	if (q->curl_rc != CURLE_OK && !(q->curl_rc == CURLE_WRITE_ERROR && q->body_cut))
 		return transport_error(r, q, e);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &q->status);
 	if (q->follow && q->status >= 300 && q->status < 400)

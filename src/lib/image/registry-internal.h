@@ -14,6 +14,7 @@
 #define REGISTRY_MAX_REDIRECTS 10
 #define REGISTRY_MAX_ERROR_BODY (64u << 10) /* error and token bodies */
 #define REGISTRY_TOKEN_CACHE 8
+#define REGISTRY_STALL_BYTES_PER_SEC 512 /* slower than this for stall_timeout: a stall */
 
 enum registry_auth_scheme {
 	AUTH_UNKNOWN, /* not pinged yet */
@@ -80,6 +81,7 @@ struct registry_req {
 	const char *what; /* "manifest quay.io/a/b:v1", for messages */
 	bool follow; /* follow redirects (GET/HEAD) */
 	bool progress; /* report to the registry's progress callback */
+	uint64_t total_hint; /* the size to report as the total (0: what the server says) */
 	/* request body: from memory or from an fd (pread, from body_off) */
 	const void *body;
 	uint64_t body_len;
@@ -99,6 +101,7 @@ struct registry_req {
 	struct img_buf resp; /* SINK_MEM body, or the (bounded) body of a non-2xx answer */
 	uint64_t received; /* 2xx body bytes */
 	bool over_limit;
+	bool body_cut; /* an unread or error body was cut short: the answer still counts */
 	int write_errno;
 	CURLcode curl_rc;
 	CURL *curl_handle; /* set by registry_send, for the callbacks */
