@@ -284,7 +284,8 @@ static const char build_usage[] =
 	"Writes the image itself (no docker or podman): to a new OCI image layout directory with\n"
 	"-o, to the registry with --push (the default when -o is not given). Several objects\n"
 	"make a multi-platform image (an index). -f and -r (the reference's Containerfile and\n"
-	"container runtime) are accepted and ignored.\n";
+	"container runtime) are accepted and ignored. Credentials for the push: --registry-auth,\n"
+	"else the [registries] auth_file entry of the registry, else none.\n";
 
 /* "user:pass" from base64, as the reference's --registry-auth */
 static int decode_auth(const char *b64, char **ret_user, char **ret_pass)
@@ -356,7 +357,8 @@ int cmd_image_build(int argc, char **argv)
 	struct img_err e = { "" };
 	struct bc_files f = { .n = 0 };
 	struct parsed p;
-	_cleanup_free_ char *user = NULL, *pass = NULL, *digest = NULL, *canon = NULL;
+	_cleanup_free_ char *user = NULL, *digest = NULL, *canon = NULL;
+	char *pass = NULL;
 	const char *tag, *out, *auth, *cs;
 	bool push, have_cfg = false;
 	int r;
@@ -430,6 +432,17 @@ int cmd_image_build(int argc, char **argv)
 		if (r < 0)
 			goto out;
 		have_cfg = true;
+		/* no --registry-auth: the [registries] auth_file entry for this registry, if any */
+		if (!auth && cfg.registries_auth_file) {
+			r = registry_auth_from_file(cfg.registries_auth_file, ref.registry, &user,
+						    &pass, &e);
+			if (r == -ENOENT) {
+				img_err_clear(&e);
+				r = 0;
+			}
+			if (r < 0)
+				goto fail;
+		}
 		ro.insecure = cfg.registries_insecure;
 		ro.ca_file = cfg.registries_ca_file;
 		ro.username = user;
@@ -454,8 +467,7 @@ fail:
 	log_error("%s", e.msg[0] ? e.msg : strerror(-r));
 out:
 	registry_free(reg);
-	if (pass)
-		OPENSSL_cleanse(pass, strlen(pass));
+	registry_secret_free(pass);
 	if (have_cfg)
 		config_free(&cfg);
 	image_ref_clear(&ref);

@@ -326,7 +326,7 @@ test_build_bad_input() {
 	expect_fail bpfman image build -b "$COUNTERS_OBJ" -t 'ebpf/x:bad tag' -o "$W/out"
 	assert_contains "$OUT" "contains a space" "bad tag"
 	expect_fail bpfman image build -b "$COUNTERS_OBJ" -t "ebpf/x:$(printf 'a%.0s' $(seq 129))" -o "$W/out"
-	assert_contains "$OUT" "tag" "tag over 128 characters"
+	assert_contains "$OUT" "at most 128" "tag over 128 characters"
 	expect_fail bpfman image build -b "$COUNTERS_OBJ" -t "ebpf/x@sha256:$(printf '%064d' 0)" -o "$W/out"
 	assert_contains "$OUT" "under a tag, not a digest" "digest instead of a tag"
 	expect_fail bpfman image build -b "$COUNTERS_OBJ" -o "$W/out"
@@ -347,4 +347,37 @@ test_build_bad_input() {
 	# with -o too: no layout when the push failed
 	expect_fail bpfman image build -b "$COUNTERS_OBJ" -t "127.0.0.1:$(free_port)/ebpf/x:v1" --push -o "$W/out"
 	assert_eq "$(ls -A "$W" | sort | tr '\n' ' ')" "$before" "no layout after a failed push"
+}
+
+# HTTPS with the test's CA and htpasswd: credentials from --registry-auth or from the
+# [registries] auth_file; none is refused by the registry; no secret is echoed
+test_build_push_tls_auth() {
+	need_image_tools
+	work_dir
+	start_registry --tls --htpasswd alice:s3cret-pw
+	local cfg="$BPFMAN_ROOT/etc/bpfman/bpfman.toml" out d
+	mkdir -p "$(dirname "$cfg")"
+	printf '[registries]\nca_file = "%s"\n' "$REG_CA" >"$cfg"
+
+	expect_fail bpfman image build -b "$COUNTERS_OBJ" -t "$REG/ebpf/auth:v1" --push
+	assert_contains "$OUT" "$REG" "anonymous push names the registry"
+	out=$(bpfman image build -b "$COUNTERS_OBJ" -t "$REG/ebpf/auth:v1" --push \
+		--registry-auth "$(printf alice:s3cret-pw | base64)" 2>&1)
+	d=$(echo "$out" | digest_in Pushed)
+	assert_eq "$(skopeo inspect --raw --tls-verify=false --creds alice:s3cret-pw \
+		"docker://$REG/ebpf/auth:v1" | sha_of)" "$d" "pushed over TLS with basic auth"
+	expect_fail bpfman image build -b "$COUNTERS_OBJ" -t "$REG/ebpf/auth:v1" --push \
+		--registry-auth "$(printf alice:wrong | base64)"
+	case "$OUT" in *s3cret* | *wrong*) fail "a password in the output: $OUT" ;; esac
+
+	# the auth file (root-only), named by the config
+	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG" "$(printf alice:s3cret-pw | base64)" >"$W/auth.json"
+	chmod 600 "$W/auth.json"
+	printf '[registries]\nca_file = "%s"\nauth_file = "%s"\n' "$REG_CA" "$W/auth.json" >"$cfg"
+	out=$(bpfman image build -b "$(obj xdp_pass.bpf.o)" -t "$REG/ebpf/auth:v2" --push --chunked 2>&1)
+	d=$(echo "$out" | digest_in Pushed)
+	[ -n "$d" ] || fail "push with the auth file: $out"
+	case "$out" in *s3cret*) fail "a password in the output: $out" ;; esac
+	assert_eq "$(skopeo inspect --raw --tls-verify=false --creds alice:s3cret-pw \
+		"docker://$REG/ebpf/auth:v2" | sha_of)" "$d" "pushed with the auth file"
 }
