@@ -239,8 +239,11 @@ void image_index_clear(struct image_index *x)
 static int media_type(json_t *root, const char *what, const char *oci, const char *docker,
 		      char **ret, struct img_err *e)
 {
-	char *mt = NULL;
-	int r = opt_string(root, "mediaType", what, &mt, e);
+	char *mt = NULL, path[32];
+	int r;
+
+	snprintf(path, sizeof(path), "%s: ", what);
+	r = opt_string(root, "mediaType", path, &mt, e);
 
 	if (r < 0)
 		return r;
