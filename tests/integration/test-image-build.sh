@@ -381,3 +381,43 @@ test_build_push_tls_auth() {
 	assert_eq "$(skopeo inspect --raw --tls-verify=false --creds alice:s3cret-pw \
 		"docker://$REG/ebpf/auth:v2" | sha_of)" "$d" "pushed with the auth file"
 }
+
+# What bpfman builds, bpfman loads: a multi-platform image pushed by the build, the host's
+# platform picked by the pull, the program runs (a counter moves); and a layout build copied
+# to the registry by skopeo loads the same way
+test_built_image_loads_and_runs() {
+	require_feature tracepoint
+	need_image_tools
+	work_dir
+	start_registry
+	local arch other digest json id link before after
+	arch=$(host_goarch)
+	other=arm64
+	[ "$arch" = arm64 ] && other=amd64
+	digest=$(bpfman image build "--bc-$arch-el" "$COUNTERS_OBJ" "--bc-$other-el" "$(obj xdp_pass.bpf.o)" \
+		-t "$REG/ebpf/counters:multi" --push | digest_in Pushed)
+	json=$(bpfman load image --image-url "$REG/ebpf/counters:multi" \
+		--programs tracepoint:tracepoint_counter -o json)
+	id=$(echo "$json" | jq -r '.[0].kernel.id')
+	assert_kernel_prog "$id"
+	assert_eq "$(echo "$json" | jq -r '.[0].bpfman.image_digest')" "$digest" "loaded image digest"
+	link=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid | awk '/Link ID/ {print $3}')
+	before=$(counter "$id" $SLOT_TRACEPOINT)
+	trigger getpid 50
+	after=$(counter "$id" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 50 ] || fail "counter moved $before -> $after"
+	bpfman detach "$link"
+	bpfman unload "$id"
+	# a function the labels do not list is refused (the labels are the object's)
+	expect_fail bpfman load image --image-url "$REG/ebpf/counters:multi" --programs xdp:xdp_pass
+	assert_contains "$OUT" "xdp_pass" "function not in the host platform's labels"
+
+	bpfman image build -b "$COUNTERS_OBJ" -t ebpf/counters:lay -o "$W/layout" >/dev/null
+	skopeo copy -q --dest-tls-verify=false "oci:$W/layout:lay" "docker://$REG/ebpf/counters:lay" ||
+		fail "skopeo copy of the layout"
+	id=$(bpfman load image --image-url "$REG/ebpf/counters:lay" \
+		--programs kprobe:kprobe_counter -o json | jq -r '.[0].kernel.id')
+	assert_kernel_prog "$id"
+	bpfman unload "$id"
+	assert_clean_state
+}
