@@ -338,6 +338,11 @@ test_build_bad_input() {
 	assert_contains "$OUT" "No such file or directory" "layout under a missing directory"
 	expect_fail bpfman image generate-build-args -b "$W/text.o"
 	assert_contains "$OUT" "$W/text.o is not an ELF file" "generate: not ELF"
+	# objects on which libbpf 1.1 crashes (the fuzz corpus): refused, no crash
+	expect_fail bpfman image build -b "$TOP/fuzz/corpus/object/regress-btf-member-type-id.elf" -t ebpf/x:v1 -o "$W/out"
+	assert_contains "$OUT" "has malformed BTF" "object with bad BTF type ids"
+	expect_fail bpfman image generate-build-args -b "$TOP/fuzz/corpus/object/regress-btf-nobits.elf"
+	assert_contains "$OUT" "is a malformed object file" "object with a NOBITS .BTF"
 	assert_eq "$(ls -A "$W" | sort | tr '\n' ' ')" "$before" "nothing left by refused builds"
 
 	# a registry that is not there: the push fails, nothing stays in TMPDIR

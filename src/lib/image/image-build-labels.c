@@ -19,6 +19,8 @@
 #include "cleanup.h"
 #include "image-build.h"
 #include "libbpf-errno.h"
+#include "manager.h"
+#include "object-check.h"
 
 /* The reference's MapType names, by kernel map type number. */
 static const char *const map_type_names[] = {
@@ -90,7 +92,7 @@ const char *image_byte_order_name(int order)
 
 /* libbpf reports what it dislikes through its print callback; keep the last warning for
  * the error message instead of letting a library write to stderr. */
-static char last_warning[256];
+static __thread char last_warning[256];
 
 static int capture_warning(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -154,6 +156,21 @@ int image_labels_from_object(const char *path, struct image_labels *ret, struct 
 				"%s is a %s object: its programs cannot be read on this %s host",
 				path, image_byte_order_name(order),
 				image_byte_order_name(image_host_byte_order()));
+
+	/* libbpf 1.1 crashes on some malformed objects: the load path's checks come first
+	 * (they report through a manager's error buffer, so a scratch one collects it) */
+	{
+		struct bpfman *scratch = calloc(1, sizeof(*scratch));
+
+		if (!scratch)
+			return img_fail(e, -ENOMEM, "out of memory");
+		r = object_check(scratch, path, path);
+		if (r < 0)
+			img_fail(e, r, "%s", scratch->error);
+		free(scratch);
+		if (r < 0)
+			return r;
+	}
 
 	last_warning[0] = '\0';
 	old = libbpf_set_print(capture_warning);

@@ -186,7 +186,7 @@ static int dump(json_t *j, char **ret, struct img_err *e)
 	return 0;
 }
 
-static json_t *platform_json(const struct platform *p, bool in_index)
+static json_t *platform_json(const struct platform *p)
 {
 	json_t *o = json_pack("{s:s, s:s}", "architecture", p->arch, "os", p->os);
 
@@ -194,7 +194,6 @@ static json_t *platform_json(const struct platform *p, bool in_index)
 		json_decref(o);
 		return NULL;
 	}
-	(void)in_index;
 	return o;
 }
 
@@ -209,7 +208,7 @@ static int config_json(const struct platform *p, const char *diff_id, char **ret
 
 	if (!progs || !maps)
 		return img_fail(e, -ENOMEM, "out of memory");
-	c = platform_json(p, false);
+	c = platform_json(p);
 	if (!c || json_object_update_new(
 			  c, json_pack("{s:s, s:{s:{s:s, s:s}}, s:{s:s, s:[s]}}", "created",
 				       "1970-01-01T00:00:00Z", "config", "Labels",
@@ -266,7 +265,7 @@ static int index_json(const struct platform *ps, size_t n, char **ret, struct im
 	for (size_t i = 0; list && i < n; i++) {
 		json_t *d = descriptor(MT_OCI_MANIFEST, &ps[i].manifest);
 
-		if (!d || json_object_set_new(d, "platform", platform_json(&ps[i], true)) < 0 ||
+		if (!d || json_object_set_new(d, "platform", platform_json(&ps[i])) < 0 ||
 		    json_array_append_new(list, d) < 0) {
 			json_decref(list);
 			return img_fail(e, -ENOMEM, "out of memory");
