@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -287,6 +289,39 @@ static const char build_usage[] =
 	"container runtime) are accepted and ignored. Credentials for the push: --registry-auth,\n"
 	"else the [registries] auth_file entry of the registry, else none.\n";
 
+/* Uploads: a progress line on a terminal once a push takes more than a moment, and at
+ * debug level (BPFMAN_LOG=debug) one line per report (each chunk of a chunked upload). */
+struct push_progress {
+	bool tty, shown;
+	struct timespec start, last;
+};
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void push_progress_cb(const char *what, uint64_t done, uint64_t total, void *data)
+{
+	struct push_progress *p = data;
+	const char *hex = what ? strchr(what, ':') : NULL;
+	struct timespec now;
+
+	log_debug("%s: %llu of %llu bytes", what ? what : "upload", (unsigned long long)done,
+		  (unsigned long long)total);
+	if (!p->tty)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (seconds_between(&p->start, &now) < 0.5 ||
+	    (p->shown && seconds_between(&p->last, &now) < 0.1 && done != total))
+		return;
+	p->last = now;
+	p->shown = true;
+	fprintf(stderr, "\rpushing %.12s  %6.1f / %.1f MiB ", hex ? hex + 1 : "",
+		done / 1048576.0, total / 1048576.0);
+	fflush(stderr);
+}
+
 /* "user:pass" from base64, as the reference's --registry-auth */
 static int decode_auth(const char *b64, char **ret_user, char **ret_pass)
 {
@@ -352,6 +387,7 @@ int cmd_image_build(int argc, char **argv)
 	struct image_build_opts bo = { 0 };
 	struct bpfman_config cfg;
 	struct registry_opts ro = { 0 };
+	struct push_progress progress = { .tty = false };
 	struct image_ref ref = { 0 };
 	struct registry *reg = NULL;
 	struct img_err e = { "" };
@@ -447,12 +483,18 @@ int cmd_image_build(int argc, char **argv)
 		ro.ca_file = cfg.registries_ca_file;
 		ro.username = user;
 		ro.password = pass;
+		progress.tty = isatty(STDERR_FILENO);
+		clock_gettime(CLOCK_MONOTONIC, &progress.start);
+		ro.progress = push_progress_cb;
+		ro.progress_data = &progress;
 		r = registry_open(&ro, &ref, &reg, &e);
 		if (r < 0)
 			goto fail;
 		bo.push = reg;
 	}
 	r = image_build(&bo, &digest, &e);
+	if (progress.shown)
+		fputc('\n', stderr);
 	if (r < 0)
 		goto fail;
 	if (out)

@@ -171,6 +171,14 @@ test_build_push_chunked() {
 	size=$(stat -c %s "$COUNTERS_OBJ")
 	[ "$size" -gt 2048 ] || fail "$COUNTERS_OBJ is too small for a chunked test"
 	d=$(push_and_check "$COUNTERS_OBJ" ebpf/counters:chunked --push --chunked --chunk-size 512)
+	# the layer went up in 512-byte PATCHes: the upload's reports (one per chunk) say so
+	local layer lsize reports
+	layer=$(skopeo inspect --raw --tls-verify=false "docker://$REG/ebpf/counters:chunked" | jq -r '.layers[0].digest')
+	lsize=$(skopeo inspect --raw --tls-verify=false "docker://$REG/ebpf/counters:chunked" | jq -r '.layers[0].size')
+	reports=$(BPFMAN_LOG=debug bpfman image build -b "$COUNTERS_OBJ" -t "$REG/fresh/counters:v1" --push \
+		--chunked --chunk-size 512 2>&1 >/dev/null | grep -F "$layer" |
+		sed -n "s/.*: \([0-9]*\) of $lsize bytes\$/\1/p")
+	assert_eq "$(echo $reports)" "$(echo $(seq 512 512 $((lsize - 1))) "$lsize")" "chunks of the layer"
 	mono=$(bpfman image build -b "$COUNTERS_OBJ" -t x:y -o "$W/l" | digest_in Wrote)
 	assert_eq "$d" "$mono" "chunked push gives the same image"
 	# default chunk size, another repository (nothing to skip: every blob uploaded)
