@@ -73,7 +73,7 @@ static const struct {
  * "tc/ingress", "tcx/ingress", "xdp/stats", "xdp_stats"; it does know "classifier", "tc",
  * "xdp", "tracepoint/a/b", "tp/a/b", "kprobe/f", "kretprobe/f", "uprobe/x", "uretprobe/x").
  * For those, the request's type wins unless the family names another kind of program. */
-static enum bpf_prog_type section_family(const char *sec)
+enum bpf_prog_type object_section_family(const char *sec)
 {
 	static const struct {
 		const char *family;
@@ -108,7 +108,7 @@ static int section_fits(struct bpf_program *p, enum bpfman_prog_type t, bool *re
 	if ((unsigned)t >= _BPFMAN_PROG_TYPE_MAX)
 		return 0;
 	if (kt == BPF_PROG_TYPE_UNSPEC) {
-		enum bpf_prog_type family = section_family(sec);
+		enum bpf_prog_type family = object_section_family(sec);
 		int r;
 
 		if (family != BPF_PROG_TYPE_UNSPEC && family != kernel_types[t].type)
@@ -230,9 +230,8 @@ static void object_name_of(const char *path, char *buf, size_t len)
  * global (elf-legacy.h). An object with a legacy "maps" section cannot be fixed up that
  * way and is refused with what to change. *ret_image is the copy (libbpf reads it during
  * the open; freed by the caller after). */
-static int open_bpf_object(struct bpfman *m, int fd, const char *name,
-			   const struct bpf_object_open_opts *opts, void **ret_image,
-			   struct bpf_object **ret)
+int object_open(struct bpfman *m, int fd, const char *name,
+		const struct bpf_object_open_opts *opts, void **ret_image, struct bpf_object **ret)
 {
 	_cleanup_free_ uint8_t *image = NULL;
 	struct bpf_object *obj;
@@ -602,7 +601,7 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *user_opts,
 		goto out;
 	object_name_of(image_obj ? image_obj : o->path, obj_name, sizeof(obj_name));
 	libbpf_log_capture_begin();
-	r = open_bpf_object(m, obj_fd, o->path, &open_opts, &obj_image, &obj);
+	r = object_open(m, obj_fd, o->path, &open_opts, &obj_image, &obj);
 	if (r < 0)
 		goto out;
 

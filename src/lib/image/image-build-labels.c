@@ -90,23 +90,6 @@ const char *image_byte_order_name(int order)
 	return order == ELFDATA2LSB ? "little-endian" : "big-endian";
 }
 
-/* libbpf reports what it dislikes through its print callback; keep the last warning for
- * the error message instead of letting a library write to stderr. */
-static __thread char last_warning[256];
-
-static int capture_warning(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_WARN) {
-		size_t len;
-
-		vsnprintf(last_warning, sizeof(last_warning), fmt, ap);
-		len = strlen(last_warning);
-		while (len && last_warning[len - 1] == '\n')
-			last_warning[--len] = '\0';
-	}
-	return 0;
-}
-
 static bool is_data_section(const struct bpf_map *map)
 {
 	const char *name = bpf_map__name(map);
@@ -123,7 +106,14 @@ static int collect(struct bpf_object *obj, const char *path, struct image_labels
 	struct bpf_map *map;
 
 	bpf_object__for_each_program(prog, obj) {
-		const char *type = bpfman_kernel_type_to_string(bpf_program__type(prog));
+		enum bpf_prog_type kt = bpf_program__type(prog);
+		const char *type;
+
+		/* the type older loaders give a legacy section name ("classifier/stats": tc),
+		 * which libbpf 1.1 leaves unset */
+		if (kt == BPF_PROG_TYPE_UNSPEC)
+			kt = object_section_family(bpf_program__section_name(prog));
+		type = bpfman_kernel_type_to_string(kt);
 
 		if (kv_list_set(&l->programs, bpf_program__name(prog), type) < 0)
 			return img_fail(e, -ENOMEM, "out of memory");
@@ -143,8 +133,8 @@ static int collect(struct bpf_object *obj, const char *path, struct image_labels
 int image_labels_from_object(const char *path, struct image_labels *ret, struct img_err *e)
 {
 	struct image_labels l = { 0 };
-	struct bpf_object *obj;
-	libbpf_print_fn_t old;
+	struct bpf_object *obj = NULL;
+	void *image = NULL;
 	int order, r;
 
 	r = image_object_byte_order(path, &order, e);
@@ -157,32 +147,37 @@ int image_labels_from_object(const char *path, struct image_labels *ret, struct 
 				path, image_byte_order_name(order),
 				image_byte_order_name(image_host_byte_order()));
 
-	/* libbpf 1.1 crashes on some malformed objects: the load path's checks come first
-	 * (they report through a manager's error buffer, so a scratch one collects it) */
+	/* the load path's checks and open: libbpf 1.1 crashes on some malformed objects, and
+	 * refuses static programs the load makes global (they report through a manager's
+	 * error buffer, so a scratch one collects it) */
 	{
 		struct bpfman *scratch = calloc(1, sizeof(*scratch));
+		int fd;
 
 		if (!scratch)
 			return img_fail(e, -ENOMEM, "out of memory");
-		r = object_check(scratch, path, path);
-		if (r < 0)
-			img_fail(e, r, "%s", scratch->error);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0)
+			r = img_fail(e, -errno, "cannot open %s: %s", path, strerror(errno));
+		else {
+			r = object_check(scratch, path, path);
+			if (r == 0) {
+				libbpf_log_capture_begin();
+				r = object_open(scratch, fd, path, NULL, &image, &obj);
+				libbpf_log_capture_end();
+			}
+			if (r < 0)
+				img_fail(e, r, "%s", scratch->error);
+			close(fd);
+		}
 		free(scratch);
 		if (r < 0)
 			return r;
 	}
 
-	last_warning[0] = '\0';
-	old = libbpf_set_print(capture_warning);
-	obj = bpf_object__open_file(path, NULL);
-	r = obj ? 0 : -errno;
-	libbpf_set_print(old);
-	if (r < 0)
-		return img_fail(e, libbpf_errno(r), "cannot read the eBPF object %s: %s%s%s", path,
-				libbpf_errstr(r), last_warning[0] ? ": " : "", last_warning);
-
 	r = collect(obj, path, &l, e);
 	bpf_object__close(obj);
+	free(image);
 	if (r < 0) {
 		kv_list_clear(&l.programs);
 		kv_list_clear(&l.maps);
