@@ -29,6 +29,9 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
   rel/.../blobs/<d>                 HEAD 404 (not there yet)
   refs/referrers/<d>                an OCI 1.1 referrers index (a registry that has the API)
   refs/manifests/*                  JSON that is not an object
+  have/blobs/<d>                    HEAD 200 for every blob; any other request 500
+  twoscopes/manifests/*             401 Bearer with two scopes (one naming host:port) and a
+                                    realm with a query; /token logs its query to LOG.token
   wrongdigest/manifests/<digest>    a manifest that does not hash to the digest asked for
 """
 import base64
@@ -81,6 +84,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                                    {"WWW-Authenticate": 'Basic realm="hostile"'})
             return self.answer(200, b"{}")
+        if url.path == "/token":  # for twoscopes: logs the query, hands out one token
+            with open(LOG + ".token", "a") as f:
+                f.write(url.query + "\n")
+            return self.answer(200, b'{"token":"tok-2scopes","expires_in":5}')
         if url.path.startswith("/storage/"):
             return self.answer(200, BLOB, ctype="application/octet-stream")
         if len(parts) < 5 or parts[1] != "v2":
@@ -172,6 +179,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(200, body, ctype="application/vnd.oci.image.index.v1+json")
         if repo == "refs":
             return self.answer(200, b"[1,2]", ctype="application/vnd.oci.image.index.v1+json")
+        if repo == "have":  # every blob is there already; an upload would be a bug
+            if kind == "blobs" and self.command == "HEAD":
+                return self.answer(200, headers={"Docker-Content-Digest": ref})
+            return self.answer(500, b'{"errors":[{"code":"UNSUPPORTED","message":"no uploads here"}]}')
+        if repo == "twoscopes":
+            if self.headers.get("Authorization") != "Bearer tok-2scopes":
+                port = self.server.server_address[1]
+                return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {
+                    "WWW-Authenticate": f'Bearer realm="http://127.0.0.1:{port}/token?x=1",'
+                                        f'service="hostile svc",scope="repository:twoscopes/x:pull '
+                                        f'repository:127.0.0.1:5000/src:pull"'})
+            body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
+            return self.answer(200, body, ctype="application/vnd.oci.image.manifest.v1+json")
         if repo == "wrongdigest":
             body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
             return self.answer(200, body, ctype="application/vnd.oci.image.manifest.v1+json")

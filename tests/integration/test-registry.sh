@@ -146,17 +146,19 @@ test_credentials_file_formats() {
 	assert_contains "$OUT" "is not a regular file" "a FIFO"
 }
 
-test_tls_with_test_ca() {
+test_tls_with_test_ca_and_htpasswd() {
 	need_tools
-	start_registry --tls
+	start_registry --tls --htpasswd alice:tls-Pa55
 	local d="$BPFMAN_ROOT/img"
 	make_image "$d"
-	push_image "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA"
-	pull_check "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA"
+	push_image "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA" -u alice -p tls-Pa55
+	pull_check "$d" "$REG/ebpf/tls" v1 --ca "$REG_CA" -u alice -p tls-Pa55
+	expect_fail rc --ca "$REG_CA" get-manifest "$REG/ebpf/tls:v1" "$d/x"
+	assert_contains "$OUT" "error: EACCES: registry $REG requires authentication" "TLS, no credentials"
 	# skopeo, verifying with the same CA, sees what we pushed
 	mkdir -p "$d/certs"
 	cp "$REG_CA" "$d/certs/ca.crt"
-	assert_eq "$(skopeo inspect --cert-dir "$d/certs" "docker://$REG/ebpf/tls:v1" | jq -r .Digest)" \
+	assert_eq "$(skopeo inspect --cert-dir "$d/certs" --creds alice:tls-Pa55 "docker://$REG/ebpf/tls:v1" | jq -r .Digest)" \
 		"$(sha "$d/manifest.json")" "skopeo over TLS"
 	# without the CA: refused, naming the certificate, and no fall back to plain HTTP
 	expect_fail rc get-manifest "$REG/ebpf/tls:v1" "$d/x"
@@ -390,7 +392,7 @@ test_hostile_redirect_drops_credentials() {
 	case $OUT in *Echo-Pa55*) fail "the password leaked: $OUT" ;; esac
 }
 
-test_hostile_relative_upload_location() {
+test_hostile_upload_location_and_skip() {
 	need_tools
 	start_hostile
 	local f="$BPFMAN_ROOT/blob"
@@ -401,7 +403,11 @@ test_hostile_relative_upload_location() {
 	assert_eq "$(grep -c '^PATCH /v2/rel/x/blobs/uploads/.*ctype=application/octet-stream' "$HLOG")" 3 "three chunks"
 	grep -q '^PUT .*_state=s[0-9a-f]*&digest=sha256%3[aA]' "$HLOG" || fail "digest not appended with &: $(cat "$HLOG")"
 	grep -q 'ctype=application/x-www-form-urlencoded' "$HLOG" && fail "a form content type was sent"
-	return 0
+	# a blob the repository has is not sent again: one HEAD, nothing else
+	rc put-blob "$HOST/have/x" "$f" >/dev/null
+	rc --chunked put-blob "$HOST/have/x" "$f" >/dev/null
+	assert_eq "$(grep -c ' /v2/have/' "$HLOG")" 2 "requests to a repository that has the blob: $(grep ' /v2/have/' "$HLOG")"
+	assert_eq "$(grep -c '^HEAD /v2/have/x/blobs/' "$HLOG")" 2 "HEADs"
 }
 
 test_hostile_referrers_api() {
@@ -414,4 +420,20 @@ test_hostile_referrers_api() {
 	grep -q "^GET /v2/refs/x/referrers/$BLOB_DIGEST " "$HLOG" || fail "referrers path: $(cat "$HLOG")"
 	expect_fail rc referrers "$HOST/refs/x" "sha256:abc"
 	assert_contains "$OUT" "error: EINVAL: invalid digest 'sha256:abc'" "bad digest"
+}
+
+test_hostile_bearer_challenge_with_two_scopes() {
+	need_tools
+	start_hostile
+	local q
+	rc get-manifest "$HOST/twoscopes/x:v1" "$BPFMAN_ROOT/x" >/dev/null
+	# one token request: the realm's own query kept, service and both scopes (with the space
+	# and the host:port inside a name) as separate, encoded parameters
+	assert_eq "$(wc -l <"$HLOG.token")" 1 "token requests"
+	# decoded as a server decodes it ('+' or %20 for the space alike)
+	q=$(/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.parse_qsl(sys.argv[1], strict_parsing=True))' "$(cat "$HLOG.token")")
+	assert_eq "$q" "[('x', '1'), ('service', 'hostile svc'), ('scope', 'repository:twoscopes/x:pull'), ('scope', 'repository:127.0.0.1:5000/src:pull')]" "token query"
+	# the retried request carried the token; the first went without
+	grep -q "^GET /v2/twoscopes/x/manifests/v1 auth=no" "$HLOG" || fail "first request: $(cat "$HLOG")"
+	grep -q "^GET /v2/twoscopes/x/manifests/v1 auth=yes" "$HLOG" || fail "retry: $(cat "$HLOG")"
 }
