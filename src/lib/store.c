@@ -80,6 +80,8 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (netns, iface));",
 	/* 2 -> 3: xdp/tc links that are dispatcher members (no pin of their own) */
 	"ALTER TABLE links ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 0;",
+	/* 3 -> 4: the manifest digest a program's image reference resolved to at load */
+	"ALTER TABLE programs ADD COLUMN image_digest TEXT;",
 };
 
 static int errno_from_sqlite(int rc)
@@ -448,7 +450,8 @@ int store_program_insert(struct store *s, const struct bpfman_program *p)
 
 	r = prepare(s,
 		    "INSERT INTO programs (id, name, type, attach_fn, retprobe, path, image_url,"
-		    " pull_policy, map_owner_id, map_pin_path) VALUES (?,?,?,?,?,?,?,?,?,?)",
+		    " pull_policy, map_owner_id, map_pin_path, image_digest)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 		    &st);
 	if (r < 0)
 		return r;
@@ -465,6 +468,7 @@ int store_program_insert(struct store *s, const struct bpfman_program *p)
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_text(st, 10, p->map_pin_path, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(st, 11, p->image_digest);
 	r = step_done(st);
 	if (r < 0)
 		return r;
@@ -592,7 +596,7 @@ int store_program_get(struct store *s, uint32_t id, struct bpfman_program **ret)
 
 	r = prepare(s,
 		    "SELECT name, type, attach_fn, retprobe, path, image_url, pull_policy,"
-		    " map_owner_id, map_pin_path FROM programs WHERE id = ?",
+		    " map_owner_id, map_pin_path, image_digest FROM programs WHERE id = ?",
 		    &st);
 	if (r < 0)
 		return r;
@@ -617,6 +621,7 @@ int store_program_get(struct store *s, uint32_t id, struct bpfman_program **ret)
 	p->has_map_owner = sqlite3_column_type(st, 7) != SQLITE_NULL;
 	p->map_owner_id = (uint32_t)sqlite3_column_int64(st, 7);
 	p->map_pin_path = column_strdup(st, 8);
+	p->image_digest = column_strdup(st, 9);
 	if (!p->name || !p->map_pin_path) {
 		r = -ENOMEM;
 		goto fail;
