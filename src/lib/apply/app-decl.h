@@ -110,9 +110,14 @@ int app_decl_parse_file(const char *path, struct app_decl **v, size_t *n, char *
 /* The same from memory (name: for messages). */
 int app_decl_parse_text(const char *name, const char *text, size_t len, struct app_decl **v,
 			size_t *n, char **ret_err);
-/* Every *.yaml / *.yml of a directory, in name order; stops at the first broken file
- * unless keep_going, in which case broken files are reported through *ret_err (all
- * messages, one per line) and the others are returned. Two documents declaring the same
- * application (kind, namespace, name) are an error naming both places. */
+/* A file, or every *.yaml / *.yml of a directory (not recursive, dot files skipped), in
+ * byte order of the names; stops at the first broken file unless keep_going, in which case
+ * broken files are reported through *ret_err (all messages, one per line) and the others are
+ * returned. Two documents declaring the same application (kind, namespace, name) are an
+ * error naming both places. Returns 0; -EINVAL when a file is broken (without keep_going
+ * nothing is appended; with it, the good files' applications are appended all the same);
+ * -ENOENT etc. when PATH cannot be read (with a message); -ENOMEM (maybe no message).
+ * Every call sets *ret_err to NULL or a message the caller frees. Files are bounded to
+ * 4 MiB, 64 levels of nesting and 262144 nodes per document after alias expansion. */
 int app_decl_parse_path(const char *path, bool keep_going, struct app_decl **v, size_t *n,
 			char **ret_err);
