@@ -401,6 +401,17 @@ static int expand_links(struct plan *p)
 			char **names = NULL, *why = NULL;
 			int r;
 
+			if (l->netns_pods || l->containers) {
+				/* pods and containers are a cluster's: a host cannot name them */
+				r = add_link(p, i, l, NULL);
+				if (r < 0)
+					return r;
+				p->links[p->n_links - 1].resolved = false;
+				p->links[p->n_links - 1].reason = strdup_printf(
+					"%s select Kubernetes pods: only a cluster's agent resolves them",
+					l->netns_pods ? "networkNamespaces" : "containers");
+				continue;
+			}
 			if (!is_iface_type(ap->type)) {
 				r = add_link(p, i, l, NULL);
 				if (r < 0)

@@ -72,7 +72,7 @@ static json_t *link_json(const struct app_link *l)
 
 	for (size_t i = 0; po && i < l->n_proceed_on; i++)
 		json_array_append_new(po, json_integer(l->proceed_on[i]));
-	return json_pack("{s:i, s:{s:o, s:b, s:b, s:o, s:o}, s:o, s:i, s:o, s:i, s:o, s:o, s:I, s:o, s:i}",
+	return json_pack("{s:i, s:{s:o, s:b, s:b, s:o, s:o}, s:o, s:b, s:b, s:i, s:o, s:i, s:o, s:o, s:I, s:o, s:i}",
 			 "line", (int)l->line,
 			 "ifaces",
 			 "interfaces", strv_json(l->ifaces.interfaces),
@@ -80,7 +80,8 @@ static json_t *link_json(const struct app_link *l)
 			 "auto", l->ifaces.auto_discovery,
 			 "exclude", strv_json(l->ifaces.exclude),
 			 "allowed", strv_json(l->ifaces.allowed),
-			 "netns", str_or_null(l->netns), "priority", (int)l->priority,
+			 "netns", str_or_null(l->netns), "netns_pods", l->netns_pods,
+			 "containers", l->containers, "priority", (int)l->priority,
 			 "proceed_on", po ? po : json_null(), "direction", (int)l->direction,
 			 "tracepoint", str_or_null(l->tracepoint),
 			 "function", str_or_null(l->function), "offset", (json_int_t)l->offset,
@@ -110,11 +111,13 @@ char *app_decl_to_json(const struct app_decl *d)
 						       str_or_null(p->attach_fn), "links",
 						       links ? links : json_null()));
 	}
-	root = json_pack("{s:o, s:i, s:i, s:s, s:o, s:o, s:o, s:i, s:o, s:o}", "file",
+	root = json_pack("{s:o, s:i, s:i, s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o}", "file",
 			 str_or_null(d->file), "line", (int)d->line, "kind", (int)d->kind, "name", d->name,
 			 "namespace", str_or_null(d->namespace), "path", str_or_null(d->path),
 			 "image", str_or_null(d->image_url), "pull_policy", d->pull_policy,
-			 "globals", globals, "programs", progs);
+			 "globals", globals, "programs", progs, "pull_secret_name",
+			 str_or_null(d->pull_secret_name), "pull_secret_namespace",
+			 str_or_null(d->pull_secret_namespace));
 	if (!root)
 		return NULL;
 	s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
@@ -209,6 +212,8 @@ static int link_from_json(json_t *o, struct app_link *l)
 	    (r = dup_str(o, "function", &l->function)) < 0 ||
 	    (r = dup_str(o, "target", &l->target)) < 0)
 		return r;
+	l->netns_pods = json_is_true(json_object_get(o, "netns_pods"));
+	l->containers = json_is_true(json_object_get(o, "containers"));
 	l->ifaces.primary_node_interface = json_is_true(json_object_get(ifc, "primary"));
 	l->ifaces.auto_discovery = json_is_true(json_object_get(ifc, "auto"));
 	l->priority = (int32_t)get_int(o, "priority");
@@ -241,7 +246,9 @@ static int decl_from_json(json_t *root, struct app_decl *d)
 	if ((r = dup_str(root, "file", &d->file)) < 0 || (r = dup_str(root, "name", &d->name)) < 0 ||
 	    (r = dup_str(root, "namespace", &d->namespace)) < 0 ||
 	    (r = dup_str(root, "path", &d->path)) < 0 ||
-	    (r = dup_str(root, "image", &d->image_url)) < 0)
+	    (r = dup_str(root, "image", &d->image_url)) < 0 ||
+	    (r = dup_str(root, "pull_secret_name", &d->pull_secret_name)) < 0 ||
+	    (r = dup_str(root, "pull_secret_namespace", &d->pull_secret_namespace)) < 0)
 		return r;
 	if (!d->name)
 		return -EINVAL;
