@@ -212,7 +212,8 @@ test_remove_program_removes_only_it() {
 test_pending_interface_then_retry() {
 	require_apply_features
 	make_veth_pair
-	local f=$BPFMAN_ROOT/app.yaml out late=veth-late
+	local f=$BPFMAN_ROOT/app.yaml out late=veth-late ns_late="bpfmt-late-$TEST_ID"
+	# tcx_c: an interface that is not there yet, and one in a namespace not there yet
 	write_app "$f" 50 u "    - name: tcx_c
       type: TCX
       tcx:
@@ -220,10 +221,15 @@ test_pending_interface_then_retry() {
           - interfaceSelector: {interfaces: [$late]}
             networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
             direction: Egress
+            priority: 5
+          - interfaceSelector: {interfaces: [lo]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $ns_late}}}
+            direction: Ingress
             priority: 5"
 	out=$(apply_run apply "$f") || fail "apply with a pending link is not a failure: $out"
 	assert_eq "$(echo "$out" | jq -r '.results[].links[] | select(.program == "tcx_c") | "\(.state) \(.reason)"')" \
-		"pending interface $late does not exist in /run/netns/$NS_A" "pending link"
+		"pending interface $late does not exist in /run/netns/$NS_A
+pending network namespace /run/netns/$ns_late does not exist" "pending links"
 	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" false "app failed"
 	# nothing to do yet: retry changes nothing
 	assert_eq "$(apply_run retry | jq .changed)" 0 "retry before the interface"
@@ -233,6 +239,11 @@ test_pending_interface_then_retry() {
 	assert_eq "$(echo "$out" | jq .changed)" 1 "links completed by retry"
 	assert_eq "$(echo "$out" | actions_of)" "attach tcx_c," "retry actions"
 	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface')" "$late" "tcx_c link"
+	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied,pending "status"
+	make_netns late >/dev/null
+	out=$(apply_run retry)
+	assert_eq "$(echo "$out" | jq .changed)" 1 "links completed by the second retry"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface' | sort | tr '\n' ' ')" "lo $late " "tcx_c links"
 	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status"
 	assert_eq "$(apply_run retry | jq .changed)" 0 "retry after"
 	apply_run delete "$f" >/dev/null
