@@ -402,3 +402,53 @@ test_global_data_change_reloads_every_program() {
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
+
+test_interface_discovery_and_primary_interface() {
+	require_feature tcx
+	make_veth_pair
+	local f=$BPFMAN_ROOT/sel.yaml out
+	cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: web
+spec:
+  nodeSelector: {}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: tcx_a
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector:
+              interfacesDiscoveryConfig:
+                interfaceAutoDiscovery: true
+                allowedInterfaces: [/^veth-/]
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 5
+    - name: tcx_b
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {primaryNodeInterface: true}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Egress
+            priority: 5
+YAML
+	# no default route in NS_A yet: the primary interface is pending
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | jq -r '.results[].links[] | "\(.program) \(.state)"' | sort | tr '\n' ,)" \
+		"tcx_a applied,tcx_b pending," "links before the default route"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | "\(.function_name) \(.iface)"')" "tcx_a $IF_A" "discovered (lo excluded)"
+	ip -n "$NS_A" route add default via 192.0.2.2
+	ip -n "$NS_A" link add veth-new type veth peer name other-new
+	out=$(apply_run retry)
+	assert_eq "$(echo "$out" | jq .changed)" 2 "retry: the new interface and the primary one"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | "\(.function_name) \(.iface) \(.direction)"' | sort | tr '\n' ,)" \
+		"tcx_a $IF_A ingress,tcx_a veth-new ingress,tcx_b $IF_A egress," "links after retry"
+	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "again"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
