@@ -734,6 +734,7 @@ static int byte_code(struct yctx *c, yaml_node_t *n, const char *path, struct ap
 	yaml_node_t *img, *pathn, *v;
 	bool any = false;
 
+	d->pull_policy = 1; /* IfNotPresent, the CRD's default */
 	if (ymap_check(c, n, path, known) < 0)
 		return -EINVAL;
 	img = yget(c, n, "image");
@@ -762,7 +763,6 @@ static int byte_code(struct yctx *c, yaml_node_t *n, const char *path, struct ap
 		any |= isalnum((unsigned char)*s) || *s == '_';
 	if (!any)
 		return yfail(c, v, f, "not an image reference (got \"%s\")", d->image_url);
-	d->pull_policy = 1;
 	ypath_key(f, sub, "imagePullPolicy");
 	if ((v = yget(c, img, "imagePullPolicy")) && yenum(c, v, f, policies, &d->pull_policy) < 0)
 		return -EINVAL;
