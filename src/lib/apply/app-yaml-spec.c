@@ -205,6 +205,11 @@ static int discovery(struct yctx *c, yaml_node_t *n, const char *path,
 	if ((v = yget(c, n, "allowedInterfaces"))) {
 		if ((r = ystrv(c, v, sub, &sel->allowed)) < 0)
 			return r;
+		if (!sel->allowed[0]) { /* empty = every interface: the model's NULL */
+			free(sel->allowed);
+			sel->allowed = NULL;
+			return 0;
+		}
 		for (size_t i = 0; sel->allowed[i]; i++) {
 			const char *a = sel->allowed[i];
 			size_t len = strlen(a);
@@ -734,6 +739,7 @@ static int byte_code(struct yctx *c, yaml_node_t *n, const char *path, struct ap
 	yaml_node_t *img, *pathn, *v;
 	bool any = false;
 
+	d->pull_policy = 1; /* IfNotPresent, the CRD's default */
 	if (ymap_check(c, n, path, known) < 0)
 		return -EINVAL;
 	img = yget(c, n, "image");
@@ -762,7 +768,6 @@ static int byte_code(struct yctx *c, yaml_node_t *n, const char *path, struct ap
 		any |= isalnum((unsigned char)*s) || *s == '_';
 	if (!any)
 		return yfail(c, v, f, "not an image reference (got \"%s\")", d->image_url);
-	d->pull_policy = 1;
 	ypath_key(f, sub, "imagePullPolicy");
 	if ((v = yget(c, img, "imagePullPolicy")) && yenum(c, v, f, policies, &d->pull_policy) < 0)
 		return -EINVAL;
