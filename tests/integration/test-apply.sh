@@ -452,3 +452,70 @@ YAML
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
+
+# Applications are independent: same name in another kind or namespace is another app, and
+# one failing in a file does not stop the others.
+test_applications_are_independent() {
+	require_feature tcx
+	require_feature tracepoint
+	make_veth_pair
+	local f=$BPFMAN_ROOT/two.yaml g=$BPFMAN_ROOT/cluster.yaml out
+	cat >"$g" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata: {name: web}
+spec:
+  nodeSelector: {}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata: {name: web, namespace: team}
+spec:
+  nodeSelector: {}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: tcx_a
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 5
+---
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata: {name: broken, namespace: team}
+spec:
+  nodeSelector: {}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: no_such_program
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 6
+YAML
+	apply_run apply "$g" >/dev/null
+	if out=$(apply_run apply "$f"); then fail "a failing application reported success: $out"; fi
+	assert_eq "$(echo "$out" | jq -r '.results[] | "\(.app) \(.failed)"' | tr '\n' ,)" \
+		"BpfApplication/team/web false,BpfApplication/team/broken true," "results"
+	assert_eq "$(bpfman list programs -o json | jq -r '.[] | "\(.bpfman.name) \(.bpfman.metadata["bpfman.io/ProgramName"])"' | sort | tr '\n' ,)" \
+		"tcx_a web,tracepoint_counter web," "both apps named web are loaded"
+	# the cluster app is not touched by an apply or a delete of the namespaced one
+	assert_eq "$(apply_run apply "$g" | n_actions)" 0 "cluster app again"
+	apply_run delete "$f" >/dev/null
+	assert_eq "$(bpfman list programs -o json | jq -r '.[].bpfman.name')" tracepoint_counter "left"
+	assert_eq "$(apply_run status | jq -r '.results[].app')" ClusterBpfApplication/web "status"
+	apply_run delete "$g" >/dev/null
+	assert_clean_state
+}

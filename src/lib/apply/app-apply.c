@@ -126,7 +126,7 @@ static int do_load(struct run *run, char **err)
 	o.n_progs = n;
 	o.globals = d->globals;
 	o.n_globals = d->n_globals;
-	o.metadata = &p->meta;
+	o.metadata = &p->load_meta;
 	/* added programs share the maps of the programs that stay */
 	for (size_t i = 0; !p->reload_all && i < p->n_progs; i++)
 		if (p->progs[i].keep_id) {

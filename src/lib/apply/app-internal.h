@@ -30,7 +30,8 @@ struct plan_link {
 struct plan {
 	char *app; /* app_id() */
 	const struct app_decl *decl;
-	struct kv_list meta; /* the programs' metadata */
+	struct kv_list meta; /* APP_META_APP: selects the app's programs; on its links */
+	struct kv_list load_meta; /* the programs' metadata: meta + APP_META_NAME (3.5) */
 	bool reload_all; /* byteCode or globalData changed: every program is loaded anew */
 	struct plan_prog *progs;
 	size_t n_progs;

@@ -537,6 +537,10 @@ int plan_build(struct bpfman *m, const struct app_decl *d, struct plan *p, char 
 	if (!p->app || (d->path && !abs_path))
 		return -ENOMEM;
 	r = kv_list_set(&p->meta, APP_META_APP, p->app);
+	if (r == 0)
+		r = kv_list_copy(&p->load_meta, &p->meta);
+	if (r == 0)
+		r = kv_list_set(&p->load_meta, APP_META_NAME, d->name);
 	if (r < 0)
 		return r;
 	p->progs = calloc(d->n_programs ? d->n_programs : 1, sizeof(*p->progs));
@@ -669,6 +673,7 @@ void plan_clear(struct plan *p)
 	free(p->unload);
 	free(p->progs);
 	kv_list_clear(&p->meta);
+	kv_list_clear(&p->load_meta);
 	free(p->app);
 	memset(p, 0, sizeof(*p));
 }
