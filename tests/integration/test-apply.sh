@@ -324,7 +324,7 @@ test_failed_attach_leaves_app_as_it_was() {
 	before=$(links_of_app)
 	shape=$(shape_of_app)
 	# a priority change (detach + attach) and a uprobe on a function that does not exist:
-	# the last attach fails, everything this apply did is undone
+	# that attach fails, everything this apply did is undone
 	write_app "$f" 20 c "    - name: uprobe_counter
       type: UProbe
       uprobe:
@@ -336,10 +336,9 @@ test_failed_attach_leaves_app_as_it_was() {
 	if out=$(apply_run apply "$f"); then fail "apply with a failing attach succeeded: $out"; fi
 	assert_contains "$(echo "$out" | jq -r '.results[0].error')" no_such_function_xyz "error"
 	assert_eq "$(echo "$out" | jq -r '.results[0].links[] | select(.what | contains("no_such")) | .state')" failed "link state"
-	# the same programs, the same links where they were (tcx_a attached again at 50)
+	# the failing attach came before any detach: the same programs and links, ids included
+	assert_eq "$(links_of_app)" "$before" "links after the failed apply"
 	assert_eq "$(shape_of_app)" "$shape" "what is attached where"
-	assert_eq "$(links_of_app | awk '{print $NF}' | sort -u)" "$(echo "$before" | awk '{print $NF}' | sort -u)" "program ids"
-	assert_eq "$(links_of_app | grep -v '^tcx_a ')" "$(echo "$before" | grep -v '^tcx_a ')" "untouched links keep their ids"
 	assert_programs_run
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
@@ -517,5 +516,41 @@ YAML
 	assert_eq "$(bpfman list programs -o json | jq -r '.[].bpfman.name')" tracepoint_counter "left"
 	assert_eq "$(apply_run status | jq -r '.results[].app')" ClusterBpfApplication/web "status"
 	apply_run delete "$g" >/dev/null
+	assert_clean_state
+}
+
+# An attach that fails after a detach (its hook's old link had to go first): the old link is
+# attached again where it was, the rest untouched.
+test_failed_late_attach_restores_the_old_link() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before shape
+	write_app "$f" 50 uc
+	apply_run apply "$f" >/dev/null
+	before=$(links_of_app)
+	shape=$(shape_of_app)
+	# tcx_a moves to priority 20, and a second tcx_a link on the same hook: the kernel takes
+	# a program once per tcx hook, so the second attach fails after the old link left
+	write_app "$f" 20 uc
+	python3 - "$f" "$IF_A" "$NS_A" <<'PY'
+import sys
+f, ifa, ns = sys.argv[1:]
+s = open(f).read()
+one = """          - interfaceSelector: {interfaces: [%s]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: %s}}}
+            direction: Ingress
+            priority: 20
+""" % (ifa, ns)
+s = s.replace(one, one + one.replace("priority: 20", "priority: 30"), 1)
+open(f, "w").write(s)
+PY
+	if out=$(apply_run apply "$f"); then fail "a second tcx_a link on the hook applied: $out"; fi
+	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" true "failed"
+	assert_eq "$(shape_of_app)" "$shape" "what is attached where"
+	assert_eq "$(links_of_app | grep -v '^tcx_a ')" "$(echo "$before" | grep -v '^tcx_a ')" "untouched links keep their ids"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_a") | "\(.priority) \(.position)"')" \
+		"50 1" "tcx_a back at 50"
+	assert_programs_run
+	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
