@@ -554,3 +554,27 @@ PY
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
+
+# Applies of one file at once (the boot unit and an administrator, the server's retry): the
+# lock is held from plan to record, so exactly one of them loads and the others find it done.
+test_concurrent_applies_load_once() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml i pids=() total=0 n
+	write_app "$f" 50 uc
+	for i in 1 2 3; do
+		apply_run apply "$f" >"$BPFMAN_ROOT/out.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || fail "an apply failed: $(cat "$BPFMAN_ROOT"/out.*)"; done
+	for i in 1 2 3; do
+		n=$(n_actions <"$BPFMAN_ROOT/out.$i")
+		total=$((total + n))
+	done
+	assert_eq "$total" 12 "actions of the three applies together"
+	assert_eq "$(bpfman list programs -o json | jq length)" 6 "programs"
+	assert_eq "$(bpfman list links -o json | jq length)" 6 "links"
+	assert_programs_run
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
