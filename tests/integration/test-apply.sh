@@ -578,3 +578,54 @@ test_concurrent_applies_load_once() {
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
+
+# byteCode.image: the same reconciler with an image from the real registry; a new image
+# reference reloads the application.
+test_image_bytecode() {
+	require_feature tracepoint
+	[ -z "${BPFMAN_VM_GUEST:-}" ] || skip "image tests run on the host only (no registry in the guest)"
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	. "$HERE/registry-lib.sh"
+	start_registry
+	local f=$BPFMAN_ROOT/img.yaml out dir ref id1 id2 before after
+	for ref in v1 v2; do
+		dir=$(mktemp -d "$TEST_TMP/oci-$TEST_ID.XXXXXX")
+		/usr/bin/python3 "$HERE/../helpers/make-oci-image.py" --out "$dir" --tag t \
+			--object "$COUNTERS_OBJ" --programs '{"tracepoint_counter":"tracepoint"}' >/dev/null
+		skopeo copy -q --dest-tls-verify=false "oci:$dir:t" "docker://$REG/ebpf/counters:$ref"
+		rm -rf "${dir:?}"
+	done
+	write_img() {
+		cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata: {name: img}
+spec:
+  nodeSelector: {}
+  byteCode:
+    image: {url: "$REG/ebpf/counters:$1", imagePullPolicy: IfNotPresent}
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	}
+	write_img v1
+	out=$(apply_run apply "$f") || fail "apply of an image: $out"
+	id1=$(prog_of tracepoint_counter)
+	assert_eq "$(bpfman get program "$id1" -o json | jq -r .bpfman.image_url)" "$REG/ebpf/counters:v1" "image_url"
+	before=$(counter "$id1" $SLOT_TRACEPOINT)
+	trigger getpid 3 >/dev/null
+	after=$(counter "$id1" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 3 ] || fail "counter $before -> $after"
+	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "again"
+	write_img v2
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | actions_of)" "attach tracepoint_counter,detach tracepoint_counter,load tracepoint_counter,unload tracepoint_counter," "new image"
+	id2=$(prog_of tracepoint_counter)
+	assert_ne "$id2" "$id1" "program id"
+	assert_no_kernel_prog "$id1"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
