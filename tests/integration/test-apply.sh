@@ -278,6 +278,15 @@ reboot_case() {
 	# the kernel frees them after an RCU grace period
 	REBOOT_IDS=$ids
 	eventually_eq old_programs_left 0 "programs of before the reboot still in the kernel"
+	if [ "$1" = keep ]; then
+		# the kept declaration says what is missing
+		out=$(apply_run status)
+		assert_eq "$(echo "$out" | jq -r '.results[0].failed')" true "status after the reboot"
+		assert_contains "$(echo "$out" | jq -r '.results[0].error')" "6 program(s) not loaded" "status error"
+		assert_contains "$(echo "$out" | jq -r '.results[0].links[0].reason')" "is not loaded" "link reason"
+	else
+		assert_eq "$(apply_run status | jq '.results | length')" 0 "status without a database"
+	fi
 	out=$(apply_run apply "$f")
 	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" false "apply after reboot: $(echo "$out" | jq -r '.results[0].error')"
 	assert_eq "$(shape_of_app)" "$shape" "what is attached where, after the reboot"
