@@ -246,6 +246,13 @@ pending network namespace /run/netns/$ns_late does not exist" "pending links"
 	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface' | sort | tr '\n' ' ')" "lo $late " "tcx_c links"
 	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status"
 	assert_eq "$(apply_run retry | jq .changed)" 0 "retry after"
+	# the interface goes (its link with it) and comes back: pending again, then applied
+	ip -n "$NS_A" link del "$late"
+	apply_run retry >/dev/null
+	assert_eq "$(apply_run status | jq -r '.results[].links[] | select(.what | contains("'"$late"'")) | .state')" pending "after the interface went"
+	ip -n "$NS_A" link add "$late" type veth peer name "$late-p"
+	assert_eq "$(apply_run retry | jq .changed)" 1 "after the interface came back"
+	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status at the end"
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
