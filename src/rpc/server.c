@@ -60,6 +60,7 @@
 #include "handlers.h"
 #include "wire-check.h"
 #include "layout.h"
+#include "link-watch.h"
 #include "log.h"
 #include "sd-protocol.h"
 #include "server.h"
@@ -676,6 +677,7 @@ int server_run(const struct server_opts *o)
 	pthread_t threads[1 + 64]; /* the events thread, the workers */
 	unsigned workers = o->workers ? o->workers : SERVER_DEFAULT_WORKERS, started = 0;
 	bool activated = false, socket_created = false;
+	struct link_watch *lw = NULL;
 	sigset_t mask;
 	int r;
 
@@ -724,6 +726,9 @@ int server_run(const struct server_opts *o)
 	for (; started < 1 + workers; started++)
 		if (pthread_create(&threads[started], NULL, started ? worker : events, NULL) != 0)
 			break;
+	/* pending links of declared applications complete when their interface appears */
+	if (link_watch_start(o->root, &lw) < 0)
+		log_warn("interfaces that appear will not complete pending links until the next apply");
 	sd_proto_notify("READY=1");
 
 	for (;;) {
@@ -755,6 +760,7 @@ int server_run(const struct server_opts *o)
 			accept_one(lfd);
 	}
 	sd_proto_notify("STOPPING=1");
+	link_watch_stop(lw);
 stop:
 	/* no new connections; calls in flight finish within the grace period */
 	lfd = safe_close(lfd);

@@ -1,0 +1,222 @@
+/* Link events -> bpfman_app_retry_pending().
+ *
+ * Why a thread of its own rather than the main poll loop: a retry takes the writer lock and
+ * may wait behind a long change (an image pull, a dispatcher rebuild); the main thread must
+ * keep accepting connections and answering signals meanwhile. The thread has its own
+ * library context (each thread of the server does), so it serializes with the workers and
+ * the CLI on the same flock like any other change.
+ *
+ * Coalescing: creating a veth pair, renaming an interface or bringing it up sends several
+ * RTM_NEWLINK messages within a few milliseconds. The first event arms a short delay
+ * (COALESCE_MS); every event until it expires joins the same retry. One retry per burst
+ * keeps a flapping interface from hammering the lock, and the delay is well inside the
+ * "within a second" the issue promises.
+ *
+ * What netlink cannot tell: interfaces created inside another network namespace (the socket
+ * sees only the server's namespace) and namespace files that appear under a path. While the
+ * last retry left links pending, the thread also retries every FALLBACK_MS for those.
+ * A receive buffer overrun (ENOBUFS: events were lost) counts as an event. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "bpfman.h"
+#include "bpfman-apply.h"
+#include "cleanup.h"
+#include "link-watch.h"
+#include "log.h"
+
+#define COALESCE_MS 50
+#define FALLBACK_MS 10000
+#define STOP_JOIN_MS 3000
+
+struct link_watch {
+	pthread_t thread;
+	int nl; /* rtnetlink, RTMGRP_LINK */
+	int stop; /* eventfd: written once by link_watch_stop */
+	char *root;
+	struct bpfman *m;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Reads every queued message; true when one of them is a new or changed link (or events
+ * were lost). */
+static bool drain(int nl)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	bool link = false;
+
+	for (;;) {
+		ssize_t n = recv(nl, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				link = true; /* overrun: something may have appeared unseen */
+			else if (errno != EINTR)
+				return link; /* EAGAIN: drained */
+			continue;
+		}
+		if (n == 0)
+			return link;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_type == RTM_NEWLINK)
+				link = true;
+	}
+}
+
+/* One retry; returns whether links are still pending afterwards. */
+static bool retry(struct link_watch *w)
+{
+	struct app_result *res = NULL;
+	size_t n = 0;
+	bool pending = false;
+	int r;
+
+	if (!w->m) {
+		struct bpfman_open_opts o = { .root = w->root, .no_reconcile = true };
+
+		r = bpfman_open(&o, NULL, NULL, &w->m);
+		if (r < 0) {
+			log_warn("link events: cannot open the manager: %s", bpfman_error(w->m));
+			w->m = bpfman_close(w->m);
+			return true; /* try again at the fallback interval */
+		}
+	}
+	r = bpfman_app_retry_pending(w->m, &res, &n);
+	if (r < 0) {
+		log_warn("link events: completing pending links: %s",
+			 bpfman_error(w->m)[0] ? bpfman_error(w->m) : strerror(-r));
+		pending = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < res[i].n_links; k++) {
+			const struct app_link_status *l = &res[i].links[k];
+
+			if (l->state == APP_LINK_PENDING)
+				pending = true;
+			else if (r > 0)
+				log_info("%s: %s %s: %s%s%s", res[i].app, l->program ? l->program : "",
+					 l->what ? l->what : "",
+					 l->state == APP_LINK_APPLIED ? "applied" : "failed",
+					 l->reason ? ": " : "", l->reason ? l->reason : "");
+		}
+	if (r > 0)
+		log_info("link events: %d pending link(s) changed state", r);
+	app_results_free(res, n);
+	return pending;
+}
+
+static void *run(void *arg)
+{
+	struct link_watch *w = arg;
+	long long due = now_ms(); /* once at start: interfaces may have appeared while no server ran */
+	bool pending = false;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = w->nl, .events = POLLIN }, { .fd = w->stop, .events = POLLIN } };
+		long long now = now_ms();
+		int wait_ms = -1;
+
+		if (due >= 0)
+			wait_ms = due > now ? (int)(due - now) : 0;
+		if (poll(p, 2, wait_ms) < 0 && errno != EINTR) {
+			log_warn("link events: poll: %s; no longer watching", strerror(errno));
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if ((p[0].revents & POLLIN) && drain(w->nl)) {
+			long long soon = now_ms() + COALESCE_MS;
+
+			/* join a burst: keep an earlier deadline, but never wait longer than the
+			 * coalescing delay (a fallback deadline may be far away) */
+			if (due < 0 || due > soon)
+				due = soon;
+		}
+		if (due >= 0 && now_ms() >= due) {
+			pending = retry(w);
+			due = pending ? now_ms() + FALLBACK_MS : -1;
+		}
+	}
+	return NULL;
+}
+
+static void free_watch(struct link_watch *w)
+{
+	if (!w)
+		return;
+	safe_close(w->nl);
+	safe_close(w->stop);
+	bpfman_close(w->m);
+	free(w->root);
+	free(w);
+}
+
+int link_watch_start(const char *root, struct link_watch **ret)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct link_watch *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return log_error_errno(-ENOMEM, "link events");
+	w->nl = w->stop = -EBADF;
+	if (root && !(w->root = strdup(root))) {
+		free_watch(w);
+		return log_error_errno(-ENOMEM, "link events");
+	}
+	w->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (w->nl < 0 || bind(w->nl, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = log_error_errno(-errno, "link events: rtnetlink socket");
+		free_watch(w);
+		return r;
+	}
+	w->stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->stop < 0) {
+		r = log_error_errno(-errno, "link events: eventfd");
+		free_watch(w);
+		return r;
+	}
+	r = pthread_create(&w->thread, NULL, run, w);
+	if (r != 0) {
+		free_watch(w);
+		return log_error_errno(-r, "link events: thread");
+	}
+	*ret = w;
+	return 0;
+}
+
+void link_watch_stop(struct link_watch *w)
+{
+	struct timespec until;
+
+	if (!w)
+		return;
+	(void)eventfd_write(w->stop, 1);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STOP_JOIN_MS / 1000;
+	/* a thread still waiting for the lock is left behind with its memory: the process is
+	 * exiting, and its change (if any) commits last or not at all */
+	if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
+		log_warn("link events: the thread did not stop in time; leaving it");
+		return;
+	}
+	free_watch(w);
+}
