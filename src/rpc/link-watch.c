@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct link_watch {
 	int stop; /* eventfd: written once by link_watch_stop */
 	char *root;
 	struct bpfman *m;
+	atomic_bool pending; /* read by the main thread */
 };
 
 static long long now_ms(void)
@@ -152,6 +154,7 @@ static void *run(void *arg)
 		}
 		if (due >= 0 && now_ms() >= due) {
 			pending = retry(w);
+			atomic_store(&w->pending, pending);
 			due = pending ? now_ms() + FALLBACK_MS : -1;
 		}
 	}
@@ -178,6 +181,7 @@ int link_watch_start(const char *root, struct link_watch **ret)
 	if (!w)
 		return log_error_errno(-ENOMEM, "link events");
 	w->nl = w->stop = -EBADF;
+	atomic_store(&w->pending, true); /* until the first retry says otherwise */
 	if (root && !(w->root = strdup(root))) {
 		free_watch(w);
 		return log_error_errno(-ENOMEM, "link events");
@@ -201,6 +205,11 @@ int link_watch_start(const char *root, struct link_watch **ret)
 	}
 	*ret = w;
 	return 0;
+}
+
+bool link_watch_pending(struct link_watch *w)
+{
+	return w && atomic_load(&w->pending);
 }
 
 void link_watch_stop(struct link_watch *w)

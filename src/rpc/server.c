@@ -738,7 +738,9 @@ int server_run(const struct server_opts *o)
 		if (o->timeout_s) {
 			long long idle = now_ms() - atomic_load(&S.last_activity_ms);
 
-			if (atomic_load(&S.in_flight) == 0 && idle >= o->timeout_s * 1000LL) {
+			/* links waiting for their interface keep a socket-activated server up */
+			if (atomic_load(&S.in_flight) == 0 && idle >= o->timeout_s * 1000LL &&
+			    !link_watch_pending(lw)) {
 				log_info("no request for %u s: exiting", o->timeout_s);
 				break;
 			}
