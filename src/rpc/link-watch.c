@@ -83,7 +83,8 @@ static bool drain(int nl)
 	}
 }
 
-/* One retry; returns whether links are still pending afterwards. */
+/* One retry. Returns whether to try again at the fallback interval (links still pending, or
+ * the retry itself failed); w->pending says only the former, which keeps the server up. */
 static bool retry(struct link_watch *w)
 {
 	struct app_result *res = NULL;
@@ -98,15 +99,14 @@ static bool retry(struct link_watch *w)
 		if (r < 0) {
 			log_warn("link events: cannot open the manager: %s", bpfman_error(w->m));
 			w->m = bpfman_close(w->m);
-			return true; /* try again at the fallback interval */
+			atomic_store(&w->pending, false);
+			return true;
 		}
 	}
 	r = bpfman_app_retry_pending(w->m, &res, &n);
-	if (r < 0) {
+	if (r < 0)
 		log_warn("link events: completing pending links: %s",
 			 bpfman_error(w->m)[0] ? bpfman_error(w->m) : strerror(-r));
-		pending = true;
-	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < res[i].n_links; k++) {
 			const struct app_link_status *l = &res[i].links[k];
@@ -122,14 +122,14 @@ static bool retry(struct link_watch *w)
 	if (r > 0)
 		log_info("link events: %d pending link(s) changed state", r);
 	app_results_free(res, n);
-	return pending;
+	atomic_store(&w->pending, pending);
+	return pending || r < 0;
 }
 
 static void *run(void *arg)
 {
 	struct link_watch *w = arg;
 	long long due = now_ms(); /* once at start: interfaces may have appeared while no server ran */
-	bool pending = false;
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = w->nl, .events = POLLIN }, { .fd = w->stop, .events = POLLIN } };
@@ -153,9 +153,7 @@ static void *run(void *arg)
 				due = soon;
 		}
 		if (due >= 0 && now_ms() >= due) {
-			pending = retry(w);
-			atomic_store(&w->pending, pending);
-			due = pending ? now_ms() + FALLBACK_MS : -1;
+			due = retry(w) ? now_ms() + FALLBACK_MS : -1;
 		}
 	}
 	return NULL;
