@@ -327,7 +327,7 @@ static void handle(struct call *c, struct rpc_reply *reply)
 		snprintf(reply->message, sizeof(reply->message), "the manager cannot open its state");
 	} else {
 		if (meth->changes_state) {
-			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr->pid,
+			log_info("%s from pid %d uid %d gid %d", strrchr(meth->path, '/') + 1, (int)cr->pid,
 				 (int)cr->uid, (int)cr->gid);
 		}
 		bpfman_set_cancel_check(m, call_cancelled, c);
@@ -340,7 +340,7 @@ static void handle(struct call *c, struct rpc_reply *reply)
 			snprintf(reply->message, sizeof(reply->message), "out of memory building the response");
 		}
 		if (reply->status != GRPC_STATUS_OK)
-			log_debug("%s: %s", meth->path + 18, reply->message);
+			log_debug("%s: %s", strrchr(meth->path, '/') + 1, reply->message);
 	}
 	protobuf_c_message_free_unpacked(req, NULL);
 }
