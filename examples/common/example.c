@@ -95,8 +95,10 @@ void ex_init(struct example *ex, const char *name, int argc, char **argv,
 		{ "map_owner_id", EX_UINT, &ex->map_owner_id, "share the maps of this program" },
 		{ "count", EX_INT, &ex->count, "exit after this many reports (default 0: never)" },
 		{ "interval", EX_DOUBLE, &ex->interval, "seconds between reports (default 3)" },
+		{ "image", EX_STR, &ex->image,
+		  "load from this OCI image (pulled by the server if not cached) instead of -file" },
 	};
-	size_t n = 6;
+	size_t n = 7;
 	sigset_t set;
 
 	*ex = (struct example){ .name = name, .interval = 3 };
@@ -143,8 +145,16 @@ static int load(struct example *ex, const struct bpfman_prog_request *progs, siz
 	size_t n_views;
 	int r;
 
-	opts.path = object_path(ex);
-	if (!opts.path) {
+	if (ex->image) {
+		if (ex->file) {
+			fprintf(stderr, "%s: -file and -image name two sources: give one\n",
+				ex->name);
+			return -EINVAL;
+		}
+		/* as the reference's examples: the server pulls it unless it has it */
+		opts.image_url = ex->image;
+		opts.pull_policy = BPFMAN_PULL_IF_NOT_PRESENT;
+	} else if (!(opts.path = object_path(ex))) {
 		r = -errno;
 		fprintf(stderr, "%s: cannot find the BPF object (use -file): %s\n", ex->name,
 			strerror(-r));

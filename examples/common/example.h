@@ -32,6 +32,7 @@ struct example {
 	/* the flags every example has */
 	const char *socket; /* -socket */
 	const char *file; /* -file */
+	const char *image; /* -image: an OCI image reference instead of the object file */
 	uint32_t id; /* -id: use this loaded program instead of loading */
 	uint32_t map_owner_id; /* -map_owner_id: share that program's maps */
 	int32_t count; /* -count: stop after this many reports (0 = never) */

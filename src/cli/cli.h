@@ -87,3 +87,13 @@ int cmd_image_build(int argc, char **argv);
 int cmd_image_generate_build_args(int argc, char **argv);
 int cmd_image_sign(int argc, char **argv);
 int cmd_image_verify(int argc, char **argv);
+
+/* Shared by load image and image pull (cmd-image-pull.c). */
+/* --registry-auth BASE64(user:pass) -> both NULL when b64 is NULL; logs and -EINVAL */
+int cli_registry_auth(const char *b64, char **ret_user, char **ret_pass);
+void cli_registry_auth_free(char *user, char *pass); /* wipes the password */
+/* Always|IfNotPresent|Never; *ret unchanged when s is NULL; logs and -EINVAL */
+int cli_pull_policy(const char *s, int *ret);
+/* A progress line on stderr during downloads, when stderr is a terminal. */
+void cli_progress_begin(struct bpfman *m);
+void cli_progress_end(void);

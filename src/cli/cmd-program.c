@@ -12,11 +12,15 @@
 static const struct opt load_opts[] = {
 	{ "programs", 0, 2 },	     { "path", 'p', 1 },	 { "global", 'g', 2 },
 	{ "application", 'a', 1 }, { "metadata", 'm', 2 },	 { "map-owner-id", 0, 1 },
-	{ "output", 'o', 1 },	     { "image-url", 'i', 1 },	 { "registry-auth", 'r', 1 },
-	{ "pull-policy", 0, 1 },
+	{ "output", 'o', 1 },
 };
 
-static const char *const image_opts[] = { "image-url", "registry-auth", "pull-policy" };
+/* load image: the reference's options (-p is the pull policy there, not a path) */
+static const struct opt load_image_opts[] = {
+	{ "programs", 0, 2 },	     { "image-url", 'i', 1 },	 { "registry-auth", 'r', 1 },
+	{ "pull-policy", 'p', 1 }, { "global", 'g', 2 },	 { "application", 'a', 1 },
+	{ "metadata", 'm', 2 },    { "map-owner-id", 0, 1 },	 { "output", 'o', 1 },
+};
 
 /* TYPE:FUNC[:ATTACH_FN] */
 static int parse_program(const char *s, struct bpfman_prog_request *ret)
@@ -75,23 +79,26 @@ int cmd_load(int argc, char **argv)
 	struct bpfman_prog_request *progs = NULL;
 	struct bpfman_global *globals = NULL;
 	struct kv_list meta = { 0 };
-	struct bpfman_load_opts o = { .pull_policy = 1 };
+	struct bpfman_load_opts o = { .pull_policy = BPFMAN_PULL_IF_NOT_PRESENT };
 	struct bpfman_program_view *views = NULL;
 	struct bpfman *m = NULL;
 	enum output_format fmt = OUTPUT_TABLE;
+	char *user = NULL, *pass = NULL;
 	char **vals;
 	size_t n_progs = 0, n_globals = 0, n_views = 0, n;
+	bool image;
 	int r;
 
 	if (argc < 1 || (strcmp(argv[0], "file") && strcmp(argv[0], "image"))) {
-		log_error("usage: bpfman load file --programs TYPE:FUNC... -p PATH ...");
+		log_error("usage: bpfman load file --programs TYPE:FUNC... -p PATH ... | "
+			  "bpfman load image --programs TYPE:FUNC... -i URL ...");
 		return -EINVAL;
 	}
-	if (!strcmp(argv[0], "image")) {
-		log_error("loading from an OCI image needs the image support (bpfman load file works)");
-		return -EOPNOTSUPP;
-	}
-	r = parse_args(load_opts, ELEMENTSOF(load_opts), argc - 1, argv + 1, &p);
+	image = !strcmp(argv[0], "image");
+	if (image)
+		r = parse_args(load_image_opts, ELEMENTSOF(load_image_opts), argc - 1, argv + 1, &p);
+	else
+		r = parse_args(load_opts, ELEMENTSOF(load_opts), argc - 1, argv + 1, &p);
 	if (r < 0)
 		goto out;
 	r = output_format_from(&p, &fmt);
@@ -102,21 +109,28 @@ int cmd_load(int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
-	/* accepted by the reference, but there are no images here yet: ignoring them would
-	 * load something other than what was asked for */
-	for (size_t i = 0; i < ELEMENTSOF(image_opts); i++)
-		if (opt_value(&p, image_opts[i])) {
-			log_error("--%s needs the OCI image support, which is not there yet: "
-				  "load a file with -p PATH",
-				  image_opts[i]);
-			r = -EOPNOTSUPP;
+	if (image) {
+		o.image_url = opt_value(&p, "image-url");
+		if (!o.image_url) {
+			log_error("the image is required: -i|--image-url URL");
+			r = -EINVAL;
 			goto out;
 		}
-	o.path = opt_value(&p, "path");
-	if (!o.path) {
-		log_error("the object file is required: -p|--path PATH");
-		r = -EINVAL;
-		goto out;
+		r = cli_pull_policy(opt_value(&p, "pull-policy"), &o.pull_policy);
+		if (r < 0)
+			goto out;
+		r = cli_registry_auth(opt_value(&p, "registry-auth"), &user, &pass);
+		if (r < 0)
+			goto out;
+		o.username = user;
+		o.password = pass;
+	} else {
+		o.path = opt_value(&p, "path");
+		if (!o.path) {
+			log_error("the object file is required: -p|--path PATH");
+			r = -EINVAL;
+			goto out;
+		}
 	}
 	n = opt_values(&p, "programs", &vals);
 	if (!n) {
@@ -176,7 +190,11 @@ int cmd_load(int argc, char **argv)
 	r = cli_open(false, &m);
 	if (r < 0)
 		goto out;
+	if (image)
+		cli_progress_begin(m);
 	r = bpfman_load(m, &o, &views, &n_views);
+	if (image)
+		cli_progress_end();
 	if (r < 0) {
 		print_error(fmt, bpfman_error(m));
 		goto out;
@@ -196,6 +214,7 @@ out:
 	}
 	free(globals);
 	kv_list_clear(&meta);
+	cli_registry_auth_free(user, pass);
 	parsed_free(&p);
 	return r;
 }

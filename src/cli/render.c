@@ -121,27 +121,46 @@ static char *globals_text(const struct bpfman_program *p)
 
 static void print_bpfman_block(const struct bpfman_program *p)
 {
-	const char *labels[] = { "BPF Function:", "Program Type:", p->path ? "Path:" : "Image URL:",
-				 "Global:",	  "Metadata:",	   "Map Pin Path:",
-				 "Map Owner ID:", "Maps Used By:", "Links:" };
-	char *values[9] = { 0 };
+	/* a file's program shows its path; an image's its reference, policy and digest */
+	bool image = !p->path && p->image_url;
+	const char *labels[11];
+	char *values[11] = { 0 };
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
 	FILE *f;
 
-	values[0] = strdup(p->name);
+	labels[n] = "BPF Function:";
+	values[n++] = strdup(p->name);
+	labels[n] = "Program Type:";
 	if (p->type == BPFMAN_PROG_KPROBE || p->type == BPFMAN_PROG_UPROBE)
-		values[1] = strf("%s", p->type == BPFMAN_PROG_KPROBE
-					       ? (p->retprobe ? "kretprobe" : "kprobe")
-					       : (p->retprobe ? "uretprobe" : "uprobe"));
+		values[n++] = strf("%s", p->type == BPFMAN_PROG_KPROBE
+						 ? (p->retprobe ? "kretprobe" : "kprobe")
+						 : (p->retprobe ? "uretprobe" : "uprobe"));
 	else
-		values[1] = strdup(bpfman_prog_type_to_string(p->type));
-	values[2] = strdup(p->path ? p->path : p->image_url ? p->image_url : "None");
-	values[3] = globals_text(p);
-	values[4] = kv_list_format(&p->metadata);
-	values[5] = strdup(p->map_pin_path);
-	values[6] = p->has_map_owner ? strf("%u", p->map_owner_id) : strdup("None");
-	values[7] = u32_list(p->map_used_by, p->n_map_used_by, "\n");
+		values[n++] = strdup(bpfman_prog_type_to_string(p->type));
+	if (image) {
+		const char *policy = bpfman_pull_policy_to_string(p->pull_policy);
+
+		labels[n] = "Image URL:";
+		values[n++] = strdup(p->image_url);
+		labels[n] = "Pull Policy:";
+		values[n++] = policy ? strdup(policy) : strf("%d", p->pull_policy);
+		labels[n] = "Image Digest:";
+		values[n++] = strdup(p->image_digest ? p->image_digest : "None");
+	} else {
+		labels[n] = "Path:";
+		values[n++] = strdup(p->path ? p->path : "None");
+	}
+	labels[n] = "Global:";
+	values[n++] = globals_text(p);
+	labels[n] = "Metadata:";
+	values[n++] = kv_list_format(&p->metadata);
+	labels[n] = "Map Pin Path:";
+	values[n++] = strdup(p->map_pin_path);
+	labels[n] = "Map Owner ID:";
+	values[n++] = p->has_map_owner ? strf("%u", p->map_owner_id) : strdup("None");
+	labels[n] = "Maps Used By:";
+	values[n++] = u32_list(p->map_used_by, p->n_map_used_by, "\n");
 	f = open_memstream(&buf, &len);
 	if (f) {
 		for (size_t i = 0; i < p->n_links; i++)
@@ -150,9 +169,10 @@ static void print_bpfman_block(const struct bpfman_program *p)
 			fputs("None", f);
 		fclose(f);
 	}
-	values[8] = buf;
-	block("Bpfman State", 15, labels, values, 9);
-	for (size_t i = 0; i < 9; i++)
+	labels[n] = "Links:";
+	values[n++] = buf;
+	block("Bpfman State", 15, labels, values, n);
+	for (size_t i = 0; i < n; i++)
 		free(values[i]);
 }
 
@@ -233,6 +253,12 @@ static json_t *program_json(const struct bpfman_program *p)
 	json_object_set_new(o, "attach_fn", p->attach_fn ? json_string(p->attach_fn) : json_null());
 	json_object_set_new(o, "path", p->path ? json_string(p->path) : json_null());
 	json_object_set_new(o, "image_url", p->image_url ? json_string(p->image_url) : json_null());
+	json_object_set_new(o, "pull_policy",
+			    p->image_url && bpfman_pull_policy_to_string(p->pull_policy)
+				    ? json_string(bpfman_pull_policy_to_string(p->pull_policy))
+				    : json_null());
+	json_object_set_new(o, "image_digest",
+			    p->image_digest ? json_string(p->image_digest) : json_null());
 	json_object_set_new(o, "global_data", g);
 	json_object_set_new(o, "metadata", kv_json(&p->metadata));
 	json_object_set_new(o, "map_pin_path", json_string(p->map_pin_path));

@@ -106,6 +106,14 @@ static int build_bytecode(struct pb_arena *a, const struct bpfman_load_opts *opt
 			return -ENOMEM;
 		img->url = str(opts->image_url);
 		img->image_pull_policy = opts->pull_policy;
+		if (opts->username) {
+			img->_username_case = BPFMAN__V1__BYTECODE_IMAGE___USERNAME_USERNAME;
+			img->username = str(opts->username);
+		}
+		if (opts->password) {
+			img->_password_case = BPFMAN__V1__BYTECODE_IMAGE___PASSWORD_PASSWORD;
+			img->password = str(opts->password);
+		}
 		loc->location_case = BPFMAN__V1__BYTECODE_LOCATION__LOCATION_IMAGE;
 		loc->image = img;
 	} else {

@@ -116,6 +116,25 @@ static void test_load_request_image_and_errors(void)
 		protobuf_c_message_free_unpacked(&got->base, NULL);
 	}
 
+	/* credentials go along when given (the server uses them for this request only) */
+	opts.username = "alice";
+	opts.password = "s3cret";
+	memset(&req, 0, sizeof(req));
+	bpfman__v1__load_request__init(&req);
+	CHECK_EQ_INT(client_build_load_request(&a, &opts, &req, &why), 0);
+	got = roundtrip(&req.base);
+	pb_arena_free(&a);
+	if (got) {
+		CHECK_EQ_INT(got->bytecode->image->_username_case,
+			     BPFMAN__V1__BYTECODE_IMAGE___USERNAME_USERNAME);
+		CHECK_STREQ(got->bytecode->image->username, "alice");
+		CHECK_EQ_INT(got->bytecode->image->_password_case,
+			     BPFMAN__V1__BYTECODE_IMAGE___PASSWORD_PASSWORD);
+		CHECK_STREQ(got->bytecode->image->password, "s3cret");
+		protobuf_c_message_free_unpacked(&got->base, NULL);
+	}
+	opts.username = opts.password = NULL;
+
 	/* refused before anything is sent, with a reason */
 	opts.image_url = NULL;
 	why = NULL;

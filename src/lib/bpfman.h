@@ -77,8 +77,10 @@ struct bpfman_prog_request {
 
 struct bpfman_load_opts {
 	const char *path; /* object file */
-	const char *image_url; /* image (later issue): refused until images exist */
-	int pull_policy;
+	const char *image_url; /* or an OCI image reference (exactly one of path, image_url) */
+	int pull_policy; /* enum bpfman_pull_policy */
+	const char *username; /* registry credentials for this request (never stored); NULL: */
+	const char *password; /* [registries] auth_file, else anonymous */
 	const struct bpfman_prog_request *progs;
 	size_t n_progs;
 	const struct bpfman_global *globals;
@@ -116,6 +118,7 @@ struct bpfman_program {
 	char *path; /* object file, or NULL for an image */
 	char *image_url;
 	int pull_policy;
+	char *image_digest; /* the manifest digest image_url resolved to when it was loaded */
 	struct bpfman_global *globals;
 	size_t n_globals;
 	struct kv_list metadata;
@@ -157,6 +160,57 @@ int bpfman_list_programs(struct bpfman *m, const struct bpfman_list_filter *f,
 			 struct bpfman_program_view **ret_views, size_t *ret_n);
 /* Any kernel program; ->program only for managed ones. -ENOENT if no such program. */
 int bpfman_get_program(struct bpfman *m, uint32_t id, struct bpfman_program_view *ret);
+
+/* ---- images ---- */
+
+/* Pull policies as the reference numbers them (BytecodeImage.image_pull_policy). */
+enum bpfman_pull_policy {
+	BPFMAN_PULL_ALWAYS = 0,
+	BPFMAN_PULL_IF_NOT_PRESENT = 1,
+	BPFMAN_PULL_NEVER = 2,
+};
+const char *bpfman_pull_policy_to_string(int policy); /* "Always", ...; NULL if invalid */
+int bpfman_pull_policy_from_string(const char *s); /* -EINVAL if unknown */
+
+/* Progress of a download (bytes done of total; total 0: unknown). The library calls it
+ * during pulls (bpfman_image_pull, and bpfman_load of an image); a CLI on a terminal shows
+ * it. what: the blob's digest. */
+typedef void (*bpfman_progress_fn)(const char *what, uint64_t done, uint64_t total, void *data);
+void bpfman_set_progress(struct bpfman *m, bpfman_progress_fn fn, void *data);
+/* base64 of "USER:PASSWORD" (the CLI's --registry-auth, an auth file's "auth") into its
+ * parts; -EINVAL when it is not that. The caller frees both (and wipes the password). */
+int bpfman_registry_auth_decode(const char *b64, char **ret_user, char **ret_pass);
+
+struct bpfman_image_pull_opts {
+	const char *url;
+	int pull_policy; /* enum bpfman_pull_policy */
+	const char *username; /* as in bpfman_load_opts: never stored */
+	const char *password;
+};
+
+/* An image in the cache (<root>/var/cache/bpfman). */
+struct bpfman_image {
+	char *ref; /* canonical reference: registry/repository:tag[@digest] */
+	char *digest; /* what the reference resolved to (an index for multi-arch images) */
+	char *image_digest; /* the host platform's manifest */
+	char *object_name; /* the object's file name in the layer */
+	uint64_t object_size;
+	int64_t pulled_at; /* seconds since the epoch */
+	struct kv_list programs; /* io.ebpf.programs: function -> kernel type name */
+	struct kv_list maps; /* io.ebpf.maps */
+	bool from_cache; /* bpfman_image_pull: nothing was fetched */
+};
+void bpfman_image_clear(struct bpfman_image *i);
+void bpfman_images_free(struct bpfman_image *v, size_t n);
+
+/* Into the cache per the policy, signature checked per [signing]. An unsigned image that
+ * is accepted gives a warning through the notice callback. */
+int bpfman_image_pull(struct bpfman *m, const struct bpfman_image_pull_opts *o,
+		      struct bpfman_image *ret);
+int bpfman_image_list(struct bpfman *m, struct bpfman_image **ret, size_t *ret_n);
+/* By reference (as pull takes it) or by digest (sha256:...): -ENOENT if nothing matched.
+ * Programs loaded from the image stay loaded (the kernel holds them). */
+int bpfman_image_remove(struct bpfman *m, const char *ref_or_digest);
 
 /* ---- links ---- */
 

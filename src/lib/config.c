@@ -6,6 +6,9 @@
  * is built in a scratch config and only handed to the caller once the whole file
  * parsed, so an error never leaves a half-applied configuration behind.
  *
+ * Arrays are allowed in one form only: on one line, of strings ([signing] trusted_keys,
+ * [registries] insecure).
+ *
  * Not supported, and reported as such: \uXXXX and \UXXXXXXXX escapes (nothing in this
  * file needs them, and decoding them is where the subtle bugs live), dotted keys
  * (a.b = 1), and everything config.h lists. */
@@ -30,12 +33,15 @@ enum table {
 	TABLE_SIGNING,
 	TABLE_DATABASE,
 	TABLE_DISPATCHER,
+	TABLE_REGISTRIES,
 };
 
 enum key_type {
 	KEY_XDP_MODE,
 	KEY_BOOL,
 	KEY_U32,
+	KEY_PATH, /* a string: an absolute path */
+	KEY_STRV, /* a one-line array of strings */
 };
 
 struct key_desc {
@@ -55,9 +61,14 @@ static const struct key_desc keys[] = {
 	{ TABLE_DATABASE, "millisec_delay", KEY_U32, FIELD(database_millisec_delay) },
 	{ TABLE_DATABASE, "lock_timeout_sec", KEY_U32, FIELD(lock_timeout_sec) },
 	{ TABLE_DISPATCHER, "stats", KEY_BOOL, FIELD(dispatcher_stats) },
+	{ TABLE_SIGNING, "trusted_keys", KEY_STRV, FIELD(signing_trusted_keys) },
+	{ TABLE_REGISTRIES, "insecure", KEY_STRV, FIELD(registries_insecure) },
+	{ TABLE_REGISTRIES, "ca_file", KEY_PATH, FIELD(registries_ca_file) },
+	{ TABLE_REGISTRIES, "auth_file", KEY_PATH, FIELD(registries_auth_file) },
 };
 #undef FIELD
 #define KEY_BIT_XDP_MODE (1u << 0)
+#define ARRAY_MAX_ITEMS 64
 
 static const char *const xdp_mode_names[] = {
 	[XDP_MODE_DRV] = "drv",
@@ -66,8 +77,10 @@ static const char *const xdp_mode_names[] = {
 };
 
 struct value {
-	enum { VALUE_STRING, VALUE_INTEGER, VALUE_BOOL } type;
+	enum { VALUE_STRING, VALUE_INTEGER, VALUE_BOOL, VALUE_ARRAY } type;
 	char *str;	  /* VALUE_STRING: the decoded string */
+	char **strv;	  /* VALUE_ARRAY: the decoded strings, NULL-terminated */
+	size_t n_strv;
 	bool boolean;	  /* VALUE_BOOL */
 	bool negative;	  /* VALUE_INTEGER: sign and magnitude, the magnitude saturating */
 	uint64_t integer; /*   just above UINT32_MAX: no key needs a wider range */
@@ -89,9 +102,17 @@ struct parser {
 	unsigned tables_seen; /* bit per enum table; [interfaces.NAME] is checked by name */
 };
 
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void value_done(struct value *v)
 {
 	free(v->str);
+	strv_free(v->strv);
 }
 
 /* Records "line N: ..." for the caller (only the first error counts) and returns -EINVAL. */
@@ -218,6 +239,57 @@ static bool parse_integer(const char *s, int n, struct value *v)
 	return true;
 }
 
+/* A one-line array of strings: [ "a", 'b', ] (a trailing comma is allowed, nothing
+ * else: no nesting, no other types, no continuation lines). p->p is on the '['. */
+static int parse_array(struct parser *p, const char *key, struct value *v)
+{
+	v->type = VALUE_ARRAY;
+	v->strv = calloc(1, sizeof(char *));
+	if (!v->strv)
+		return -ENOMEM;
+	p->p++;
+	for (;;) {
+		char *item = NULL, **a;
+		int r;
+
+		skip_ws(p);
+		if (p->p == p->eol || *p->p == '#')
+			return fail(p, "unterminated array for key '%s' (arrays must be on one line)",
+				    key);
+		if (*p->p == ']')
+			break;
+		if (*p->p != '"' && *p->p != '\'')
+			return fail(p, "array items must be quoted strings (key '%s')", key);
+		if (v->n_strv >= ARRAY_MAX_ITEMS)
+			return fail(p, "too many items for key '%s' (at most %d)", key,
+				    ARRAY_MAX_ITEMS);
+		r = parse_string(p, &item);
+		if (r < 0)
+			return r;
+		a = reallocarray(v->strv, v->n_strv + 2, sizeof(char *));
+		if (!a) {
+			free(item);
+			return -ENOMEM;
+		}
+		v->strv = a;
+		a[v->n_strv++] = item;
+		a[v->n_strv] = NULL;
+		skip_ws(p);
+		if (p->p < p->eol && *p->p == ',') {
+			p->p++;
+			continue;
+		}
+		if (p->p < p->eol && *p->p == ']')
+			break;
+		if (p->p == p->eol || *p->p == '#')
+			return fail(p, "unterminated array for key '%s' (arrays must be on one line)",
+				    key);
+		return fail(p, "expected ',' or ']' in the array for key '%s'", key);
+	}
+	p->p++;
+	return 0;
+}
+
 static int parse_value(struct parser *p, const char *key, struct value *v)
 {
 	const char *start = v->text = p->p;
@@ -230,7 +302,7 @@ static int parse_value(struct parser *p, const char *key, struct value *v)
 		return parse_string(p, &v->str);
 	}
 	if (*p->p == '[')
-		return fail(p, "arrays are not supported (key '%s')", key);
+		return parse_array(p, key, v);
 	if (*p->p == '{')
 		return fail(p, "inline tables are not supported (key '%s')", key);
 
@@ -252,7 +324,36 @@ static int parse_value(struct parser *p, const char *key, struct value *v)
 
 static const char *type_name(enum key_type t)
 {
-	return t == KEY_BOOL ? "a boolean" : t == KEY_U32 ? "an integer" : "a string";
+	return t == KEY_BOOL ? "a boolean" :
+	       t == KEY_U32  ? "an integer" :
+	       t == KEY_STRV ? "an array of strings" :
+			       "a string";
+}
+
+/* "host", "host:port" or "[v6]:port": what [registries] insecure lists. */
+static bool registry_host_valid(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(".-:[]", *s)))
+			return false;
+	return true;
+}
+
+/* Every item of an array key, checked for what that key holds. */
+static int check_items(struct parser *p, const char *key, char **items)
+{
+	bool paths = !strcmp(key, "trusted_keys");
+
+	for (size_t i = 0; items && items[i]; i++) {
+		if (paths && items[i][0] != '/')
+			return fail(p, "%s: '%s' is not an absolute path", key, items[i]);
+		if (!paths && !registry_host_valid(items[i]))
+			return fail(p, "%s: '%s' is not a registry host[:port]", key, items[i]);
+	}
+	return 0;
 }
 
 /* Checks key against the current table and stores its value in the scratch config. */
@@ -277,7 +378,8 @@ static int apply_key(struct parser *p, const char *key, const struct value *v)
 
 	if ((k->type == KEY_BOOL && v->type != VALUE_BOOL) ||
 	    (k->type == KEY_U32 && v->type != VALUE_INTEGER) ||
-	    (k->type == KEY_XDP_MODE && v->type != VALUE_STRING))
+	    ((k->type == KEY_XDP_MODE || k->type == KEY_PATH) && v->type != VALUE_STRING) ||
+	    (k->type == KEY_STRV && v->type != VALUE_ARRAY))
 		return fail(p, "%s must be %s", key, type_name(k->type));
 
 	field = (char *)p->cfg + k->offset;
@@ -306,6 +408,30 @@ static int apply_key(struct parser *p, const char *key, const struct value *v)
 				    LOCK_TIMEOUT_MAX);
 		*(uint32_t *)field = (uint32_t)v->integer;
 		return 0;
+	case KEY_PATH:
+		if (v->str[0] != '/')
+			return fail(p, "%s: '%s' is not an absolute path", key, v->str);
+		*(char **)field = strdup(v->str);
+		return *(char **)field ? 0 : -ENOMEM;
+	case KEY_STRV: {
+		int r = check_items(p, key, v->strv);
+		char **copy;
+
+		if (r < 0)
+			return r;
+		if (!v->n_strv) /* [] is the same as no list */
+			return 0;
+		copy = calloc(v->n_strv + 1, sizeof(char *));
+		if (!copy)
+			return -ENOMEM;
+		for (size_t i = 0; i < v->n_strv; i++)
+			if (!(copy[i] = strdup(v->strv[i]))) {
+				strv_free(copy);
+				return -ENOMEM;
+			}
+		*(char ***)field = copy;
+		return 0;
+	}
 	}
 	return -EINVAL;
 }
@@ -414,7 +540,8 @@ static int parse_header(struct parser *p)
 		   n == 2 && !strcmp(parts[0], "interfaces") ? TABLE_INTERFACE :
 		   n == 1 && !strcmp(parts[0], "signing") ? TABLE_SIGNING :
 		   n == 1 && !strcmp(parts[0], "database") ? TABLE_DATABASE :
-		   n == 1 && !strcmp(parts[0], "dispatcher") ? TABLE_DISPATCHER : TABLE_ROOT;
+		   n == 1 && !strcmp(parts[0], "dispatcher") ? TABLE_DISPATCHER :
+		   n == 1 && !strcmp(parts[0], "registries") ? TABLE_REGISTRIES : TABLE_ROOT;
 	if (p->table == TABLE_ROOT)
 		r = fail(p, "unknown table [%.*s]", p->hdr_len, p->hdr);
 	else if (p->table == TABLE_INTERFACE)

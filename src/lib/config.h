@@ -2,9 +2,10 @@
  *
  * Debian 12 packages no C TOML library, so this is a small parser for the subset of TOML
  * the file uses: comments, [table] and [table.sub] headers (bare or "quoted" keys),
- * key = value with basic "strings", 'literal strings', integers, booleans. Anything else
- * (arrays, inline tables, floats, dates, multi-line strings, duplicate keys or tables,
- * unknown sections or keys) is an error that names the line. */
+ * key = value with basic "strings", 'literal strings', integers, booleans, and one-line
+ * arrays of strings ["a", "b"]. Anything else (other arrays, inline tables, floats, dates,
+ * multi-line strings, duplicate keys or tables, unknown sections or keys) is an error that
+ * names the line. */
 #pragma once
 
 #include <stdbool.h>

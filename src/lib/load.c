@@ -31,6 +31,7 @@
 #include "dispatcher/dispatcher.h"
 #include "kernel.h"
 #include "libbpf-errno.h"
+#include "load-image.h"
 #include "manager.h"
 #include "validate.h"
 
@@ -358,7 +359,8 @@ static int set_targets(struct bpfman *m, const struct bpfman_load_opts *o,
 	return 0;
 }
 
-static int build_record(const struct bpfman_load_opts *o, const char *path, const struct selected *s,
+static int build_record(const struct bpfman_load_opts *o, const char *path,
+			const char *image_digest, const struct selected *s,
 			const char *map_dir, bool has_owner, uint32_t owner,
 			struct bpfman_program **ret)
 {
@@ -382,6 +384,8 @@ static int build_record(const struct bpfman_load_opts *o, const char *path, cons
 	if (path && !(p->path = strdup(path)))
 		goto fail;
 	if (o->image_url && !(p->image_url = strdup(o->image_url)))
+		goto fail;
+	if (image_digest && !(p->image_digest = strdup(image_digest)))
 		goto fail;
 	if (o->n_globals) {
 		p->globals = calloc(o->n_globals, sizeof(*p->globals));
@@ -407,9 +411,13 @@ fail:
 	return r;
 }
 
-int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
+int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *user_opts,
 		struct bpfman_program_view **ret_views, size_t *ret_n)
 {
+	/* for an image, messages name it where they name the file of a file load */
+	struct bpfman_load_opts shown = *user_opts;
+	const struct bpfman_load_opts *o = &shown;
+	_cleanup_free_ char *image_ref = NULL, *image_obj = NULL, *image_digest = NULL;
 	_cleanup_(bpf_object__closep) struct bpf_object *obj = NULL;
 	_cleanup_(bpf_object__closep) struct bpf_object *xdp_tmpl = NULL, *tc_tmpl = NULL;
 	_cleanup_free_ struct selected *sel = NULL;
@@ -428,13 +436,23 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	r = check_request(m, o);
 	if (r < 0)
 		return r;
-	r = open_object_file(m, o->path, &obj_fd);
-	if (r < 0)
-		return r;
-	/* the record names the file absolutely: the server's and the CLI's cwd differ */
-	abs_path = realpath(o->path, NULL);
-	if (!abs_path)
-		return manager_error(m, -errno, "cannot resolve '%s': %s", o->path, strerror(errno));
+	if (user_opts->image_url) {
+		/* pulled per the policy, its labels checked; the cached object is then read
+		 * like a file (the record keeps the reference and digest, no path) */
+		r = load_image_source(m, user_opts, &obj_fd, &image_ref, &image_obj, &image_digest);
+		if (r < 0)
+			return r;
+		shown.path = image_ref;
+	} else {
+		r = open_object_file(m, o->path, &obj_fd);
+		if (r < 0)
+			return r;
+		/* the record names the file absolutely: the server's and the CLI's cwd differ */
+		abs_path = realpath(o->path, NULL);
+		if (!abs_path)
+			return manager_error(m, -errno, "cannot resolve '%s': %s", o->path,
+					     strerror(errno));
+	}
 
 	/* the user's file is read before the lock: a slow or hung file system stalls only
 	 * this request, never every writer */
@@ -443,7 +461,7 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 	r = object_check(m, obj_fd_path, o->path);
 	if (r < 0)
 		goto out;
-	object_name_of(o->path, obj_name, sizeof(obj_name));
+	object_name_of(image_obj ? image_obj : o->path, obj_name, sizeof(obj_name));
 	libbpf_log_capture_begin();
 	obj = bpf_object__open_file(obj_fd_path, &open_opts);
 	if (!obj) {
@@ -592,8 +610,8 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *o,
 		bool has_owner = o->has_map_owner || i > 0;
 		uint32_t owner = o->has_map_owner ? o->map_owner_id : sel[0].id;
 
-		r = build_record(o, abs_path, &sel[i], map_dir, has_owner, has_owner ? owner : 0,
-				 &views[i].program);
+		r = build_record(o, abs_path, image_digest, &sel[i], map_dir, has_owner,
+				 has_owner ? owner : 0, &views[i].program);
 		if (r < 0)
 			goto unpin;
 		r = kernel_prog_info(bpf_program__fd(sel[i].prog), &views[i].kernel, false);

@@ -19,6 +19,8 @@ struct bpfman {
 	void *notice_data;
 	bpfman_cancel_fn cancelled;
 	void *cancel_data;
+	bpfman_progress_fn progress; /* downloads of image pulls */
+	void *progress_data;
 	char error[2048];
 };
 

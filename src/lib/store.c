@@ -80,6 +80,10 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (netns, iface));",
 	/* 2 -> 3: xdp/tc links that are dispatcher members (no pin of their own) */
 	"ALTER TABLE links ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 0;",
+	/* 3 -> 4: the manifest digest a program's image reference resolved to at load */
+	"ALTER TABLE programs ADD COLUMN image_digest TEXT;",
+	/* 4 -> 5: declared applications as last applied (JSON), for status and retries */
+	"CREATE TABLE applications (app TEXT PRIMARY KEY, decl TEXT NOT NULL);",
 };
 
 static int errno_from_sqlite(int rc)
@@ -448,7 +452,8 @@ int store_program_insert(struct store *s, const struct bpfman_program *p)
 
 	r = prepare(s,
 		    "INSERT INTO programs (id, name, type, attach_fn, retprobe, path, image_url,"
-		    " pull_policy, map_owner_id, map_pin_path) VALUES (?,?,?,?,?,?,?,?,?,?)",
+		    " pull_policy, map_owner_id, map_pin_path, image_digest)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 		    &st);
 	if (r < 0)
 		return r;
@@ -465,6 +470,7 @@ int store_program_insert(struct store *s, const struct bpfman_program *p)
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_text(st, 10, p->map_pin_path, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(st, 11, p->image_digest);
 	r = step_done(st);
 	if (r < 0)
 		return r;
@@ -592,7 +598,7 @@ int store_program_get(struct store *s, uint32_t id, struct bpfman_program **ret)
 
 	r = prepare(s,
 		    "SELECT name, type, attach_fn, retprobe, path, image_url, pull_policy,"
-		    " map_owner_id, map_pin_path FROM programs WHERE id = ?",
+		    " map_owner_id, map_pin_path, image_digest FROM programs WHERE id = ?",
 		    &st);
 	if (r < 0)
 		return r;
@@ -617,6 +623,7 @@ int store_program_get(struct store *s, uint32_t id, struct bpfman_program **ret)
 	p->has_map_owner = sqlite3_column_type(st, 7) != SQLITE_NULL;
 	p->map_owner_id = (uint32_t)sqlite3_column_int64(st, 7);
 	p->map_pin_path = column_strdup(st, 8);
+	p->image_digest = column_strdup(st, 9);
 	if (!p->name || !p->map_pin_path) {
 		r = -ENOMEM;
 		goto fail;
@@ -905,4 +912,79 @@ int store_tc_qdisc_release(struct store *s, const char *netns, const char *iface
 	if (r < 0)
 		return r;
 	return sqlite3_changes(s->db) > 0;
+}
+
+/* ---- declared applications (src/lib/apply): the declaration as last applied ---- */
+
+int store_app_put(struct store *s, const char *app, const char *decl_json)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = prepare(s, "INSERT OR REPLACE INTO applications (app, decl) VALUES (?, ?)", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, decl_json, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+int store_app_delete(struct store *s, const char *app)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = prepare(s, "DELETE FROM applications WHERE app = ?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+int store_app_list(struct store *s, char ***ret_apps, char ***ret_decls, size_t *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char **apps = NULL, **decls = NULL;
+	size_t n = 0;
+	int r = prepare(s, "SELECT app, decl FROM applications ORDER BY app", &st);
+
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		char **a = realloc(apps, (n + 2) * sizeof(*a));
+
+		if (a)
+			apps = a;
+		char **d = realloc(decls, (n + 2) * sizeof(*d));
+
+		if (d)
+			decls = d;
+		if (!a || !d)
+			goto nomem;
+		apps[n] = column_strdup(st, 0);
+		decls[n] = column_strdup(st, 1);
+		apps[n + 1] = decls[n + 1] = NULL;
+		n++;
+		if (!apps[n - 1] || !decls[n - 1])
+			goto nomem;
+	}
+	if (r != SQLITE_DONE) {
+		r = errno_from_sqlite(r) ?: -EIO;
+		goto fail;
+	}
+	*ret_apps = apps;
+	*ret_decls = decls;
+	*ret_n = n;
+	return 0;
+nomem:
+	r = -ENOMEM;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		free(apps[i]);
+		free(decls[i]);
+	}
+	free(apps);
+	free(decls);
+	return r;
 }

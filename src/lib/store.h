@@ -61,3 +61,11 @@ int store_tc_qdisc_add(struct store *s, const char *netns, const char *iface);
 /* When no TC link is left on the interface and the manager created its clsact: forgets it
  * and returns 1 (the caller removes the qdisc); 0 when it stays. */
 int store_tc_qdisc_release(struct store *s, const char *netns, const char *iface);
+
+/* Declared applications (src/lib/apply): the declaration as last applied, as JSON, keyed
+ * by the application's id ("ClusterBpfApplication/NAME", "BpfApplication/NS/NAME"). */
+int store_app_put(struct store *s, const char *app, const char *decl_json);
+/* -ENOENT when there was none. */
+int store_app_delete(struct store *s, const char *app);
+/* Every one, ordered by id; two parallel NULL-terminated arrays the caller frees. */
+int store_app_list(struct store *s, char ***ret_apps, char ***ret_decls, size_t *ret_n);

@@ -109,6 +109,7 @@ void bpfman_program_free(struct bpfman_program *p)
 	free(p->attach_fn);
 	free(p->path);
 	free(p->image_url);
+	free(p->image_digest);
 	for (size_t i = 0; i < p->n_globals; i++) {
 		free(p->globals[i].name);
 		free(p->globals[i].data);

@@ -89,14 +89,26 @@ int validate_load(const struct bpfman_load_opts *o, char *err, size_t len)
 {
 	int r;
 
-	if (o->image_url)
-		return refuse(err, len, -EOPNOTSUPP,
-			      "loading from an OCI image is not supported yet: load from a file");
-	if (!o->path || !*o->path)
-		return refuse(err, len, -EINVAL, "no object file given");
-	r = check_text(o->path, "the object file path", err, len);
-	if (r < 0)
-		return r;
+	if (o->image_url) {
+		if (o->path)
+			return refuse(err, len, -EINVAL,
+				      "both an object file and an image given: name one");
+		if (!*o->image_url)
+			return refuse(err, len, -EINVAL, "the image URL is empty");
+		r = check_text(o->image_url, "the image URL", err, len);
+		if (r < 0)
+			return r;
+		if (o->pull_policy < 0 || o->pull_policy > 2)
+			return refuse(err, len, -EINVAL,
+				      "invalid pull policy %d (0 Always, 1 IfNotPresent, 2 Never)",
+				      o->pull_policy);
+	} else {
+		if (!o->path || !*o->path)
+			return refuse(err, len, -EINVAL, "no object file given");
+		r = check_text(o->path, "the object file path", err, len);
+		if (r < 0)
+			return r;
+	}
 	if (o->n_progs == 0)
 		return refuse(err, len, -EINVAL, "no program to load: name at least one TYPE:FUNCTION");
 	for (size_t i = 0; i < o->n_progs; i++) {

@@ -185,6 +185,29 @@ static Bpfman__V1__ProgramInfo *program_info(struct arena *a, const struct bpfma
 	return pi;
 }
 
+/* BytecodeImage -> the load's image fields (the credentials are borrowed from the request,
+ * which outlives the call, and never stored or echoed). false after failing out. */
+static bool image_request(const Bpfman__V1__BytecodeImage *img, struct bpfman_load_opts *o,
+			  struct rpc_reply *out)
+{
+	if (!img || !img->url || !*img->url) {
+		fail(out, -EINVAL, "bytecode.image.url is required");
+		return false;
+	}
+	if (!bpfman_pull_policy_to_string(img->image_pull_policy)) {
+		fail(out, -EINVAL, "invalid image_pull_policy %d (0 Always, 1 IfNotPresent, 2 Never)",
+		     img->image_pull_policy);
+		return false;
+	}
+	o->image_url = img->url;
+	o->pull_policy = img->image_pull_policy;
+	if (img->_username_case == BPFMAN__V1__BYTECODE_IMAGE___USERNAME_USERNAME)
+		o->username = img->username;
+	if (img->_password_case == BPFMAN__V1__BYTECODE_IMAGE___PASSWORD_PASSWORD)
+		o->password = img->password;
+	return true;
+}
+
 /* ---- handlers ---- */
 
 static void handle_load(struct bpfman *m, const ProtobufCMessage *msg, struct rpc_reply *out)
@@ -201,9 +224,9 @@ static void handle_load(struct bpfman *m, const ProtobufCMessage *msg, struct rp
 
 	if (!req->bytecode || req->bytecode->location_case == BPFMAN__V1__BYTECODE_LOCATION__LOCATION__NOT_SET)
 		return fail(out, -EINVAL, "bytecode location is required (file or image)");
-	if (req->bytecode->location_case == BPFMAN__V1__BYTECODE_LOCATION__LOCATION_IMAGE)
-		return fail(out, -EOPNOTSUPP,
-			    "loading from an OCI image needs the image support, which this build does not have; load from a file");
+	if (req->bytecode->location_case == BPFMAN__V1__BYTECODE_LOCATION__LOCATION_IMAGE &&
+	    !image_request(req->bytecode->image, &o, out))
+		return;
 	if (req->n_info == 0)
 		return fail(out, -EINVAL, "no program to load: LoadRequest.info is empty");
 	if (req->n_info > RPC_MAX_PROGRAMS_PER_LOAD)
@@ -226,7 +249,8 @@ static void handle_load(struct bpfman *m, const ProtobufCMessage *msg, struct rp
 		kv_list_clear(&meta);
 		return fail(out, r, "out of memory");
 	}
-	o.path = req->bytecode->file;
+	if (req->bytecode->location_case == BPFMAN__V1__BYTECODE_LOCATION__LOCATION_FILE)
+		o.path = req->bytecode->file;
 	o.progs = progs;
 	o.n_progs = req->n_info;
 	o.globals = globals;
@@ -508,8 +532,28 @@ static void handle_get(struct bpfman *m, const ProtobufCMessage *msg, struct rpc
 
 static void handle_pull(struct bpfman *m, const ProtobufCMessage *msg, struct rpc_reply *out)
 {
-	fail(out, -EOPNOTSUPP,
-	     "PullBytecode needs the OCI image support, which this build does not have");
+	const Bpfman__V1__PullBytecodeRequest *req = (const void *)msg;
+	struct bpfman_load_opts lo = { 0 };
+	struct bpfman_image_pull_opts o;
+	struct bpfman_image img = { 0 };
+	Bpfman__V1__PullBytecodeResponse *resp;
+	int r;
+
+	if (!image_request(req->image, &lo, out))
+		return;
+	o = (struct bpfman_image_pull_opts){ .url = lo.image_url,
+					     .pull_policy = lo.pull_policy,
+					     .username = lo.username,
+					     .password = lo.password };
+	r = bpfman_image_pull(m, &o, &img);
+	bpfman_image_clear(&img);
+	if (r < 0)
+		return fail_lib(out, m, r);
+	resp = arena_alloc(&out->arena, sizeof(*resp));
+	if (!resp)
+		return fail(out, -ENOMEM, "out of memory");
+	bpfman__v1__pull_bytecode_response__init(resp);
+	out->response = &resp->base;
 }
 
 const struct rpc_method rpc_methods[] = {

@@ -183,12 +183,16 @@ class ValidationTest(t.ServerTest):
                                   INVALID, "BPF object format invalid")
             self.assertNotIn("Unknown error", e.details())
 
-    def test_image_refused(self):
-        req = pb.LoadRequest(bytecode=pb.BytecodeLocation(image=pb.BytecodeImage(
-            url="quay.io/bpfman-bytecode/none:latest")),
-            info=[pb.LoadInfo(name="tracepoint_counter", program_type=PT("TRACEPOINT"))])
-        self.expect_error("Load from an image", "Load", req, StatusCode.UNIMPLEMENTED,
-                          "image support")
+    def test_image_bad_values(self):
+        """Checked before any network: no registry is asked (test_image.py has the rest)."""
+        for url, policy, phrase in (("", 1, "bytecode.image.url is required"),
+                                    ("127.0.0.1:1/x/y:v1", 3, "invalid image_pull_policy 3"),
+                                    ("127.0.0.1:1/x/y:v1", -1, "invalid image_pull_policy -1")):
+            req = pb.LoadRequest(bytecode=pb.BytecodeLocation(image=pb.BytecodeImage(
+                url=url, image_pull_policy=policy)),
+                info=[pb.LoadInfo(name="tracepoint_counter", program_type=PT("TRACEPOINT"))])
+            self.expect_error("Load from image %r policy %d" % (url, policy), "Load", req,
+                              INVALID, phrase)
 
 
 class ValidationNetTest(t.NetTest):

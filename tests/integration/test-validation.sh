@@ -109,9 +109,10 @@ test_load_values_refused() {
 		bpfman load file --programs "$tp" -p "$TEST_TMP/trunc.$$.o"
 	refused "BPF object format invalid" bpfman load file --programs "$tp" -p "$TEST_TMP/notbpf.$$.o"
 	! grep -q "Unknown error" <<<"$OUT" || fail "libbpf code shown as an unknown errno: $OUT"
+	# image options belong to `load image`, as in the reference
 	for o in "--image-url quay.io/x/y:1" "--registry-auth dXNlcjpwYXNz" "--pull-policy Always"; do
 		# shellcheck disable=SC2086
-		refused "${o%% *} needs the OCI image support" bpfman load file --programs "$tp" -p "$COUNTERS_OBJ" $o
+		refused "unknown option '${o%% *}'" bpfman load file --programs "$tp" -p "$COUNTERS_OBJ" $o
 	done
 	assert_clean_state
 }

@@ -33,7 +33,8 @@ static bool is_default(const struct bpfman_config *c)
 	return c->n_interfaces == 0 && !c->interfaces && c->signing_allow_unsigned &&
 	       !c->dispatcher_stats &&
 	       c->signing_verify_enabled && c->database_max_retries == 10 &&
-	       c->database_millisec_delay == 1000;
+	       c->database_millisec_delay == 1000 && !c->signing_trusted_keys &&
+	       !c->registries_insecure && !c->registries_ca_file && !c->registries_auth_file;
 }
 
 static void check_ok(const char *file, int line, struct bpfman_config *c, const char *text)
@@ -368,8 +369,7 @@ static void test_errors(void)
 		  "line 2: unexpected text after the value of 'xdp_mode'");
 	PARSE_ERR("signing.allow_unsigned = true\n",
 		  "line 1: dotted keys are not supported; use a [table] header for 'signing'");
-	PARSE_ERR("[interfaces.eth0]\nxdp_mode = [\"drv\"]\n",
-		  "line 2: arrays are not supported (key 'xdp_mode')");
+	PARSE_ERR("[interfaces.eth0]\nxdp_mode = [\"drv\"]\n", "line 2: xdp_mode must be a string");
 	PARSE_ERR("[interfaces]\neth0 = { xdp_mode = \"drv\" }\n",
 		  "line 2: inline tables are not supported (key 'eth0')");
 	PARSE_ERR("[interfaces.eth0]\nxdp_mode = \"\"\"drv\"\"\"\n",
@@ -392,6 +392,77 @@ static void test_errors(void)
 
 	/* Only the first error is reported. */
 	PARSE_ERR("[foo]\n[bar]\n", "line 1: unknown table [foo]");
+}
+
+static size_t strv_len(char **v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* [registries], [signing] trusted_keys and the one-line string arrays they use. */
+static void test_registries_and_arrays(void)
+{
+	struct bpfman_config c;
+
+	config_init(&c);
+	PARSE_OK(&c, "[signing]\ntrusted_keys = [\"/etc/bpfman/keys/a.pub\", '/k/b.pub']\n"
+		     "[registries]\n"
+		     "insecure = [ \"registry.lab:5000\" ,\"10.0.0.1\", \"[fd00::1]:5000\", ] # x\n"
+		     "ca_file = \"/etc/bpfman/ca.pem\"\n"
+		     "auth_file = '/etc/bpfman/auth.json'\n");
+	CHECK(strv_len(c.signing_trusted_keys) == 2);
+	CHECK(c.signing_trusted_keys && !strcmp(c.signing_trusted_keys[0], "/etc/bpfman/keys/a.pub"));
+	CHECK(c.signing_trusted_keys && !strcmp(c.signing_trusted_keys[1], "/k/b.pub"));
+	CHECK(strv_len(c.registries_insecure) == 3);
+	CHECK(c.registries_insecure && !strcmp(c.registries_insecure[0], "registry.lab:5000"));
+	CHECK(c.registries_insecure && !strcmp(c.registries_insecure[2], "[fd00::1]:5000"));
+	CHECK(c.registries_ca_file && !strcmp(c.registries_ca_file, "/etc/bpfman/ca.pem"));
+	CHECK(c.registries_auth_file && !strcmp(c.registries_auth_file, "/etc/bpfman/auth.json"));
+	CHECK(c.signing_allow_unsigned && c.signing_verify_enabled);
+
+	/* An empty array is no list; escapes work inside items. */
+	PARSE_OK(&c, "[registries]\ninsecure = []\n[signing]\ntrusted_keys=[\"/a\\\"b\"]\n");
+	CHECK(!c.registries_insecure);
+	CHECK(strv_len(c.signing_trusted_keys) == 1);
+	CHECK(c.signing_trusted_keys && !strcmp(c.signing_trusted_keys[0], "/a\"b"));
+	config_free(&c);
+	CHECK(is_default(&c));
+
+	PARSE_ERR("[registries]\ninsecure = [\"a\",\n", "line 2: unterminated array for key 'insecure' "
+		  "(arrays must be on one line)");
+	PARSE_ERR("[registries]\ninsecure = [\"a\" # no\n", "line 2: unterminated array for key "
+		  "'insecure' (arrays must be on one line)");
+	PARSE_ERR("[registries]\ninsecure = [1, 2]\n",
+		  "line 2: array items must be quoted strings (key 'insecure')");
+	PARSE_ERR("[registries]\ninsecure = [[\"a\"]]\n",
+		  "line 2: array items must be quoted strings (key 'insecure')");
+	PARSE_ERR("[registries]\ninsecure = [\"a\" \"b\"]\n",
+		  "line 2: expected ',' or ']' in the array for key 'insecure'");
+	PARSE_ERR("[registries]\ninsecure = [\"a\",,]\n",
+		  "line 2: array items must be quoted strings (key 'insecure')");
+	PARSE_ERR("[registries]\ninsecure = [\"a\"] x\n",
+		  "line 2: unexpected text after the value of 'insecure'");
+	PARSE_ERR("[registries]\ninsecure = \"a:5000\"\n",
+		  "line 2: insecure must be an array of strings");
+	PARSE_ERR("[registries]\ninsecure = [\"https://a:5000\"]\n",
+		  "line 2: insecure: 'https://a:5000' is not a registry host[:port]");
+	PARSE_ERR("[registries]\ninsecure = [\"\"]\n", "line 2: insecure: '' is not a registry host[:port]");
+	PARSE_ERR("[registries]\nca_file = [\"/a\"]\n", "line 2: ca_file must be a string");
+	PARSE_ERR("[registries]\nca_file = \"ca.pem\"\n",
+		  "line 2: ca_file: 'ca.pem' is not an absolute path");
+	PARSE_ERR("[registries]\nauth_file = \"\"\n", "line 2: auth_file: '' is not an absolute path");
+	PARSE_ERR("[registries]\nca_file = \"/a\"\nca_file = \"/b\"\n", "line 3: duplicate key 'ca_file'");
+	PARSE_ERR("[registries]\nmirror = \"x\"\n", "line 2: unknown key 'mirror' in [registries]");
+	PARSE_ERR("[registries]\n[registries]\n", "line 2: duplicate table [registries]");
+	PARSE_ERR("[signing]\ntrusted_keys = [\"key.pub\"]\n",
+		  "line 2: trusted_keys: 'key.pub' is not an absolute path");
+	PARSE_ERR("[signing]\ntrusted_keys = [\"/a\"]\ntrusted_keys = []\n",
+		  "line 3: duplicate key 'trusted_keys'");
+	PARSE_ERR("[database]\nmax_retries = [\"1\"]\n", "line 2: max_retries must be an integer");
 }
 
 static void test_escapes_in_values(void)
@@ -493,6 +564,7 @@ int main(void)
 	test_integers();
 	test_errors();
 	test_escapes_in_values();
+	test_registries_and_arrays();
 	test_load();
 
 	if (failures) {

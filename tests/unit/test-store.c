@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store.h"
 #include "test-util.h"
 
@@ -94,11 +96,56 @@ int main(void)
 	free(ids);
 	CHECK_EQ_INT(store_program_delete(s, 11), -ENOENT);
 
+	/* an image's program keeps its reference, policy and digest, and no path */
+	{
+		struct bpfman_program *img = make_prog(12, "/m/12");
+
+		free(img->path);
+		img->path = NULL;
+		img->image_url = strdup("127.0.0.1:5000/ebpf/x:v1");
+		img->pull_policy = 2;
+		img->image_digest = strdup("sha256:0123");
+		CHECK_EQ_INT(store_program_insert(s, img), 0);
+		CHECK_EQ_INT(store_program_get(s, 12, &got), 0);
+		CHECK(got->path == NULL);
+		CHECK_STREQ(got->image_url, "127.0.0.1:5000/ebpf/x:v1");
+		CHECK_EQ_INT(got->pull_policy, 2);
+		CHECK_STREQ(got->image_digest, "sha256:0123");
+		bpfman_program_free(got);
+		got = NULL;
+		CHECK_EQ_INT(store_program_get(s, 10, &got), 0);
+		CHECK(got->image_digest == NULL);
+		bpfman_program_free(got);
+		got = NULL;
+		CHECK_EQ_INT(store_program_delete(s, 12), 0);
+		bpfman_program_free(img);
+	}
+
 	/* reopen: the schema is kept and migrations do not run twice */
 	store_close(s);
 	CHECK_EQ_INT(store_open(path, &s), 0);
 	CHECK_EQ_INT(store_program_exists(s, 10), 1);
 	store_close(s);
+
+	/* a database of schema 3 (before image digests) gets the column, its rows kept */
+	{
+		sqlite3 *db = NULL;
+
+		CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+		CHECK_EQ_INT(sqlite3_exec(db,
+					  "ALTER TABLE programs DROP COLUMN image_digest;"
+					  "PRAGMA user_version = 3;",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+		sqlite3_close(db);
+		CHECK_EQ_INT(store_open(path, &s), 0);
+		CHECK_EQ_INT(store_program_get(s, 10, &got), 0);
+		CHECK(got->image_digest == NULL);
+		CHECK_STREQ(got->name, "fn");
+		bpfman_program_free(got);
+		got = NULL;
+		store_close(s);
+	}
 
 	p->id = 10;
 	bpfman_program_free(p);

@@ -163,8 +163,19 @@ static void test_load(void)
 	REFUSED(validate_load(&o, err, sizeof(err)), -EINVAL, "no object file given");
 	o.path = "/x.o";
 	o.image_url = "quay.io/x";
-	REFUSED(validate_load(&o, err, sizeof(err)), -EOPNOTSUPP, "OCI image");
+	REFUSED(validate_load(&o, err, sizeof(err)), -EINVAL, "both an object file and an image");
+	o.path = NULL;
+	CHECK_EQ_INT(validate_load(&o, err, sizeof(err)), 0);
+	o.image_url = "";
+	REFUSED(validate_load(&o, err, sizeof(err)), -EINVAL, "the image URL is empty");
+	o.image_url = "quay.io/\xff";
+	REFUSED(validate_load(&o, err, sizeof(err)), -EINVAL, "the image URL is not valid UTF-8");
+	o.image_url = "quay.io/x";
+	o.pull_policy = 3;
+	REFUSED(validate_load(&o, err, sizeof(err)), -EINVAL, "invalid pull policy 3");
+	o.pull_policy = 1;
 	o.image_url = NULL;
+	o.path = "/x.o";
 	o.n_progs = 0;
 	REFUSED(validate_load(&o, err, sizeof(err)), -EINVAL, "no program to load");
 }

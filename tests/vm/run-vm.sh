@@ -195,6 +195,8 @@ sel_file grpc "${SEL_grpc[@]}"
 sel_file examples "${SEL_examples[@]}"
 echo "$SUITES" >"$R/bpfman/suites"
 printf 'export REQUIRED_FEATURES=%q\n' "$REQUIRED_FEATURES" >"$R/bpfman/env"
+# tests that need host-only tools (the image tests: docker-registry, skopeo) skip by it
+printf 'export BPFMAN_VM_GUEST=%q\n' "$KERNEL" >>"$R/bpfman/env"
 # test-killed.sh: every step of each attach, detach and unload costs seconds under TCG, and
 # the host kernel runs the matrices of tc, xdp, tcx, tracepoint and uprobe at every step; the
 # 6.12 guest runs those the host cannot (kprobe, fentry), every third step; both guests the

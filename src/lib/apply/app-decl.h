@@ -47,6 +47,9 @@ struct app_link {
 	/* xdp, tc, tcx */
 	struct app_iface_selector ifaces;
 	char *netns; /* on a host: path of a network namespace file; NULL = the host's */
+	/* networkNamespaces selects Kubernetes pods (no bpfman.io/netns label, see
+	 * APP_NETNS_LABEL): only a cluster's agent can resolve it; a host reports it */
+	bool netns_pods;
 	int32_t priority; /* 1000 when not given, as the agent does */
 	int32_t *proceed_on; /* xdp/tc; NULL/0: the defaults */
 	size_t n_proceed_on;
@@ -59,7 +62,16 @@ struct app_link {
 	/* uprobe, uretprobe */
 	char *target;
 	int32_t pid; /* 0 = none */
+	bool containers; /* uprobe `containers` (pods of a cluster): a host cannot resolve it */
 };
+
+/* On a host, a link's networkNamespaces names network namespaces with this reserved label
+ * of its pod selector (so the file stays valid for the API server, whose schema has no
+ * other place for it): `pods: {matchLabels: {bpfman.io/netns: NAME}}` is /run/netns/NAME,
+ * an absolute path (host only) is used as given. On a cluster it selects pods with that
+ * label. */
+#define APP_NETNS_LABEL "bpfman.io/netns"
+#define APP_NETNS_DIR "/run/netns"
 
 struct app_program {
 	unsigned line;
@@ -80,6 +92,8 @@ struct app_decl {
 	char *path;
 	char *image_url;
 	int pull_policy; /* 0 Always, 1 IfNotPresent (default), 2 Never */
+	char *pull_secret_name; /* byteCode.image.imagePullSecret (a cluster Secret), or NULL */
+	char *pull_secret_namespace;
 	struct bpfman_global *globals; /* globalData (base64 in YAML) */
 	size_t n_globals;
 	struct app_program *programs;
@@ -96,9 +110,14 @@ int app_decl_parse_file(const char *path, struct app_decl **v, size_t *n, char *
 /* The same from memory (name: for messages). */
 int app_decl_parse_text(const char *name, const char *text, size_t len, struct app_decl **v,
 			size_t *n, char **ret_err);
-/* Every *.yaml / *.yml of a directory, in name order; stops at the first broken file
- * unless keep_going, in which case broken files are reported through *ret_err (all
- * messages, one per line) and the others are returned. Two documents declaring the same
- * application (kind, namespace, name) are an error naming both places. */
+/* A file, or every *.yaml / *.yml of a directory (not recursive, dot files skipped), in
+ * byte order of the names; stops at the first broken file unless keep_going, in which case
+ * broken files are reported through *ret_err (all messages, one per line) and the others are
+ * returned. Two documents declaring the same application (kind, namespace, name) are an
+ * error naming both places. Returns 0; -EINVAL when a file is broken (without keep_going
+ * nothing is appended; with it, the good files' applications are appended all the same);
+ * -ENOENT etc. when PATH cannot be read (with a message); -ENOMEM (maybe no message).
+ * Every call sets *ret_err to NULL or a message the caller frees. Files are bounded to
+ * 4 MiB, 64 levels of nesting and 262144 nodes per document after alias expansion. */
 int app_decl_parse_path(const char *path, bool keep_going, struct app_decl **v, size_t *n,
 			char **ret_err);

@@ -15,6 +15,13 @@
 /* Metadata keys that tie programs and links to their application (the agent's, §3.5). */
 #define APP_META_NAME "bpfman.io/ProgramName"
 #define APP_META_UUID "bpfman.io/uuid"
+/* Ours (a host has no State object): the application's id, app_id() below, so that a
+ * ClusterBpfApplication and a BpfApplication (or two namespaces) of the same name stay
+ * apart; ProgramName alone is the bare name, as the agent sets it. */
+#define APP_META_APP "bpfman.io/application-id"
+
+/* "ClusterBpfApplication/NAME" or "BpfApplication/NS/NAME" (malloc'd; NULL on ENOMEM). */
+char *app_id(const struct app_decl *d);
 
 enum app_action_kind {
 	APP_ACT_LOAD,

@@ -24,7 +24,10 @@ struct image_cache;
 int image_cache_open(const char *dir, struct image_cache **ret, struct img_err *e);
 struct image_cache *image_cache_free(struct image_cache *c);
 
-/* Serialises writers (pulls, rm) of the whole cache. Held until unlock/free. */
+/* Serialises writers (pulls, rm) of the whole cache. Held until unlock/free; nests (a
+ * holder may call image_cache_remove, which takes it too). A writer holds it from its first
+ * blob until image_cache_ref_set has recorded them: image_cache_remove deletes, under this
+ * lock, every blob no reference names. */
 int image_cache_lock(struct image_cache *c, struct img_err *e);
 void image_cache_unlock(struct image_cache *c);
 
@@ -51,6 +54,7 @@ int image_cache_blob_open(struct image_cache *c, const char *digest, int *ret_fd
 /* A verified small blob in memory, at most max bytes. */
 int image_cache_get(struct image_cache *c, const char *digest, size_t max, struct img_buf *ret,
 		    struct img_err *e);
+/* Present and verified (a corrupted copy is removed and reported absent). */
 bool image_cache_has(struct image_cache *c, const char *digest);
 
 /* What a pulled reference resolved to. */
@@ -68,7 +72,9 @@ struct image_cache_entry {
 void image_cache_entry_clear(struct image_cache_entry *en);
 void image_cache_entries_free(struct image_cache_entry *v, size_t n);
 
-/* Records (replaces) the entry for en->ref; the blobs it names must be in the cache. */
+/* Records (replaces) the entry for en->ref; the blobs it names must be in the cache.
+ * manifest_digest and object_digest are required, the other digests may be NULL (then no
+ * blob is kept for them). */
 int image_cache_ref_set(struct image_cache *c, const struct image_cache_entry *en,
 			struct img_err *e);
 /* -ENOENT when the reference was never pulled (or a blob it names is gone). */

@@ -9,7 +9,9 @@
  * -EINVAL and a message naming the entry: several files or none, entries with "..", absolute
  * paths, links, devices, FIFOs; over max_size uncompressed (-EFBIG: a gzip bomb); content that
  * is not an ELF relocatable eBPF object (-ENOEXEC) or whose byte order is not the host's.
- * Directories are allowed (skipped). *ret_name: the file's name inside the layer. */
+ * Directories are allowed (skipped). *ret_name: the file's name inside the layer (without a
+ * leading "./"). Not a tar (gzip-compressed or plain), or truncated: -EBADMSG. On failure
+ * out_fd is truncated back to the offset it had on entry: nothing of a refused layer stays. */
 int image_layer_extract(int layer_fd, int out_fd, uint64_t max_size, char **ret_name,
 			struct img_err *e);
 

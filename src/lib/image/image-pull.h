@@ -28,6 +28,13 @@ struct image_pull_opts {
 	bool allow_unsigned;
 	char *const *trusted_keys; /* public key files */
 	uint64_t max_object; /* bound of the uncompressed layer; 0: 64 MiB */
+	/* NULL-terminated function names a load wants, or NULL: each must be listed in the
+	 * io.ebpf.programs label, checked before anything is downloaded into the cache
+	 * (-EINVAL naming the missing function and listing what the image has) */
+	const char *const *functions;
+	/* when set, receives the cached object opened and verified (offset 0), read with
+	 * the pull's own cache handle: what a load reads next */
+	int *object_fd;
 };
 
 struct image_pulled {

@@ -82,3 +82,14 @@ int registry_put_manifest(struct registry *r, const char *reference, const char 
  * the registry has no referrers API (registry 2.8 answers 404). */
 int registry_get_referrers(struct registry *r, const char *digest, struct img_buf *ret_body,
 			   struct img_err *e);
+
+/* Credentials for registry ("host[:port]" as in the reference; docker.io also matches
+ * docker's "https://index.docker.io/v1/" key) from a file in docker's config.json /
+ * containers' auth.json format: {"auths": {"host": {"auth": "base64(user:pass)"}}} (or
+ * "username"/"password"). Refused (-EPERM) unless owned by root and not accessible to group
+ * or others. -ENOENT when the file has no entry for registry. Caller frees *user and *pass
+ * (wipe them: registry_secret_free). */
+int registry_auth_from_file(const char *path, const char *registry, char **user, char **pass,
+			    struct img_err *e);
+/* Wipes and frees a secret (a password from registry_auth_from_file). NULL is fine. */
+void registry_secret_free(char *s);

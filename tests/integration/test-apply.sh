@@ -1,0 +1,333 @@
+# Declared applications (ClusterBpfApplication files) through the library's reconciler,
+# driven by tests/helpers/apply-run: apply, idempotence, minimal changes, pending links,
+# reboot, failures that leave the application as it was, delete. Real kernel, real veth
+# pairs in network namespaces, counters that move.
+
+apply_run() { "$TESTS_HELPERS/apply-run" "$@"; }
+
+# write_app FILE TCX_A_PRIORITY WITH_UPROBE(1/0) [EXTRA-PROGRAM-YAML]: the application `web`:
+# a tracepoint, tcx_a and tcx_b on IF_A ingress in NS_A, xdp_counter on IF_B in NS_B (the
+# namespaces named by the host label bpfman.io/netns), optionally a uprobe on the trigger.
+write_app() {
+	local file=$1 prio_a=$2 uprobe=$3 extra=${4:-}
+	cat >"$file" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: web
+spec:
+  nodeSelector: {}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint:
+        links:
+          - name: syscalls/sys_enter_getpid
+    - name: tcx_a
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: $prio_a
+    - name: tcx_b
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 10
+    - name: xdp_counter
+      type: XDP
+      xdp:
+        links:
+          - interfaceSelector: {interfaces: [$IF_B]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_B}}}
+            priority: 50
+YAML
+	if [ "$uprobe" = 1 ]; then
+		cat >>"$file" <<YAML
+    - name: uprobe_counter
+      type: UProbe
+      uprobe:
+        links:
+          - target: $TESTS_HELPERS/trigger
+            function: bpfman_test_target
+YAML
+	fi
+	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$file"
+}
+
+require_apply_features() {
+	require_feature tcx
+	require_feature uprobe
+	require_feature tracepoint
+}
+
+# The application's links: "function attachment link-id program-id", sorted
+links_of_app() {
+	bpfman list links -o json |
+		jq -r '.[] | select(.metadata["bpfman.io/application-id"] == "ClusterBpfApplication/web")
+			| "\(.function_name) \(.attachment) \(.id) \(.program_id)"' | sort
+}
+# The same without ids: what is attached where
+shape_of_app() { links_of_app | awk '{$(NF)=""; $(NF-1)=""; print}' | sed 's/ *$//' | sort; }
+prog_of() { bpfman list programs -o json | jq -r ".[] | select(.bpfman.name == \"$1\") | .kernel.id"; }
+# The XDP program the kernel runs on IF_B (the dispatcher, or the program attached directly)
+xdp_on_b() { ip -n "$NS_B" -j link show "$IF_B" | jq -r '.[0].xdp.prog.id // empty'; }
+n_actions() { jq '[.results[].actions[]] | length'; }
+actions_of() { jq -r '.results[].actions[] | "\(.kind) \(.program)"' | sort | tr '\n' ',' ; }
+
+# Every declared program runs: tracepoint, uprobe, tcx (both) and xdp see events.
+assert_programs_run() {
+	local tp xdp a before after s
+	tp=$(prog_of tracepoint_counter)
+	before=$(counter "$tp" $SLOT_TRACEPOINT)
+	trigger getpid 5 >/dev/null
+	after=$(counter "$tp" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 5 ] || fail "tracepoint counter $before -> $after"
+	if [ -n "$(prog_of uprobe_counter)" ]; then
+		before=$(counter "$tp" $SLOT_UPROBE)
+		trigger func 7 >/dev/null
+		after=$(counter "$tp" $SLOT_UPROBE)
+		assert_eq $((after - before)) 7 "uprobe counter"
+	fi
+	local -A was
+	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_XDP; do was[$s]=$(counter "$tp" "$s"); done
+	ip netns exec "$NS_A" ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "ping"
+	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_XDP; do
+		after=$(counter "$tp" "$s")
+		[ $((after - was[$s])) -ge 3 ] || fail "slot $s moved ${was[$s]} -> $after"
+	done
+}
+
+test_apply_then_again_changes_nothing() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before after xdp1 plan
+	write_app "$f" 50 1
+	plan=$(apply_run apply --dry-run "$f")
+	assert_eq "$(echo "$plan" | actions_of)" "attach tcx_a,attach tcx_b,attach tracepoint_counter,attach uprobe_counter,attach xdp_counter,load tcx_a,load tcx_b,load tracepoint_counter,load uprobe_counter,load xdp_counter," "dry-run plan"
+	assert_eq "$(bpfman list programs -o json | jq length)" 0 "dry run loaded nothing"
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | jq -r '[.results[].links[].state] | unique | join(",")')" applied "link states"
+	assert_eq "$(echo "$out" | n_actions)" 10 "actions of the first apply"
+	assert_programs_run
+	before=$(links_of_app)
+	xdp1=$(xdp_on_b)
+	[ -n "$xdp1" ] || fail "no XDP program on $IF_B"
+	# a second apply of the same file: zero actions, the same links, the same XDP program
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | n_actions)" 0 "actions of the second apply"
+	assert_eq "$(links_of_app)" "$before" "links after the second apply"
+	assert_eq "$(xdp_on_b)" "$xdp1" "XDP program (dispatcher or direct) on $IF_B"
+	assert_eq "$(apply_run status | jq -r '.results[] | "\(.app) \(.failed) \(.actions | length)"')" \
+		"ClusterBpfApplication/web false 0" "status"
+	apply_run delete "$f" >/dev/null
+	assert_eq "$(apply_run status | jq '.results | length')" 0 "status after delete"
+	assert_clean_state
+}
+
+test_change_priority_moves_only_that_link() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before after
+	write_app "$f" 50 1
+	apply_run apply "$f" >/dev/null
+	before=$(links_of_app)
+	write_app "$f" 20 1
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | actions_of)" "attach tcx_a,detach tcx_a," "actions"
+	after=$(links_of_app)
+	# every other link keeps its id; tcx_a's link is new, on the same program
+	assert_eq "$(echo "$after" | grep -v '^tcx_a ')" "$(echo "$before" | grep -v '^tcx_a ')" "other links"
+	assert_ne "$(echo "$after" | grep '^tcx_a ' | awk '{print $(NF-1)}')" \
+		"$(echo "$before" | grep '^tcx_a ' | awk '{print $(NF-1)}')" "tcx_a link id"
+	assert_eq "$(echo "$after" | grep '^tcx_a ' | awk '{print $NF}')" \
+		"$(echo "$before" | grep '^tcx_a ' | awk '{print $NF}')" "tcx_a program id"
+	# priority 20 after tcx_b's 10: position 1 of the hook
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_a") | "\(.priority) \(.position)"')" \
+		"20 1" "tcx_a priority and position"
+	assert_programs_run
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+test_remove_program_removes_only_it() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before after up
+	write_app "$f" 50 1
+	apply_run apply "$f" >/dev/null
+	before=$(links_of_app)
+	up=$(prog_of uprobe_counter)
+	write_app "$f" 50 0
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | actions_of)" "detach uprobe_counter,unload uprobe_counter," "actions"
+	assert_eq "$(links_of_app)" "$(echo "$before" | grep -v '^uprobe_counter ')" "remaining links"
+	assert_no_kernel_prog "$up"
+	assert_programs_run
+	# and back: only the uprobe is loaded (sharing the app's maps) and attached
+	write_app "$f" 50 1
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | actions_of)" "attach uprobe_counter,load uprobe_counter," "actions"
+	assert_eq "$(links_of_app | grep -v '^uprobe_counter ')" "$(echo "$before" | grep -v '^uprobe_counter ')" "links kept"
+	assert_programs_run
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+test_pending_interface_then_retry() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out late=veth-late
+	write_app "$f" 50 0 "    - name: tcx_c
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$late]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Egress
+            priority: 5"
+	out=$(apply_run apply "$f") || fail "apply with a pending link is not a failure: $out"
+	assert_eq "$(echo "$out" | jq -r '.results[].links[] | select(.program == "tcx_c") | "\(.state) \(.reason)"')" \
+		"pending interface $late does not exist in /run/netns/$NS_A" "pending link"
+	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" false "app failed"
+	# nothing to do yet: retry changes nothing
+	assert_eq "$(apply_run retry | jq .changed)" 0 "retry before the interface"
+	ip -n "$NS_A" link add "$late" type veth peer name "$late-p"
+	ip -n "$NS_A" link set "$late" up
+	out=$(apply_run retry)
+	assert_eq "$(echo "$out" | jq .changed)" 1 "links completed by retry"
+	assert_eq "$(echo "$out" | actions_of)" "attach tcx_c," "retry actions"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface')" "$late" "tcx_c link"
+	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status"
+	assert_eq "$(apply_run retry | jq .changed)" 0 "retry after"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+# A reboot: the interfaces (and the XDP/tc hooks on them) go with the namespaces, the bpffs
+# is unmounted (programs and pinned links go); $1 = keep or drop the database.
+simulate_reboot() {
+	ip netns del "$NS_A"
+	ip netns del "$NS_B"
+	while mountpoint -q "$FS"; do umount "$FS"; done
+	if [ "$1" = drop ]; then rm -rf "${BPFMAN_ROOT:?}/run/bpfman"; fi
+	make_veth_pair
+}
+
+old_programs_left() {
+	local id n=0
+	for id in $REBOOT_IDS; do ! kernel_prog_exists "$id" || n=$((n + 1)); done
+	echo $n
+}
+
+reboot_case() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out shape ids
+	write_app "$f" 50 1
+	apply_run apply "$f" >/dev/null
+	shape=$(shape_of_app)
+	ids=$(links_of_app | awk '{print $NF}' | sort -u | tr '\n' ' ')
+	simulate_reboot "$1"
+	# the kernel frees them after an RCU grace period
+	REBOOT_IDS=$ids
+	eventually_eq old_programs_left 0 "programs of before the reboot still in the kernel"
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" false "apply after reboot: $(echo "$out" | jq -r '.results[0].error')"
+	assert_eq "$(shape_of_app)" "$shape" "what is attached where, after the reboot"
+	assert_programs_run
+	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "a second apply after the reboot"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+test_reboot_database_kept() { reboot_case keep; }
+test_reboot_database_removed() { reboot_case drop; }
+
+test_failed_load_leaves_app_as_it_was() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before xdp1
+	write_app "$f" 50 1
+	apply_run apply "$f" >/dev/null
+	before=$(links_of_app)
+	xdp1=$(xdp_on_b)
+	# a priority change plus a program the object does not have: the load fails first
+	write_app "$f" 20 1 "    - name: no_such_program
+      type: TracePoint
+      tracepoint:
+        links:
+          - name: syscalls/sys_enter_getppid"
+	if out=$(apply_run apply "$f"); then fail "apply of a missing program succeeded: $out"; fi
+	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" true "failed"
+	assert_contains "$(echo "$out" | jq -r '.results[0].error')" no_such_program "error names the program"
+	assert_eq "$(links_of_app)" "$before" "links (ids included) after the failed apply"
+	assert_eq "$(xdp_on_b)" "$xdp1" "XDP program on $IF_B"
+	assert_eq "$(bpfman list programs -o json | jq length)" 5 "programs"
+	# the stored declaration is still the old one: status matches the kernel
+	assert_eq "$(apply_run status | jq -r '.results[0].failed')" false "status"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+test_failed_attach_leaves_app_as_it_was() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before shape
+	write_app "$f" 50 1
+	apply_run apply "$f" >/dev/null
+	before=$(links_of_app)
+	shape=$(shape_of_app)
+	# a priority change (detach + attach) and a uprobe on a function that does not exist:
+	# the last attach fails, everything this apply did is undone
+	write_app "$f" 20 0 "    - name: uprobe_counter
+      type: UProbe
+      uprobe:
+        links:
+          - target: $TESTS_HELPERS/trigger
+            function: bpfman_test_target
+          - target: $TESTS_HELPERS/trigger
+            function: no_such_function_xyz"
+	if out=$(apply_run apply "$f"); then fail "apply with a failing attach succeeded: $out"; fi
+	assert_contains "$(echo "$out" | jq -r '.results[0].error')" no_such_function_xyz "error"
+	assert_eq "$(echo "$out" | jq -r '.results[0].links[] | select(.what | contains("no_such")) | .state')" failed "link state"
+	# the same programs, the same links where they were (tcx_a attached again at 50)
+	assert_eq "$(shape_of_app)" "$shape" "what is attached where"
+	assert_eq "$(links_of_app | awk '{print $NF}' | sort -u)" "$(echo "$before" | awk '{print $NF}' | sort -u)" "program ids"
+	assert_eq "$(links_of_app | grep -v '^tcx_a ')" "$(echo "$before" | grep -v '^tcx_a ')" "untouched links keep their ids"
+	assert_programs_run
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+test_retprobe_mismatch_is_an_error() {
+	require_feature uprobe
+	local f=$BPFMAN_ROOT/bad.yaml out
+	cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: bad
+spec:
+  nodeSelector: {}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: uprobe_counter
+      type: URetProbe
+      uretprobe:
+        links:
+          - target: $TESTS_HELPERS/trigger
+            function: bpfman_test_target
+YAML
+	if out=$(apply_run apply "$f"); then fail "uretprobe on a uprobe section applied: $out"; fi
+	assert_contains "$(echo "$out" | jq -r '.results[0].error')" "entry probe" "error"
+	assert_eq "$(apply_run status | jq '.results | length')" 0 "nothing recorded"
+	assert_clean_state
+}
