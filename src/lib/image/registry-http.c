@@ -25,15 +25,6 @@
 #define DEFAULT_STALL_TIMEOUT 30
 #define DEFAULT_TOTAL_TIMEOUT 600
 
-void img_buf_clear(struct img_buf *b)
-{
-	if (!b)
-		return;
-	free(b->data);
-	b->data = NULL;
-	b->len = 0;
-}
-
 void registry_secret_free(char *s)
 {
 	if (s) {
