@@ -197,7 +197,11 @@ static int boot_one(struct bpfman *m, const char *path, struct app_decl **seen, 
 	int r = app_decl_parse_file(path, &v, &n, &err);
 
 	if (r < 0) {
-		log_error("%s: not applied: %s", path, err ? err : strerror(-r));
+		/* the parser's message starts with FILE:LINE */
+		if (err)
+			log_error("not applied: %s", err);
+		else
+			log_error("%s: not applied: %s", path, strerror(-r));
 		return r;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -180,9 +180,10 @@ static void print_text(const struct app_result *v, size_t n, enum apply_verb ver
 			printf("  %-12s %s", action_name(a->kind, dry_run), a->program ? a->program : "");
 			if (a->what)
 				printf("  %s", a->what);
-			if (a->prog_id)
+			/* the id the action made (the others are in `what` already) */
+			if (a->kind == APP_ACT_LOAD && a->prog_id)
 				printf("  program %u", a->prog_id);
-			if (a->link_id)
+			else if (a->kind == APP_ACT_ATTACH && a->link_id)
 				printf("  link %u", a->link_id);
 			putchar('\n');
 		}
