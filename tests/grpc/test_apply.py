@@ -9,7 +9,9 @@ project's proto (the contract has no such service: the project flavour only).
 Prints one line per test method, then SUMMARY flavour=F passed=N failed=N skipped=N.
 """
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ import test_bpfman as tb
 from test_bpfman import DEADLINE, FLAVOUR, OBJ, SLOT_TRACEPOINT, log
 
 _gen = tempfile.mkdtemp(prefix="bpfman-apply-stubs.")
+atexit.register(shutil.rmtree, _gen, True)
 subprocess.run(["protoc", "-I", os.path.join(tb.TOP, "proto"), "--python_out=" + _gen,
                 "--grpc_out=" + _gen,
                 "--plugin=protoc-gen-grpc=" + subprocess.run(
