@@ -137,10 +137,27 @@ int manager_lock(struct bpfman *m)
 
 void manager_unlock(struct bpfman *m)
 {
+	if (m->lock_hold > 0)
+		return;
 	if (m->lock_fd >= 0) {
 		close(m->lock_fd); /* releases the flock */
 		m->lock_fd = -EBADF;
 	}
+}
+
+int manager_lock_hold(struct bpfman *m)
+{
+	int r = manager_lock(m);
+
+	if (r == 0)
+		m->lock_hold++;
+	return r;
+}
+
+void manager_lock_release(struct bpfman *m)
+{
+	if (m->lock_hold > 0 && --m->lock_hold == 0)
+		manager_unlock(m);
 }
 
 void bpfman_set_cancel_check(struct bpfman *m, bpfman_cancel_fn fn, void *data)
@@ -337,6 +354,7 @@ struct bpfman *bpfman_close(struct bpfman *m)
 {
 	if (!m)
 		return NULL;
+	m->lock_hold = 0;
 	manager_unlock(m);
 	store_close(m->store);
 	config_free(&m->config);

@@ -15,6 +15,7 @@ struct bpfman {
 	struct bpfman_config config;
 	bool read_only;
 	int lock_fd; /* >= 0 while a change is in progress */
+	int lock_hold; /* > 0: a caller of several changes keeps the lock between them */
 	bpfman_notice_fn notice;
 	void *notice_data;
 	bpfman_cancel_fn cancelled;
@@ -32,6 +33,10 @@ void manager_notice(struct bpfman *m, int level, const char *fmt, ...)
 /* The writer lock (flock on layout.lock_path); blocks until it is ours. */
 int manager_lock(struct bpfman *m);
 void manager_unlock(struct bpfman *m);
+/* Keeps the lock across several changes (a declared application's apply): the
+ * manager_unlock() of each change leaves it held until the matching release. */
+int manager_lock_hold(struct bpfman *m);
+void manager_lock_release(struct bpfman *m);
 
 /* -ECANCELED when the caller's cancel check says the request is no longer wanted, else 0.
  * Consulted once per change, at its point of no return. */

@@ -5,11 +5,12 @@
 
 apply_run() { "$TESTS_HELPERS/apply-run" "$@"; }
 
-# write_app FILE TCX_A_PRIORITY WITH_UPROBE(1/0) [EXTRA-PROGRAM-YAML]: the application `web`:
-# a tracepoint, tcx_a and tcx_b on IF_A ingress in NS_A, xdp_counter on IF_B in NS_B (the
-# namespaces named by the host label bpfman.io/netns), optionally a uprobe on the trigger.
+# write_app FILE TCX_A_PRIORITY FLAGS [EXTRA-PROGRAM-YAML]: the application `web`: a
+# tracepoint, tcx_a and tcx_b on IF_A ingress in NS_A, xdp_counter on IF_B in NS_B (the
+# namespaces named by the host label bpfman.io/netns); FLAGS: u = a uprobe on the trigger,
+# c = tcx_c as a TC program on IF_B ingress. APP_INCREMENT (base64): globalData increment.
 write_app() {
-	local file=$1 prio_a=$2 uprobe=$3 extra=${4:-}
+	local file=$1 prio_a=$2 flags=$3 extra=${4:-}
 	cat >"$file" <<YAML
 apiVersion: bpfman.io/v1alpha1
 kind: ClusterBpfApplication
@@ -19,6 +20,8 @@ spec:
   nodeSelector: {}
   byteCode:
     path: $COUNTERS_OBJ
+  globalData:
+    increment: ${APP_INCREMENT:-AQAAAAAAAAA=}
   programs:
     - name: tracepoint_counter
       type: TracePoint
@@ -49,7 +52,21 @@ spec:
             networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_B}}}
             priority: 50
 YAML
-	if [ "$uprobe" = 1 ]; then
+	case $flags in
+	*c*) cat >>"$file" <<YAML
+    - name: tcx_c
+      type: TC
+      tc:
+        links:
+          - interfaceSelector: {interfaces: [$IF_B]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_B}}}
+            direction: Ingress
+            priority: 40
+            proceedOn: [Pipe, DispatcherReturn]
+YAML
+	;;
+	esac
+	if [[ $flags == *u* ]]; then
 		cat >>"$file" <<YAML
     - name: uprobe_counter
       type: UProbe
@@ -78,6 +95,11 @@ links_of_app() {
 shape_of_app() { links_of_app | awk '{$(NF)=""; $(NF-1)=""; print}' | sed 's/ *$//' | sort; }
 prog_of() { bpfman list programs -o json | jq -r ".[] | select(.bpfman.name == \"$1\") | .kernel.id"; }
 # The XDP program the kernel runs on IF_B (the dispatcher, or the program attached directly)
+# Dispatcher revisions of the app's xdp/tc links ("-" where attached directly)
+dispatchers_of_app() {
+	bpfman list links -o json | jq -r '.[] | select(.program_type == "xdp" or .program_type == "tc")
+		| "\(.function_name) \(.mode) \(.dispatcher_id // "-")"' | sort
+}
 xdp_on_b() { ip -n "$NS_B" -j link show "$IF_B" | jq -r '.[0].xdp.prog.id // empty'; }
 n_actions() { jq '[.results[].actions[]] | length'; }
 actions_of() { jq -r '.results[].actions[] | "\(.kind) \(.program)"' | sort | tr '\n' ',' ; }
@@ -94,12 +116,14 @@ assert_programs_run() {
 		before=$(counter "$tp" $SLOT_UPROBE)
 		trigger func 7 >/dev/null
 		after=$(counter "$tp" $SLOT_UPROBE)
-		assert_eq $((after - before)) 7 "uprobe counter"
+		[ $((after - before)) -ge 7 ] || fail "uprobe counter $before -> $after"
 	fi
 	local -A was
-	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_XDP; do was[$s]=$(counter "$tp" "$s"); done
+	local slots="$SLOT_TCX_A $SLOT_TCX_B $SLOT_XDP"
+	[ -z "$(prog_of tcx_c)" ] || slots="$slots $SLOT_TCX_C"
+	for s in $slots; do was[$s]=$(counter "$tp" "$s"); done
 	ip netns exec "$NS_A" ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "ping"
-	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_XDP; do
+	for s in $slots; do
 		after=$(counter "$tp" "$s")
 		[ $((after - was[$s])) -ge 3 ] || fail "slot $s moved ${was[$s]} -> $after"
 	done
@@ -108,16 +132,17 @@ assert_programs_run() {
 test_apply_then_again_changes_nothing() {
 	require_apply_features
 	make_veth_pair
-	local f=$BPFMAN_ROOT/app.yaml out before after xdp1 plan
-	write_app "$f" 50 1
+	local f=$BPFMAN_ROOT/app.yaml out before after xdp1 plan disp
+	write_app "$f" 50 uc
 	plan=$(apply_run apply --dry-run "$f")
-	assert_eq "$(echo "$plan" | actions_of)" "attach tcx_a,attach tcx_b,attach tracepoint_counter,attach uprobe_counter,attach xdp_counter,load tcx_a,load tcx_b,load tracepoint_counter,load uprobe_counter,load xdp_counter," "dry-run plan"
+	assert_eq "$(echo "$plan" | actions_of)" "attach tcx_a,attach tcx_b,attach tcx_c,attach tracepoint_counter,attach uprobe_counter,attach xdp_counter,load tcx_a,load tcx_b,load tcx_c,load tracepoint_counter,load uprobe_counter,load xdp_counter," "dry-run plan"
 	assert_eq "$(bpfman list programs -o json | jq length)" 0 "dry run loaded nothing"
 	out=$(apply_run apply "$f")
 	assert_eq "$(echo "$out" | jq -r '[.results[].links[].state] | unique | join(",")')" applied "link states"
-	assert_eq "$(echo "$out" | n_actions)" 10 "actions of the first apply"
+	assert_eq "$(echo "$out" | n_actions)" 12 "actions of the first apply"
 	assert_programs_run
 	before=$(links_of_app)
+	disp=$(dispatchers_of_app)
 	xdp1=$(xdp_on_b)
 	[ -n "$xdp1" ] || fail "no XDP program on $IF_B"
 	# a second apply of the same file: zero actions, the same links, the same XDP program
@@ -125,6 +150,7 @@ test_apply_then_again_changes_nothing() {
 	assert_eq "$(echo "$out" | n_actions)" 0 "actions of the second apply"
 	assert_eq "$(links_of_app)" "$before" "links after the second apply"
 	assert_eq "$(xdp_on_b)" "$xdp1" "XDP program (dispatcher or direct) on $IF_B"
+	assert_eq "$(dispatchers_of_app)" "$disp" "dispatcher revisions"
 	assert_eq "$(apply_run status | jq -r '.results[] | "\(.app) \(.failed) \(.actions | length)"')" \
 		"ClusterBpfApplication/web false 0" "status"
 	apply_run delete "$f" >/dev/null
@@ -135,11 +161,12 @@ test_apply_then_again_changes_nothing() {
 test_change_priority_moves_only_that_link() {
 	require_apply_features
 	make_veth_pair
-	local f=$BPFMAN_ROOT/app.yaml out before after
-	write_app "$f" 50 1
+	local f=$BPFMAN_ROOT/app.yaml out before after disp
+	write_app "$f" 50 uc
 	apply_run apply "$f" >/dev/null
 	before=$(links_of_app)
-	write_app "$f" 20 1
+	disp=$(dispatchers_of_app)
+	write_app "$f" 20 uc
 	out=$(apply_run apply "$f")
 	assert_eq "$(echo "$out" | actions_of)" "attach tcx_a,detach tcx_a," "actions"
 	after=$(links_of_app)
@@ -152,6 +179,7 @@ test_change_priority_moves_only_that_link() {
 	# priority 20 after tcx_b's 10: position 1 of the hook
 	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_a") | "\(.priority) \(.position)"')" \
 		"20 1" "tcx_a priority and position"
+	assert_eq "$(dispatchers_of_app)" "$disp" "xdp/tc dispatchers untouched"
 	assert_programs_run
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
@@ -161,18 +189,18 @@ test_remove_program_removes_only_it() {
 	require_apply_features
 	make_veth_pair
 	local f=$BPFMAN_ROOT/app.yaml out before after up
-	write_app "$f" 50 1
+	write_app "$f" 50 uc
 	apply_run apply "$f" >/dev/null
 	before=$(links_of_app)
 	up=$(prog_of uprobe_counter)
-	write_app "$f" 50 0
+	write_app "$f" 50 c
 	out=$(apply_run apply "$f")
 	assert_eq "$(echo "$out" | actions_of)" "detach uprobe_counter,unload uprobe_counter," "actions"
 	assert_eq "$(links_of_app)" "$(echo "$before" | grep -v '^uprobe_counter ')" "remaining links"
 	assert_no_kernel_prog "$up"
 	assert_programs_run
 	# and back: only the uprobe is loaded (sharing the app's maps) and attached
-	write_app "$f" 50 1
+	write_app "$f" 50 uc
 	out=$(apply_run apply "$f")
 	assert_eq "$(echo "$out" | actions_of)" "attach uprobe_counter,load uprobe_counter," "actions"
 	assert_eq "$(links_of_app | grep -v '^uprobe_counter ')" "$(echo "$before" | grep -v '^uprobe_counter ')" "links kept"
@@ -185,7 +213,7 @@ test_pending_interface_then_retry() {
 	require_apply_features
 	make_veth_pair
 	local f=$BPFMAN_ROOT/app.yaml out late=veth-late
-	write_app "$f" 50 0 "    - name: tcx_c
+	write_app "$f" 50 u "    - name: tcx_c
       type: TCX
       tcx:
         links:
@@ -231,7 +259,7 @@ reboot_case() {
 	require_apply_features
 	make_veth_pair
 	local f=$BPFMAN_ROOT/app.yaml out shape ids
-	write_app "$f" 50 1
+	write_app "$f" 50 uc
 	apply_run apply "$f" >/dev/null
 	shape=$(shape_of_app)
 	ids=$(links_of_app | awk '{print $NF}' | sort -u | tr '\n' ' ')
@@ -254,12 +282,12 @@ test_failed_load_leaves_app_as_it_was() {
 	require_apply_features
 	make_veth_pair
 	local f=$BPFMAN_ROOT/app.yaml out before xdp1
-	write_app "$f" 50 1
+	write_app "$f" 50 uc
 	apply_run apply "$f" >/dev/null
 	before=$(links_of_app)
 	xdp1=$(xdp_on_b)
 	# a priority change plus a program the object does not have: the load fails first
-	write_app "$f" 20 1 "    - name: no_such_program
+	write_app "$f" 20 uc "    - name: no_such_program
       type: TracePoint
       tracepoint:
         links:
@@ -269,7 +297,7 @@ test_failed_load_leaves_app_as_it_was() {
 	assert_contains "$(echo "$out" | jq -r '.results[0].error')" no_such_program "error names the program"
 	assert_eq "$(links_of_app)" "$before" "links (ids included) after the failed apply"
 	assert_eq "$(xdp_on_b)" "$xdp1" "XDP program on $IF_B"
-	assert_eq "$(bpfman list programs -o json | jq length)" 5 "programs"
+	assert_eq "$(bpfman list programs -o json | jq length)" 6 "programs"
 	# the stored declaration is still the old one: status matches the kernel
 	assert_eq "$(apply_run status | jq -r '.results[0].failed')" false "status"
 	apply_run delete "$f" >/dev/null
@@ -280,13 +308,13 @@ test_failed_attach_leaves_app_as_it_was() {
 	require_apply_features
 	make_veth_pair
 	local f=$BPFMAN_ROOT/app.yaml out before shape
-	write_app "$f" 50 1
+	write_app "$f" 50 uc
 	apply_run apply "$f" >/dev/null
 	before=$(links_of_app)
 	shape=$(shape_of_app)
 	# a priority change (detach + attach) and a uprobe on a function that does not exist:
 	# the last attach fails, everything this apply did is undone
-	write_app "$f" 20 0 "    - name: uprobe_counter
+	write_app "$f" 20 c "    - name: uprobe_counter
       type: UProbe
       uprobe:
         links:
@@ -329,5 +357,37 @@ YAML
 	if out=$(apply_run apply "$f"); then fail "uretprobe on a uprobe section applied: $out"; fi
 	assert_contains "$(echo "$out" | jq -r '.results[0].error')" "entry probe" "error"
 	assert_eq "$(apply_run status | jq '.results | length')" 0 "nothing recorded"
+	assert_clean_state
+}
+
+test_global_data_change_reloads_every_program() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out old tp before after id
+	APP_INCREMENT=BQAAAAAAAAA= write_app "$f" 50 uc # 5
+	apply_run apply "$f" >/dev/null
+	old=$(links_of_app | awk '{print $NF}' | sort -u)
+	tp=$(prog_of tracepoint_counter)
+	before=$(counter "$tp" $SLOT_TRACEPOINT)
+	trigger getpid 4 >/dev/null
+	after=$(counter "$tp" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 20 ] && [ $(((after - before) % 5)) = 0 ] || fail "increment 5: $before -> $after"
+	# the stored declaration (globals included) matches what runs
+	assert_eq "$(apply_run status | jq '.results[0].actions | length')" 0 "status before"
+	APP_INCREMENT=AgAAAAAAAAA= write_app "$f" 50 uc # 2
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | jq -r '[.results[].actions[] | select(.kind == "load")] | length')" 6 "every program loaded anew"
+	assert_eq "$(echo "$out" | jq -r '[.results[].actions[] | select(.kind == "unload")] | length')" 6 "every old program unloaded"
+	for id in $old; do assert_no_kernel_prog "$id"; done
+	tp=$(prog_of tracepoint_counter)
+	before=$(counter "$tp" $SLOT_TRACEPOINT)
+	trigger getpid 4 >/dev/null
+	after=$(counter "$tp" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 8 ] && [ $(((after - before) % 2)) = 0 ] || fail "increment 2: $before -> $after"
+	assert_programs_run
+	# one map directory for the whole application
+	assert_eq "$(bpfman list programs -o json | jq -r '[.[].bpfman.map_pin_path] | unique | length')" 1 "map directories"
+	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "again"
+	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }

@@ -134,6 +134,7 @@ int main(void)
 		CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
 		CHECK_EQ_INT(sqlite3_exec(db,
 					  "ALTER TABLE programs DROP COLUMN image_digest;"
+					  "DROP TABLE applications;"
 					  "PRAGMA user_version = 3;",
 					  NULL, NULL, NULL),
 			     SQLITE_OK);
@@ -144,6 +145,30 @@ int main(void)
 		CHECK_STREQ(got->name, "fn");
 		bpfman_program_free(got);
 		got = NULL;
+		store_close(s);
+	}
+
+	/* declared applications (schema 5): kept by id, replaced, listed in order, deleted */
+	{
+		char **apps = NULL, **decls = NULL;
+		size_t n_apps = 0;
+
+		CHECK_EQ_INT(store_open(path, &s), 0);
+		CHECK_EQ_INT(store_app_put(s, "ClusterBpfApplication/b", "{\"v\":1}"), 0);
+		CHECK_EQ_INT(store_app_put(s, "BpfApplication/ns/a", "{}"), 0);
+		CHECK_EQ_INT(store_app_put(s, "ClusterBpfApplication/b", "{\"v\":2}"), 0);
+		CHECK_EQ_INT(store_app_list(s, &apps, &decls, &n_apps), 0);
+		CHECK_EQ_INT((int)n_apps, 2);
+		CHECK_STREQ(apps[0], "BpfApplication/ns/a");
+		CHECK_STREQ(decls[1], "{\"v\":2}");
+		for (size_t i = 0; i < n_apps; i++) {
+			free(apps[i]);
+			free(decls[i]);
+		}
+		free(apps);
+		free(decls);
+		CHECK_EQ_INT(store_app_delete(s, "BpfApplication/ns/a"), 0);
+		CHECK_EQ_INT(store_app_delete(s, "BpfApplication/ns/a"), -ENOENT);
 		store_close(s);
 	}
 

@@ -230,8 +230,20 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 	struct plan p;
 	struct run run = { .m = m, .p = &p };
 	char *err = NULL;
+	bool held = false;
 	int r;
 
+	memset(&p, 0, sizeof(p));
+	/* one writer from plan to record: another apply (the server's retry) cannot plan
+	 * against a state this one is changing */
+	if (!dry_run) {
+		r = manager_lock_hold(m);
+		if (r < 0) {
+			err = strdup(bpfman_error(m));
+			goto fail;
+		}
+		held = true;
+	}
 	r = plan_build(m, d, &p, &err);
 	if (r < 0)
 		goto fail;
@@ -290,6 +302,8 @@ fail:
 	if (p.app)
 		(void)plan_link_states(&p, res);
 out:
+	if (held)
+		manager_lock_release(m);
 	free(err);
 	free(run.undo_errors);
 	plan_clear(&p);
@@ -329,6 +343,18 @@ static int delete_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 	char *err = NULL;
 	int r;
 
+	bool held = false;
+
+	memset(&p, 0, sizeof(p));
+	if (!dry_run) {
+		r = manager_lock_hold(m);
+		if (r < 0) {
+			res->failed = true;
+			res->error = strdup(bpfman_error(m));
+			return r;
+		}
+		held = true;
+	}
 	/* the plan toward an application without programs: every program and link goes */
 	r = plan_build(m, &none, &p, &err);
 	if (r == 0)
@@ -350,7 +376,11 @@ static int delete_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 	if (r < 0) {
 		res->failed = true;
 		res->error = err ? err : strdup(strerror(-r));
+	} else {
+		free(err);
 	}
+	if (held)
+		manager_lock_release(m);
 	plan_clear(&p);
 	return r;
 }
