@@ -8,13 +8,13 @@
 #
 #   scripts/fuzz.sh                  every harness, 60 s each
 #   FUZZ_SECONDS=N                   time per harness
-#   FUZZ_HARNESSES="config cli"      choose harnesses (object rpc config cli)
+#   FUZZ_HARNESSES="config cli"      choose harnesses (object rpc config cli app-yaml)
 #   FUZZ_BUILD_DIR=DIR               build directory (default build-fuzz)
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$TOP/build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-HARNESSES=${FUZZ_HARNESSES:-object rpc config cli}
+HARNESSES=${FUZZ_HARNESSES:-object rpc config cli app-yaml}
 start=$SECONDS
 
 "$TOP/scripts/install-deps.sh" build || exit 1

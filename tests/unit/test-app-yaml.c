@@ -145,7 +145,7 @@ static void test_every_field(void)
 		"            priority: 1000\n"
 		"            proceedOn: [UnSpec, OK, ReClassify, Shot, Pipe, Stolen, Queued, Repeat, ReDirect, Trap, DispatcherReturn]\n"
 		"          - interfaceSelector:\n" /* 50 */
-		"              interfacesDiscoveryConfig: {interfaceAutoDiscovery: yes}\n"
+		"              interfacesDiscoveryConfig: {interfaceAutoDiscovery: yes, allowedInterfaces: []}\n"
 		"            direction: Ingress\n"
 		"    - name: tcx_prog\n"
 		"      type: TCX\n"
@@ -272,7 +272,7 @@ static void test_every_field(void)
 	CHECK(l->ifaces.auto_discovery);
 	CHECK_STREQ(l->ifaces.exclude[0], "lo"); /* the default */
 	CHECK(l->ifaces.exclude[1] == NULL);
-	CHECK(l->ifaces.allowed == NULL);
+	CHECK(l->ifaces.allowed == NULL); /* [] is every interface, as absent */
 
 	p = &d->programs[2];
 	CHECK_EQ_INT(p->type, APP_TCX);

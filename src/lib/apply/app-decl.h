@@ -94,7 +94,7 @@ struct app_decl {
 	int pull_policy; /* 0 Always, 1 IfNotPresent (default), 2 Never */
 	char *pull_secret_name; /* byteCode.image.imagePullSecret (a cluster Secret), or NULL */
 	char *pull_secret_namespace;
-	struct bpfman_global *globals; /* globalData (base64 in YAML) */
+	struct bpfman_global *globals; /* globalData (base64 in YAML, or a list of bytes) */
 	size_t n_globals;
 	struct app_program *programs;
 	size_t n_programs;

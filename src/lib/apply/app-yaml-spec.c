@@ -205,6 +205,11 @@ static int discovery(struct yctx *c, yaml_node_t *n, const char *path,
 	if ((v = yget(c, n, "allowedInterfaces"))) {
 		if ((r = ystrv(c, v, sub, &sel->allowed)) < 0)
 			return r;
+		if (!sel->allowed[0]) { /* empty = every interface: the model's NULL */
+			free(sel->allowed);
+			sel->allowed = NULL;
+			return 0;
+		}
 		for (size_t i = 0; sel->allowed[i]; i++) {
 			const char *a = sel->allowed[i];
 			size_t len = strlen(a);
