@@ -112,8 +112,12 @@ static int parse_all(char **paths, size_t n_paths, struct app_decl **ret, size_t
 }
 
 /* Links pending on an interface that appeared while no server ran are completed now, so
- * apply and status see the host as it is. A failure here is not the command's failure. */
-static void retry_pending(struct bpfman *m)
+ * apply and status see the host as it is. The reconciler's retry does what the server does
+ * on link events: it also restores what of an application went missing (a link whose
+ * interface was recreated cannot be told from one removed behind bpfman's back), so a
+ * status shows as "partly" only what could not be brought back. A failure here is not the
+ * command's failure. */
+static void complete_pending(struct bpfman *m)
 {
 	struct app_result *res = NULL;
 	size_t n = 0;
@@ -121,7 +125,7 @@ static void retry_pending(struct bpfman *m)
 
 	if (r > 0)
 		log_info("%d pending link(s) of applied applications changed state", r);
-	else if (r < 0 && r != -ENOENT)
+	else if (r < 0)
 		log_warn("completing pending links: %s", bpfman_error(m)[0] ? bpfman_error(m) : strerror(-r));
 	app_results_free(res, n);
 }
@@ -153,7 +157,7 @@ static int apply_files(const struct parsed *p, enum apply_verb verb, enum output
 	if (r < 0)
 		goto out;
 	if (verb == APPLY_VERB_APPLY && !dry_run)
-		retry_pending(m);
+		complete_pending(m);
 	if (verb == APPLY_VERB_APPLY)
 		r = bpfman_apply(m, apps, n_apps, dry_run, &res, &n_res);
 	else
@@ -348,7 +352,7 @@ int cmd_status(int argc, char **argv)
 	r = cli_open(false, &m);
 	if (r < 0)
 		goto out;
-	retry_pending(m);
+	complete_pending(m);
 	r = bpfman_app_status(m, &res, &n_res);
 	if (r < 0)
 		print_error(fmt, bpfman_error(m)[0] ? bpfman_error(m) : strerror(-r));

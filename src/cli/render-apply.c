@@ -52,14 +52,17 @@ static const char *link_state_name(enum app_link_state s)
 	return "?";
 }
 
-/* An application as a whole: failed (stayed as it was), applied (every link applied),
- * pending (nothing failed, some link waits for its interface) or partly (some link failed). */
-static const char *app_state(const struct app_result *r)
+/* An application as a whole: applied (every link applied), pending (nothing failed, some
+ * link waits for its interface), partly (some link failed), failed (an apply or delete
+ * left it as it was). In a status, the reconciler marks an application whose kernel state
+ * differs from its declaration as failed with the difference as its error: that is
+ * "partly", not a failed change. */
+static const char *app_state(const struct app_result *r, enum apply_verb verb)
 {
 	bool pending = false;
 
 	if (r->failed)
-		return "failed";
+		return verb == APPLY_VERB_STATUS ? "partly" : "failed";
 	for (size_t i = 0; i < r->n_links; i++) {
 		if (r->links[i].state == APP_LINK_FAILED)
 			return "partly";
@@ -74,7 +77,7 @@ static json_t *result_json(const struct app_result *r, enum apply_verb verb)
 	json_t *o = json_object(), *acts = json_array(), *links = json_array();
 
 	json_object_set_new(o, "application", json_string(r->app));
-	json_object_set_new(o, "state", json_string(app_state(r)));
+	json_object_set_new(o, "state", json_string(app_state(r, verb)));
 	if (verb != APPLY_VERB_STATUS)
 		json_object_set_new(o, "changed", json_boolean(r->n_actions > 0));
 	if (r->error)
@@ -165,7 +168,8 @@ static void print_text(const struct app_result *v, size_t n, enum apply_verb ver
 		const struct app_result *r = &v[i];
 
 		if (verb == APPLY_VERB_STATUS)
-			printf("%s: %s\n", r->app, app_state(r));
+			printf("%s: %s%s%s\n", r->app, app_state(r, verb), r->error ? ": " : "",
+			       r->error ? r->error : "");
 		else if (r->failed)
 			printf("%s: failed, left as it was: %s\n", r->app,
 			       r->error ? r->error : "(no reason given)");
@@ -174,7 +178,8 @@ static void print_text(const struct app_result *v, size_t n, enum apply_verb ver
 		else
 			printf("%s: %zu change%s%s\n", r->app, r->n_actions,
 			       r->n_actions == 1 ? "" : "s", dry_run ? " planned" : "");
-		for (size_t k = 0; k < r->n_actions; k++) {
+		/* a status's actions are the reconciler's plan, not something done */
+		for (size_t k = 0; verb != APPLY_VERB_STATUS && k < r->n_actions; k++) {
 			const struct app_action *a = &r->actions[k];
 
 			printf("  %-12s %s", action_name(a->kind, dry_run), a->program ? a->program : "");

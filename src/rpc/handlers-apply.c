@@ -44,13 +44,14 @@ static const char *link_state(enum app_link_state s)
 	return s == APP_LINK_APPLIED ? "applied" : s == APP_LINK_PENDING ? "pending" : "failed";
 }
 
-/* As `bpfman status` words it (render-apply.c). */
-static const char *app_state(const struct app_result *r)
+/* As `bpfman status` words it (render-apply.c): in a status, "failed" is the reconciler's
+ * "differs from its declaration", which is "partly". */
+static const char *app_state(const struct app_result *r, bool status)
 {
 	bool pending = false;
 
 	if (r->failed)
-		return "failed";
+		return status ? "partly" : "failed";
 	for (size_t i = 0; i < r->n_links; i++) {
 		if (r->links[i].state == APP_LINK_FAILED)
 			return "partly";
@@ -59,7 +60,8 @@ static const char *app_state(const struct app_result *r)
 	return pending ? "pending" : "applied";
 }
 
-static Bpfman__Apply__V1__ApplicationResult *result_msg(struct arena *a, const struct app_result *r)
+static Bpfman__Apply__V1__ApplicationResult *result_msg(struct arena *a, const struct app_result *r,
+							bool status)
 {
 	Bpfman__Apply__V1__ApplicationResult *o = arena_alloc(a, sizeof(*o));
 
@@ -67,7 +69,7 @@ static Bpfman__Apply__V1__ApplicationResult *result_msg(struct arena *a, const s
 		return NULL;
 	bpfman__apply__v1__application_result__init(o);
 	o->application = arena_strdup(a, r->app);
-	o->state = arena_strdup(a, app_state(r));
+	o->state = arena_strdup(a, app_state(r, status));
 	o->changed = !r->failed && r->n_actions > 0;
 	o->error = arena_strdup(a, r->error);
 	o->actions = arena_array(a, r->n_actions, sizeof(*o->actions));
@@ -104,14 +106,14 @@ static Bpfman__Apply__V1__ApplicationResult *result_msg(struct arena *a, const s
 }
 
 /* results -> the response's repeated field; false when out of memory */
-static bool results_msg(struct arena *a, const struct app_result *v, size_t n,
+static bool results_msg(struct arena *a, const struct app_result *v, size_t n, bool status,
 			Bpfman__Apply__V1__ApplicationResult ***ret, size_t *ret_n, bool *changed)
 {
 	*ret = arena_array(a, n, sizeof(**ret));
 	if (n && !*ret)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		(*ret)[i] = result_msg(a, &v[i]);
+		(*ret)[i] = result_msg(a, &v[i], status);
 		if (!(*ret)[i])
 			return false;
 		*changed |= (*ret)[i]->changed;
@@ -159,14 +161,7 @@ static void apply_or_delete(struct bpfman *m, const char *yaml, const char *path
 
 	if (r < 0)
 		return;
-	if (!delete && !dry_run) {
-		/* as the CLI: links pending on interfaces that appeared meanwhile complete first */
-		struct app_result *pend = NULL;
-		size_t n_pend = 0;
-
-		(void)bpfman_app_retry_pending(m, &pend, &n_pend);
-		app_results_free(pend, n_pend);
-	}
+	/* pending links of other applications: the server's link-watch completes them */
 	r = delete ? bpfman_app_delete(m, apps, n_apps, dry_run, &res, &n_res)
 		   : bpfman_apply(m, apps, n_apps, dry_run, &res, &n_res);
 	if (r < 0 && r != -EIO) {
@@ -180,7 +175,7 @@ static void apply_or_delete(struct bpfman *m, const char *yaml, const char *path
 		bool changed = false;
 
 		bpfman__apply__v1__apply_response__init(resp);
-		if (results_msg(&out->arena, res, n_res, &resp->applications,
+		if (results_msg(&out->arena, res, n_res, false, &resp->applications,
 				&resp->n_applications, &changed))
 			out->response = &resp->base;
 		resp->changed = changed;
@@ -223,7 +218,7 @@ void handle_app_status(struct bpfman *m, const ProtobufCMessage *req, struct rpc
 	resp = arena_alloc(&out->arena, sizeof(*resp));
 	if (resp) {
 		bpfman__apply__v1__status_response__init(resp);
-		if (results_msg(&out->arena, res, n_res, &resp->applications,
+		if (results_msg(&out->arena, res, n_res, true, &resp->applications,
 				&resp->n_applications, &changed))
 			out->response = &resp->base;
 	}

@@ -107,20 +107,30 @@ static bool retry(struct link_watch *w)
 	if (r < 0)
 		log_warn("link events: completing pending links: %s",
 			 bpfman_error(w->m)[0] ? bpfman_error(w->m) : strerror(-r));
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < res[i].n_links; k++) {
-			const struct app_link_status *l = &res[i].links[k];
+	/* the retry answers only for the applications it changed: log what it did */
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].failed)
+			log_warn("%s: %s", res[i].app, res[i].error ? res[i].error : "failed");
+		for (size_t k = 0; k < res[i].n_actions; k++) {
+			const struct app_action *a = &res[i].actions[k];
 
-			if (l->state == APP_LINK_PENDING)
-				pending = true;
-			else if (r > 0)
-				log_info("%s: %s %s: %s%s%s", res[i].app, l->program ? l->program : "",
-					 l->what ? l->what : "",
-					 l->state == APP_LINK_APPLIED ? "applied" : "failed",
-					 l->reason ? ": " : "", l->reason ? l->reason : "");
+			log_info("%s: %s %s %s", res[i].app,
+				 a->kind == APP_ACT_ATTACH ? "attached" :
+				 a->kind == APP_ACT_LOAD ? "loaded" :
+				 a->kind == APP_ACT_DETACH ? "detached" : "unloaded",
+				 a->program ? a->program : "", a->what ? a->what : "");
 		}
+	}
 	if (r > 0)
 		log_info("link events: %d pending link(s) changed state", r);
+	app_results_free(res, n);
+	/* what is still pending, over every application */
+	res = NULL;
+	n = 0;
+	if (bpfman_app_status(w->m, &res, &n) >= 0)
+		for (size_t i = 0; i < n && !pending; i++)
+			for (size_t k = 0; k < res[i].n_links; k++)
+				pending |= res[i].links[k].state == APP_LINK_PENDING;
 	app_results_free(res, n);
 	atomic_store(&w->pending, pending);
 	return pending || r < 0;
