@@ -329,3 +329,29 @@ test_boot_unit_verifies() {
 	grep -q '^Type=oneshot' "$d/bpfman-apply.service" || fail "not a oneshot"
 	grep -q 'apply --boot' "$d/bpfman-apply.service" || fail "does not run the boot mode"
 }
+
+# A program unloaded behind the application's back whose object is gone too: the status
+# cannot restore it and says what differs (partly, with the reason per link).
+test_status_partly_with_reasons() {
+	require_feature tracepoint
+	local o="$TEST_TMP/copy.$TEST_ID.o" f="$TEST_TMP/partly.$TEST_ID.yaml" out id
+	cp "$COUNTERS_OBJ" "$o"
+	COUNTERS_OBJ=$o tp_manifest partial "$f"
+	bpfman apply -f "$f" >/dev/null
+	assert_contains "$(bpfman status)" "ClusterBpfApplication/partial: applied" "applied first"
+	id=$(prog_of tracepoint_counter)
+	bpfman unload "$id"
+	rm "$o"
+	out=$(bpfman status)
+	echo "$out"
+	assert_contains "$out" "ClusterBpfApplication/partial: partly" "partly"
+	assert_contains "$out" "not loaded" "the reason"
+	assert_eq "$(bpfman status -o json | jq -r '.applications[0].links[0].state')" failed "link state in JSON"
+	# back to the declaration once the object is there again
+	cp "$COUNTERS_OBJ" "$o"
+	assert_contains "$(bpfman status)" "ClusterBpfApplication/partial: applied" "restored by the status's retry"
+	tp_moves "$(prog_of tracepoint_counter)"
+	bpfman delete -f "$f" >/dev/null
+	rm -f "$o"
+	assert_clean_state
+}
