@@ -38,7 +38,7 @@
 
 #define COALESCE_MS 50
 #define FALLBACK_MS 10000
-#define STOP_JOIN_MS 3000
+#define STOP_JOIN_MS 1000
 
 struct link_watch {
 	pthread_t thread;
@@ -220,13 +220,19 @@ bool link_watch_pending(struct link_watch *w)
 	return w && atomic_load(&w->pending);
 }
 
+void link_watch_signal(struct link_watch *w)
+{
+	if (w)
+		(void)eventfd_write(w->stop, 1);
+}
+
 void link_watch_stop(struct link_watch *w)
 {
 	struct timespec until;
 
 	if (!w)
 		return;
-	(void)eventfd_write(w->stop, 1);
+	link_watch_signal(w);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += STOP_JOIN_MS / 1000;
 	/* a thread still waiting for the lock is left behind with its memory: the process is

@@ -13,5 +13,8 @@ int link_watch_start(const char *root, struct link_watch **ret);
 /* True while the last retry left links pending (or none has run yet): the server does not
  * stop on its inactivity timeout then, or nothing would complete them. NULL: false. */
 bool link_watch_pending(struct link_watch *w);
-/* Stops and joins it (bounded: a thread stuck in the library is left behind). NULL is fine. */
+/* Tells the thread to stop (it finishes a retry in progress); returns at once. NULL is fine. */
+void link_watch_signal(struct link_watch *w);
+/* Signals and joins it, waiting at most a second (a thread stuck in the library, waiting for
+ * the writer lock say, is left behind: the process is exiting). NULL is fine. */
 void link_watch_stop(struct link_watch *w);

@@ -762,7 +762,8 @@ int server_run(const struct server_opts *o)
 			accept_one(lfd);
 	}
 	sd_proto_notify("STOPPING=1");
-	link_watch_stop(lw);
+	/* it finishes a retry in progress while grpc shuts down, and is joined after */
+	link_watch_signal(lw);
 stop:
 	/* no new connections; calls in flight finish within the grace period */
 	lfd = safe_close(lfd);
@@ -772,6 +773,7 @@ stop:
 		fflush(stderr);
 		_exit(r < 0 ? 1 : 0); /* a stuck worker would run on into grpc's teardown */
 	}
+	link_watch_stop(lw);
 	grpc_shutdown();
 	if (socket_created && !activated)
 		(void)unlink(o->socket_path);
