@@ -223,6 +223,16 @@ test_boot_mode_broken_file_does_not_stop_others() {
 }
 
 test_reboot_restores_the_same_set() {
+	reboot_case wipe-run
+}
+
+# The database survives (a root whose /run is persistent, or the database moved): its
+# records name kernel objects that are gone, and the boot apply must still restore the set.
+test_reboot_with_database_kept() {
+	reboot_case keep-db
+}
+
+reboot_case() { # wipe-run | keep-db
 	require_feature tracepoint
 	make_veth_pair
 	local d="$TEST_TMP/boot.$TEST_ID" before after old_ids id
@@ -237,7 +247,11 @@ test_reboot_restores_the_same_set() {
 
 	# reboot: the bpffs and the run state vanish, so do the kernel objects and interfaces
 	umount "$FS"
-	rm -rf "${BPFMAN_ROOT:?}/run"
+	if [ "$1" = wipe-run ]; then
+		rm -rf "${BPFMAN_ROOT:?}/run"
+	else
+		[ -d "$BPFMAN_ROOT/run/bpfman/db" ] || fail "no database to keep"
+	fi
 	ip netns del "$NS_A"
 	ip netns del "$NS_B"
 	for id in $old_ids; do
