@@ -369,3 +369,22 @@ test_status_partly_with_reasons() {
 	rm -f "$o"
 	assert_clean_state
 }
+
+# The Kubernetes sample manifests (examples/apply/) plan on a host unchanged: every
+# application parses and gets a plan, and a dry run touches nothing (no pull either).
+test_samples_plan_on_a_host() {
+	local top n progs0
+	top=$(cd "$(dirname "$BPFMAN")/../../.." && pwd)
+	[ -d "$top/examples/apply" ] || skip "no examples/apply next to $BPFMAN"
+	progs0=$(kernel_ids prog)
+	n=$(ls "$top"/examples/apply/*.yaml | wc -l)
+	[ "$n" -gt 0 ] || fail "no samples"
+	OUT=$(bpfman apply -f "$top/examples/apply" --dry-run -o json)
+	assert_eq "$(echo "$OUT" | jq -r '.dry_run')" true "dry run"
+	assert_eq "$(echo "$OUT" | jq '[.applications[] | select(.state == "failed")] | length')" 0 "failed plans"
+	[ "$(echo "$OUT" | jq '.applications | length')" -ge "$n" ] || fail "fewer applications than files"
+	echo "$OUT" | jq -r '.applications[] | "\(.application): \(.actions | length) action(s)"'
+	assert_eq "$(bpfman list programs -o json | jq length)" 0 "programs after the dry run"
+	assert_eq "$(kernel_new prog "$progs0")" 0 "kernel programs after the dry run"
+	assert_eq "$(tree_count "$BPFMAN_ROOT/var/cache/bpfman" -type f)" 0 "image cache files after the dry run"
+}
