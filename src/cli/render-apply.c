@@ -174,7 +174,8 @@ static void print_text(const struct app_result *v, size_t n, enum apply_verb ver
 			printf("%s: failed, left as it was: %s\n", r->app,
 			       r->error ? r->error : "(no reason given)");
 		else if (r->n_actions == 0)
-			printf("%s: unchanged\n", r->app);
+			printf("%s: %s\n", r->app,
+			       verb == APPLY_VERB_DELETE ? "nothing of it is loaded" : "unchanged");
 		else
 			printf("%s: %zu change%s%s\n", r->app, r->n_actions,
 			       r->n_actions == 1 ? "" : "s", dry_run ? " planned" : "");
@@ -203,7 +204,10 @@ static void print_text(const struct app_result *v, size_t n, enum apply_verb ver
 	}
 	if (verb == APPLY_VERB_STATUS)
 		return;
-	if (changed == 0 && failed == 0)
+	if (changed == 0 && failed == 0 && verb == APPLY_VERB_DELETE)
+		printf("Nothing changed: nothing of %s is loaded.\n",
+		       n == 1 ? "this application" : "these applications");
+	else if (changed == 0 && failed == 0)
 		printf("Nothing changed: %zu application%s already as declared.\n", n, n == 1 ? "" : "s");
 	else
 		printf("%zu application%s: %zu %s, %zu unchanged, %zu failed.\n", n, n == 1 ? "" : "s",
