@@ -212,7 +212,8 @@ test_remove_program_removes_only_it() {
 test_pending_interface_then_retry() {
 	require_apply_features
 	make_veth_pair
-	local f=$BPFMAN_ROOT/app.yaml out late=veth-late
+	local f=$BPFMAN_ROOT/app.yaml out late=veth-late ns_late="bpfmt-late-$TEST_ID"
+	# tcx_c: an interface that is not there yet, and one in a namespace not there yet
 	write_app "$f" 50 u "    - name: tcx_c
       type: TCX
       tcx:
@@ -220,10 +221,15 @@ test_pending_interface_then_retry() {
           - interfaceSelector: {interfaces: [$late]}
             networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
             direction: Egress
+            priority: 5
+          - interfaceSelector: {interfaces: [lo]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $ns_late}}}
+            direction: Ingress
             priority: 5"
 	out=$(apply_run apply "$f") || fail "apply with a pending link is not a failure: $out"
 	assert_eq "$(echo "$out" | jq -r '.results[].links[] | select(.program == "tcx_c") | "\(.state) \(.reason)"')" \
-		"pending interface $late does not exist in /run/netns/$NS_A" "pending link"
+		"pending interface $late does not exist in /run/netns/$NS_A
+pending network namespace /run/netns/$ns_late does not exist" "pending links"
 	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" false "app failed"
 	# nothing to do yet: retry changes nothing
 	assert_eq "$(apply_run retry | jq .changed)" 0 "retry before the interface"
@@ -233,6 +239,11 @@ test_pending_interface_then_retry() {
 	assert_eq "$(echo "$out" | jq .changed)" 1 "links completed by retry"
 	assert_eq "$(echo "$out" | actions_of)" "attach tcx_c," "retry actions"
 	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface')" "$late" "tcx_c link"
+	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied,pending "status"
+	make_netns late >/dev/null
+	out=$(apply_run retry)
+	assert_eq "$(echo "$out" | jq .changed)" 1 "links completed by the second retry"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface' | sort | tr '\n' ' ')" "lo $late " "tcx_c links"
 	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status"
 	assert_eq "$(apply_run retry | jq .changed)" 0 "retry after"
 	apply_run delete "$f" >/dev/null
@@ -313,7 +324,7 @@ test_failed_attach_leaves_app_as_it_was() {
 	before=$(links_of_app)
 	shape=$(shape_of_app)
 	# a priority change (detach + attach) and a uprobe on a function that does not exist:
-	# the last attach fails, everything this apply did is undone
+	# that attach fails, everything this apply did is undone
 	write_app "$f" 20 c "    - name: uprobe_counter
       type: UProbe
       uprobe:
@@ -325,10 +336,9 @@ test_failed_attach_leaves_app_as_it_was() {
 	if out=$(apply_run apply "$f"); then fail "apply with a failing attach succeeded: $out"; fi
 	assert_contains "$(echo "$out" | jq -r '.results[0].error')" no_such_function_xyz "error"
 	assert_eq "$(echo "$out" | jq -r '.results[0].links[] | select(.what | contains("no_such")) | .state')" failed "link state"
-	# the same programs, the same links where they were (tcx_a attached again at 50)
+	# the failing attach came before any detach: the same programs and links, ids included
+	assert_eq "$(links_of_app)" "$before" "links after the failed apply"
 	assert_eq "$(shape_of_app)" "$shape" "what is attached where"
-	assert_eq "$(links_of_app | awk '{print $NF}' | sort -u)" "$(echo "$before" | awk '{print $NF}' | sort -u)" "program ids"
-	assert_eq "$(links_of_app | grep -v '^tcx_a ')" "$(echo "$before" | grep -v '^tcx_a ')" "untouched links keep their ids"
 	assert_programs_run
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
@@ -388,6 +398,159 @@ test_global_data_change_reloads_every_program() {
 	# one map directory for the whole application
 	assert_eq "$(bpfman list programs -o json | jq -r '[.[].bpfman.map_pin_path] | unique | length')" 1 "map directories"
 	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "again"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+test_interface_discovery_and_primary_interface() {
+	require_feature tcx
+	make_veth_pair
+	local f=$BPFMAN_ROOT/sel.yaml out
+	cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: web
+spec:
+  nodeSelector: {}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: tcx_a
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector:
+              interfacesDiscoveryConfig:
+                interfaceAutoDiscovery: true
+                allowedInterfaces: [/^veth-/]
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 5
+    - name: tcx_b
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {primaryNodeInterface: true}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Egress
+            priority: 5
+YAML
+	# no default route in NS_A yet: the primary interface is pending
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | jq -r '.results[].links[] | "\(.program) \(.state)"' | sort | tr '\n' ,)" \
+		"tcx_a applied,tcx_b pending," "links before the default route"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | "\(.function_name) \(.iface)"')" "tcx_a $IF_A" "discovered (lo excluded)"
+	ip -n "$NS_A" route add default via 192.0.2.2
+	ip -n "$NS_A" link add veth-new type veth peer name other-new
+	out=$(apply_run retry)
+	assert_eq "$(echo "$out" | jq .changed)" 2 "retry: the new interface and the primary one"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | "\(.function_name) \(.iface) \(.direction)"' | sort | tr '\n' ,)" \
+		"tcx_a $IF_A ingress,tcx_a veth-new ingress,tcx_b $IF_A egress," "links after retry"
+	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "again"
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+# Applications are independent: same name in another kind or namespace is another app, and
+# one failing in a file does not stop the others.
+test_applications_are_independent() {
+	require_feature tcx
+	require_feature tracepoint
+	make_veth_pair
+	local f=$BPFMAN_ROOT/two.yaml g=$BPFMAN_ROOT/cluster.yaml out
+	cat >"$g" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata: {name: web}
+spec:
+  nodeSelector: {}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata: {name: web, namespace: team}
+spec:
+  nodeSelector: {}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: tcx_a
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 5
+---
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata: {name: broken, namespace: team}
+spec:
+  nodeSelector: {}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: no_such_program
+      type: TCX
+      tcx:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: $NS_A}}}
+            direction: Ingress
+            priority: 6
+YAML
+	apply_run apply "$g" >/dev/null
+	if out=$(apply_run apply "$f"); then fail "a failing application reported success: $out"; fi
+	assert_eq "$(echo "$out" | jq -r '.results[] | "\(.app) \(.failed)"' | tr '\n' ,)" \
+		"BpfApplication/team/web false,BpfApplication/team/broken true," "results"
+	assert_eq "$(bpfman list programs -o json | jq -r '.[] | "\(.bpfman.name) \(.bpfman.metadata["bpfman.io/ProgramName"])"' | sort | tr '\n' ,)" \
+		"tcx_a web,tracepoint_counter web," "both apps named web are loaded"
+	# the cluster app is not touched by an apply or a delete of the namespaced one
+	assert_eq "$(apply_run apply "$g" | n_actions)" 0 "cluster app again"
+	apply_run delete "$f" >/dev/null
+	assert_eq "$(bpfman list programs -o json | jq -r '.[].bpfman.name')" tracepoint_counter "left"
+	assert_eq "$(apply_run status | jq -r '.results[].app')" ClusterBpfApplication/web "status"
+	apply_run delete "$g" >/dev/null
+	assert_clean_state
+}
+
+# An attach that fails after a detach (its hook's old link had to go first): the old link is
+# attached again where it was, the rest untouched.
+test_failed_late_attach_restores_the_old_link() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml out before shape
+	write_app "$f" 50 uc
+	apply_run apply "$f" >/dev/null
+	before=$(links_of_app)
+	shape=$(shape_of_app)
+	# tcx_a moves to priority 20, and a second tcx_a link on the same hook: the kernel takes
+	# a program once per tcx hook, so the second attach fails after the old link left
+	write_app "$f" 20 uc
+	python3 - "$f" "$IF_A" "$NS_A" <<'PY'
+import sys
+f, ifa, ns = sys.argv[1:]
+s = open(f).read()
+one = """          - interfaceSelector: {interfaces: [%s]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: %s}}}
+            direction: Ingress
+            priority: 20
+""" % (ifa, ns)
+s = s.replace(one, one + one.replace("priority: 20", "priority: 30"), 1)
+open(f, "w").write(s)
+PY
+	if out=$(apply_run apply "$f"); then fail "a second tcx_a link on the hook applied: $out"; fi
+	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" true "failed"
+	assert_eq "$(shape_of_app)" "$shape" "what is attached where"
+	assert_eq "$(links_of_app | grep -v '^tcx_a ')" "$(echo "$before" | grep -v '^tcx_a ')" "untouched links keep their ids"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_a") | "\(.priority) \(.position)"')" \
+		"50 1" "tcx_a back at 50"
+	assert_programs_run
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }

@@ -1,13 +1,16 @@
 /* Carrying out a plan, each step through the library's public calls (so each has their
  * undo and commit-last discipline):
  *   1. one Load of the programs to load (all or nothing),
- *   2. detach the links that go (before the attaches: without freplace an interface holds
- *      one XDP program, so an old link has to leave before its successor comes),
- *   3. attach the new links (an interface that is not there yet: pending, not a failure),
+ *   2. attach the new links that cannot collide with a link that goes (an interface that
+ *      is not there yet: pending, not a failure), so most failing attaches come before
+ *      anything was detached,
+ *   3. detach the links that go, then attach the new links on their hooks (without
+ *      freplace an interface holds one XDP program, tcx takes a program once per hook:
+ *      the old link has to leave before its successor comes),
  *   4. record the declaration (committed last of what can be undone),
  *   5. unload the programs that go.
  * A failure in 1-4 undoes what this apply did, in reverse: new links detached, the links
- * detached in 2 attached again as they were (same hook, priority, metadata; new link ids),
+ * detached in 3 attached again as they were (same hook, priority, metadata; new link ids),
  * new programs unloaded; the application is as it was. Unloads cannot be undone, so they
  * come after the point of no return: one that fails leaves an extra program of the app,
  * which the next apply unloads. */
@@ -126,7 +129,7 @@ static int do_load(struct run *run, char **err)
 	o.n_progs = n;
 	o.globals = d->globals;
 	o.n_globals = d->n_globals;
-	o.metadata = &p->meta;
+	o.metadata = &p->load_meta;
 	/* added programs share the maps of the programs that stay */
 	for (size_t i = 0; !p->reload_all && i < p->n_progs; i++)
 		if (p->progs[i].keep_id) {
@@ -174,7 +177,8 @@ static bool pending_errno(int r)
 	return r == -ENODEV || r == -ENOENT || r == -ENXIO;
 }
 
-static int do_attaches(struct run *run, char **err)
+/* late: the links that collide with a detach (attached after the detaches) */
+static int do_attaches(struct run *run, bool late, char **err)
 {
 	struct plan *p = run->p;
 
@@ -183,7 +187,7 @@ static int do_attaches(struct run *run, char **err)
 		enum app_prog_type t = p->progs[w->prog].decl->type;
 		int r;
 
-		if (!w->resolved || w->keep_link_id)
+		if (!w->resolved || w->keep_link_id || plan_link_late(p, w) != late)
 			continue;
 		r = bpfman_attach(run->m, plan_link_prog_id(p, w), &w->opts, &w->new_link_id);
 		if (r == 0) {
@@ -260,6 +264,8 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 		goto out;
 	}
 	r = do_load(&run, &err);
+	if (r == 0)
+		r = do_attaches(&run, false, &err);
 	for (size_t i = 0; r == 0 && i < p.n_detach; i++) {
 		r = bpfman_detach(m, p.detach[i].id);
 		if (r == -ENOENT)
@@ -270,7 +276,7 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 			run.n_detached = i + 1;
 	}
 	if (r == 0)
-		r = do_attaches(&run, &err);
+		r = do_attaches(&run, true, &err);
 	if (r == 0) {
 		r = app_store_put(m, p.app, d);
 		if (r < 0)

@@ -30,7 +30,8 @@ struct plan_link {
 struct plan {
 	char *app; /* app_id() */
 	const struct app_decl *decl;
-	struct kv_list meta; /* the programs' metadata */
+	struct kv_list meta; /* APP_META_APP: selects the app's programs; on its links */
+	struct kv_list load_meta; /* the programs' metadata: meta + APP_META_NAME (3.5) */
 	bool reload_all; /* byteCode or globalData changed: every program is loaded anew */
 	struct plan_prog *progs;
 	size_t n_progs;
@@ -52,6 +53,9 @@ int plan_actions(const struct plan *p, struct app_result *r);
 /* Every planned link's state into r->links. */
 int plan_link_states(const struct plan *p, struct app_result *r);
 size_t plan_n_changes(const struct plan *p);
+/* A new link that could collide with a link that goes (same hook of the same kind, or the
+ * same tracing program): attached after the detaches; the others before them. */
+bool plan_link_late(const struct plan *p, const struct plan_link *w);
 /* The program id a link attaches to (kept or new). */
 uint32_t plan_link_prog_id(const struct plan *p, const struct plan_link *l);
 

@@ -537,6 +537,10 @@ int plan_build(struct bpfman *m, const struct app_decl *d, struct plan *p, char 
 	if (!p->app || (d->path && !abs_path))
 		return -ENOMEM;
 	r = kv_list_set(&p->meta, APP_META_APP, p->app);
+	if (r == 0)
+		r = kv_list_copy(&p->load_meta, &p->meta);
+	if (r == 0)
+		r = kv_list_set(&p->load_meta, APP_META_NAME, d->name);
 	if (r < 0)
 		return r;
 	p->progs = calloc(d->n_programs ? d->n_programs : 1, sizeof(*p->progs));
@@ -669,6 +673,7 @@ void plan_clear(struct plan *p)
 	free(p->unload);
 	free(p->progs);
 	kv_list_clear(&p->meta);
+	kv_list_clear(&p->load_meta);
 	free(p->app);
 	memset(p, 0, sizeof(*p));
 }
@@ -678,6 +683,40 @@ uint32_t plan_link_prog_id(const struct plan *p, const struct plan_link *l)
 	const struct plan_prog *pp = &p->progs[l->prog];
 
 	return pp->new_id ? pp->new_id : pp->keep_id;
+}
+
+/* Could the new link w collide with the going link l while both exist? The same hook of
+ * the same kind (without freplace an interface holds one XDP program; tcx refuses a
+ * program twice on a hook), or the same tracing program (fentry/fexit attach once). Such
+ * links are attached after the detaches; all others before them, so that an attach that
+ * fails has not detached anything yet. */
+static bool collides(const struct plan *p, const struct plan_link *w, const struct bpfman_link *l)
+{
+	const struct bpfman_attach_opts *o = &w->opts;
+
+	if (o->type != l->type)
+		return false;
+	switch (o->type) {
+	case BPFMAN_PROG_XDP:
+		return str_eq(o->iface, l->iface) && netns_same(o->netns, l->netns);
+	case BPFMAN_PROG_TC:
+	case BPFMAN_PROG_TCX:
+		return str_eq(o->iface, l->iface) && netns_same(o->netns, l->netns) &&
+		       o->direction == l->direction;
+	case BPFMAN_PROG_FENTRY:
+	case BPFMAN_PROG_FEXIT:
+		return plan_link_prog_id(p, w) == l->prog_id;
+	default:
+		return false;
+	}
+}
+
+bool plan_link_late(const struct plan *p, const struct plan_link *w)
+{
+	for (size_t i = 0; i < p->n_detach; i++)
+		if (collides(p, w, &p->detach[i]))
+			return true;
+	return false;
 }
 
 size_t plan_n_changes(const struct plan *p)
@@ -725,7 +764,8 @@ static char *link_text(const struct bpfman_link *l)
 	return strdup_printf("%s %s", bpfman_prog_type_to_string(l->type), att ? att : "");
 }
 
-/* In the order they are carried out: loads, detaches, attaches, unloads. */
+/* In the order they are carried out: loads, attaches that collide with no detach,
+ * detaches, the other attaches, unloads. */
 int plan_actions(const struct plan *p, struct app_result *r)
 {
 	int e = 0;
@@ -741,19 +781,21 @@ int plan_actions(const struct plan *p, struct app_result *r)
 		e = what ? result_add_action(r, APP_ACT_LOAD, pp->decl->name, what, pp->new_id, 0)
 			 : -ENOMEM;
 	}
-	for (size_t i = 0; e == 0 && i < p->n_detach; i++) {
-		_cleanup_free_ char *what = link_text(&p->detach[i]);
+	for (int late = 0; late < 2; late++) {
+		for (size_t i = 0; late && e == 0 && i < p->n_detach; i++) {
+			_cleanup_free_ char *what = link_text(&p->detach[i]);
 
-		e = result_add_action(r, APP_ACT_DETACH, p->detach[i].prog_name, what,
-				      p->detach[i].prog_id, p->detach[i].id);
-	}
-	for (size_t i = 0; e == 0 && i < p->n_links; i++) {
-		const struct plan_link *w = &p->links[i];
+			e = result_add_action(r, APP_ACT_DETACH, p->detach[i].prog_name, what,
+					      p->detach[i].prog_id, p->detach[i].id);
+		}
+		for (size_t i = 0; e == 0 && i < p->n_links; i++) {
+			const struct plan_link *w = &p->links[i];
 
-		if (!w->resolved || w->keep_link_id)
-			continue;
-		e = result_add_action(r, APP_ACT_ATTACH, p->progs[w->prog].decl->name, w->what,
-				      plan_link_prog_id(p, w), w->new_link_id);
+			if (!w->resolved || w->keep_link_id || plan_link_late(p, w) != late)
+				continue;
+			e = result_add_action(r, APP_ACT_ATTACH, p->progs[w->prog].decl->name,
+					      w->what, plan_link_prog_id(p, w), w->new_link_id);
+		}
 	}
 	for (size_t i = 0; e == 0 && i < p->n_unload; i++) {
 		_cleanup_free_ char *what = strdup_printf("program %u", p->unload[i]);

@@ -67,15 +67,35 @@ void app_results_free(struct app_result *v, size_t n);
 /* Applies each application (independently: one failing does not stop the others; it is
  * left as it was or fully at the new spec). Returns 0 when every application applied (links
  * may be pending), -EIO when some failed (see their results), other negative errno when
- * nothing could be tried. */
+ * nothing could be tried.
+ *
+ * What changes (app-plan.c): byteCode or globalData differing from what the app's programs
+ * were loaded with reloads every program of the app (one Load); otherwise only programs
+ * added, or whose name/type/retprobe-ness/fentry function changed, are loaded (sharing the
+ * maps of the programs that stay) and programs no longer declared are unloaded. A declared
+ * link equal (bpfman-k8s.md 3.6) to a link of its kept program is not touched; other links
+ * of the app are detached and the missing ones attached. Order: load, detach, attach,
+ * record the declaration, unload; a failure before the record undoes this apply in reverse
+ * (links it detached are attached again as they were, with new link ids).
+ * Results: actions in that order; links[] every concrete declared link: applied (link_id),
+ * pending (its interface or netns path does not exist yet: not a failure), failed (reason).
+ * With dry_run, nothing changes, and links that would be attached read "applied" with
+ * link_id 0 and the reason "would be attached". The writer lock is held from plan to
+ * record. */
 int bpfman_apply(struct bpfman *m, const struct app_decl *apps, size_t n, bool dry_run,
 		 struct app_result **ret, size_t *ret_n);
 /* Unloads everything the manager holds for these applications (by kind/namespace/name). */
 int bpfman_app_delete(struct bpfman *m, const struct app_decl *apps, size_t n, bool dry_run,
 		      struct app_result **ret, size_t *ret_n);
 /* Every application applied on this host (the declarations are kept in the state store), with
- * whether the kernel matches each declared link. */
+ * whether the kernel matches each declared link. Per application: actions = what an apply
+ * would do now (none: the kernel matches); failed with error = it differs (partly: programs
+ * not loaded, links not attached or extra, with the reasons per link); pending links alone
+ * are not a difference. */
 int bpfman_app_status(struct bpfman *m, struct app_result **ret, size_t *ret_n);
 /* Completes pending links (an interface or a namespace appeared). Returns how many links
- * changed state. The server calls it on netlink link events. */
+ * changed state. The server calls it on netlink link events. Each stored declaration is
+ * planned (cheap: no change when nothing differs); one whose plan has actions is applied
+ * again, which also repairs a link or program of it that went missing. Results only for the
+ * applications it applied. */
 int bpfman_app_retry_pending(struct bpfman *m, struct app_result **ret, size_t *ret_n);
