@@ -75,13 +75,18 @@ static int append_decls(struct app_decl **all, size_t *n_all, struct app_decl *v
 }
 
 /* Every -f (file or directory). Nothing is returned unless all of them validate: a broken
- * file must not leave the others half applied. Errors are logged, one per line. */
-static int parse_all(char **paths, size_t n_paths, struct app_decl **ret, size_t *ret_n)
+ * file must not leave the others half applied. The messages of every broken file, one a
+ * line, go to *ret_msg (printed once by the caller, as JSON with -o json). */
+static int parse_all(char **paths, size_t n_paths, struct app_decl **ret, size_t *ret_n,
+		     char **ret_msg)
 {
 	struct app_decl *all = NULL;
-	size_t n_all = 0;
+	size_t n_all = 0, len = 0;
+	FILE *msgs = open_memstream(ret_msg, &len);
 	int r = 0;
 
+	if (!msgs)
+		return log_error_errno(-ENOMEM, "parsing");
 	for (size_t i = 0; i < n_paths; i++) {
 		_cleanup_free_ char *err = NULL;
 		struct app_decl *v = NULL;
@@ -92,19 +97,20 @@ static int parse_all(char **paths, size_t n_paths, struct app_decl **ret, size_t
 			q = append_decls(&all, &n_all, v, n, &err);
 		if (q < 0) {
 			if (err)
-				log_error("%s", err);
+				fprintf(msgs, "%s\n", err);
 			else
-				log_error_errno(q, "%s", paths[i]);
+				fprintf(msgs, "%s: %s\n", paths[i], strerror(-q));
 			r = q;
 		}
 	}
+	if (r == 0 && n_all == 0) {
+		fprintf(msgs, "no ClusterBpfApplication or BpfApplication document in the files given\n");
+		r = -ENOENT;
+	}
+	fclose(msgs);
 	if (r < 0) {
 		app_decls_free(all, n_all);
 		return r;
-	}
-	if (n_all == 0) {
-		log_error("no ClusterBpfApplication or BpfApplication document in the files given");
-		return -ENOENT;
 	}
 	*ret = all;
 	*ret_n = n_all;
@@ -139,6 +145,7 @@ static int apply_files(const struct parsed *p, enum apply_verb verb, enum output
 	size_t n_apps = 0, n_res = 0;
 	bool dry_run = opt_flag(p, "dry-run");
 	struct bpfman *m = NULL;
+	char *msg = NULL;
 	char **files;
 	size_t n_files = opt_values(p, "file", &files);
 	int r;
@@ -147,11 +154,22 @@ static int apply_files(const struct parsed *p, enum apply_verb verb, enum output
 		log_error("-f FILE|DIR is required");
 		return -EINVAL;
 	}
-	r = parse_all(files, n_files, &apps, &n_apps);
+	r = parse_all(files, n_files, &apps, &n_apps, &msg);
 	if (r < 0) {
-		print_error(fmt, "nothing was applied: the files above do not validate");
+		/* strip the last newline; then say what it means */
+		size_t l = msg ? strlen(msg) : 0;
+		_cleanup_free_ char *all = NULL;
+
+		if (l && msg[l - 1] == '\n')
+			msg[l - 1] = '\0';
+		if (asprintf(&all, "%s\nnothing was %s", msg ? msg : "",
+			     verb == APPLY_VERB_APPLY ? "applied" : "deleted") < 0)
+			all = NULL;
+		print_error(fmt, all ? all : "nothing was done: the files do not validate");
+		free(msg);
 		return r;
 	}
+	free(msg);
 	/* a dry run takes no lock and changes nothing, not even pending links */
 	r = cli_open(dry_run, &m);
 	if (r < 0)
