@@ -171,6 +171,9 @@ test_malformed_files_apply_nothing() {
 	assert_contains "$OUT" "20-bad.yaml:11" "line of the broken field"
 	assert_contains "$OUT" "type" "the field named"
 	assert_contains "$OUT" "nothing was applied" "says nothing was applied"
+	# with -o json the errors are JSON on stdout
+	OUT=$(bpfman apply -f "$d" -o json 2>/dev/null) && fail "apply -o json of a broken file succeeded"
+	assert_contains "$(echo "$OUT" | jq -r .error)" "20-bad.yaml:11" "the line in JSON"
 	# two -f: the good one is not applied either
 	expect_fail bpfman apply -f "$d/10-good.yaml" -f "$d/20-bad.yaml"
 	assert_contains "$OUT" "20-bad.yaml:11" "line with two -f"
