@@ -12,9 +12,12 @@
  * keeps a flapping interface from hammering the lock, and the delay is well inside the
  * "within a second" the issue promises.
  *
- * What netlink cannot tell: interfaces created inside another network namespace (the socket
- * sees only the server's namespace) and namespace files that appear under a path. While the
- * last retry left links pending, the thread also retries every FALLBACK_MS for those.
+ * Other namespaces: the socket hears only the server's own namespace. While links are
+ * pending, netns-socks.c keeps a socket in every named namespace (/run/netns, what
+ * `bpfman.io/netns: NAME` names) and watches that directory, so an interface created in
+ * one, or the namespace itself appearing, is heard as quickly. What neither can tell
+ * (a namespace named by another path, /proc/PID/ns/net) and pending links the server has
+ * not seen yet (applied by the CLI) are found by a retry every RECHECK_MS.
  * A receive buffer overrun (ENOBUFS: events were lost) counts as an event. */
 #include <errno.h>
 #include <poll.h>
@@ -34,10 +37,14 @@
 #include "bpfman-apply.h"
 #include "cleanup.h"
 #include "link-watch.h"
+#include "netns-socks.h"
 #include "log.h"
 
 #define COALESCE_MS 50
-#define FALLBACK_MS 10000
+/* Every so often anyway: links that became pending by an apply of the CLI (the server only
+ * learns of them by looking), and namespaces named by a path no event tells of. A retry
+ * that has nothing to do only plans (reads), it takes no lock. */
+#define RECHECK_MS 2000
 #define STOP_JOIN_MS 1000
 
 struct link_watch {
@@ -46,6 +53,7 @@ struct link_watch {
 	int stop; /* eventfd: written once by link_watch_stop */
 	char *root;
 	struct bpfman *m;
+	struct netns_socks ns; /* the named namespaces, while links are pending */
 	atomic_bool pending; /* read by the main thread */
 };
 
@@ -136,34 +144,60 @@ static bool retry(struct link_watch *w)
 	return pending || r < 0;
 }
 
+/* An event that may complete a pending link: retry after the coalescing delay (keep an
+ * earlier deadline, but never wait longer: a fallback deadline may be far away). */
+static void soon(long long *due)
+{
+	long long t = now_ms() + COALESCE_MS;
+
+	if (*due < 0 || *due > t)
+		*due = t;
+}
+
 static void *run(void *arg)
 {
 	struct link_watch *w = arg;
 	long long due = now_ms(); /* once at start: interfaces may have appeared while no server ran */
+	bool pending = false;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = w->nl, .events = POLLIN }, { .fd = w->stop, .events = POLLIN } };
+		struct pollfd p[3 + NETNS_SOCKS_MAX] = {
+			{ .fd = w->nl, .events = POLLIN },
+			{ .fd = w->stop, .events = POLLIN },
+			{ .fd = w->ns.ino, .events = POLLIN },
+		};
+		size_t np = 3;
 		long long now = now_ms();
 		int wait_ms = -1;
 
+		for (size_t i = 0; i < w->ns.n; i++)
+			p[np++] = (struct pollfd){ .fd = w->ns.v[i].fd, .events = POLLIN };
 		if (due >= 0)
 			wait_ms = due > now ? (int)(due - now) : 0;
-		if (poll(p, 2, wait_ms) < 0 && errno != EINTR) {
+		if (poll(p, np, wait_ms) < 0 && errno != EINTR) {
 			log_warn("link events: poll: %s; no longer watching", strerror(errno));
 			break;
 		}
 		if (p[1].revents)
 			break;
-		if ((p[0].revents & POLLIN) && drain(w->nl)) {
-			long long soon = now_ms() + COALESCE_MS;
-
-			/* join a burst: keep an earlier deadline, but never wait longer than the
-			 * coalescing delay (a fallback deadline may be far away) */
-			if (due < 0 || due > soon)
-				due = soon;
+		if ((p[0].revents & POLLIN) && drain(w->nl))
+			soon(&due);
+		for (size_t i = 3; i < np; i++)
+			if ((p[i].revents & POLLIN) && drain(p[i].fd))
+				soon(&due);
+		if ((p[2].revents & POLLIN) && netns_socks_changed(&w->ns)) {
+			/* a namespace came or went: a gone one's socket must not hold it alive */
+			if (netns_socks_sync(&w->ns, pending))
+				soon(&due);
+			soon(&due);
 		}
 		if (due >= 0 && now_ms() >= due) {
-			due = retry(w) ? now_ms() + FALLBACK_MS : -1;
+			(void)retry(w);
+			pending = atomic_load(&w->pending);
+			due = now_ms() + RECHECK_MS;
+			/* sockets opened now missed what happened before them: one more look */
+			if (netns_socks_sync(&w->ns, pending))
+				soon(&due);
 		}
 	}
 	return NULL;
@@ -175,6 +209,7 @@ static void free_watch(struct link_watch *w)
 		return;
 	safe_close(w->nl);
 	safe_close(w->stop);
+	netns_socks_clear(&w->ns);
 	bpfman_close(w->m);
 	free(w->root);
 	free(w);
@@ -189,6 +224,7 @@ int link_watch_start(const char *root, struct link_watch **ret)
 	if (!w)
 		return log_error_errno(-ENOMEM, "link events");
 	w->nl = w->stop = -EBADF;
+	w->ns.ino = -EBADF;
 	atomic_store(&w->pending, true); /* until the first retry says otherwise */
 	if (root && !(w->root = strdup(root))) {
 		free_watch(w);
@@ -200,6 +236,9 @@ int link_watch_start(const char *root, struct link_watch **ret)
 		free_watch(w);
 		return r;
 	}
+	/* without inotify, namespaces are looked at after each retry only */
+	if (netns_socks_init(&w->ns, "/run/netns") < 0)
+		log_warn("link events: no inotify; interfaces in named network namespaces are seen late");
 	w->stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->stop < 0) {
 		r = log_error_errno(-errno, "link events: eventfd");

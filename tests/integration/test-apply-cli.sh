@@ -391,3 +391,66 @@ test_samples_plan_on_a_host() {
 	assert_eq "$(kernel_new prog "$progs0")" 0 "kernel programs after the dry run"
 	assert_eq "$(tree_count "$BPFMAN_ROOT/var/cache/bpfman" -type f)" 0 "image cache files after the dry run"
 }
+
+# xdp_in NS DEV: whether an xdp program runs on DEV inside the namespace NS
+xdp_in() { ip -n "$1" -d link show dev "$2" 2>/dev/null | grep -q 'prog/xdp'; }
+
+# wait_xdp_in NS DEV T0: waits (3 s at most) for it; prints the milliseconds since T0 (ns)
+wait_xdp_in() {
+	local t1
+	while ! xdp_in "$1" "$2"; do
+		t1=$(date +%s%N)
+		[ $(((t1 - $3) / 1000000)) -lt 3000 ] ||
+			fail "no xdp program on $2 in $1 3 s after it appeared; server log: $(cat "$TEST_TMP/rpc.$TEST_ID")"
+		sleep 0.01
+	done
+	t1=$(date +%s%N)
+	echo $(((t1 - $3) / 1000000))
+}
+
+# Pending links in named namespaces: an interface created inside an existing namespace, and
+# a namespace created (with its interface) after the apply. The server hears both within a
+# second: a socket in each named namespace while links are pending, inotify on /run/netns.
+test_pending_interface_in_a_namespace() {
+	local ns late="bpfmt-late-$TEST_ID" f="$TEST_TMP/pns.$TEST_ID.yaml" g="$TEST_TMP/pns2.$TEST_ID.yaml" t0 ms
+	ns=$(make_netns p)
+	manifest in-ns "$f" 50 vin "$ns"
+	manifest in-late-ns "$g" 50 vlate "$late"
+	start_rpc
+	bpfman apply -f "$f" | grep -q pending || fail "not pending"
+	bpfman apply -f "$g" | grep -q pending || fail "not pending (late namespace)"
+	# the server learns of links the CLI left pending at its next look (every 2 s)
+	sleep 2.5
+	assert_eq "$(server_sockets_in "$ns")" 1 "server sockets in $ns while a link waits there"
+	t0=$(date +%s%N)
+	ip -n "$ns" link add vin type veth peer name vin-p
+	ms=$(wait_xdp_in "$ns" vin "$t0")
+	echo "MEASURE pending link in an existing namespace completed ${ms} ms after its interface appeared"
+	[ "$ms" -lt 1000 ] || fail "took $ms ms"
+	t0=$(date +%s%N)
+	ip netns add "$late"
+	ip -n "$late" link add vlate type veth peer name vlate-p
+	ms=$(wait_xdp_in "$late" vlate "$t0")
+	echo "MEASURE pending link in a new namespace completed ${ms} ms after the namespace appeared"
+	[ "$ms" -lt 1000 ] || fail "took $ms ms"
+	assert_contains "$(bpfman status)" "ClusterBpfApplication/in-late-ns: applied" "status"
+	# nothing pending any more: within its next look the server holds no socket in the
+	# namespaces (a socket keeps its namespace alive after `ip netns del`)
+	for _ in $(seq 40); do
+		[ "$(server_sockets_in "$ns")" = 0 ] && break
+		sleep 0.1
+	done
+	assert_eq "$(server_sockets_in "$ns")" 0 "server sockets in $ns with nothing pending"
+	kill -TERM "$RPC_PID"
+	wait "$RPC_PID" || fail "the server exited with $?"
+	bpfman delete -f "$f" >/dev/null
+	bpfman delete -f "$g" >/dev/null
+	assert_clean_state
+}
+
+# server_sockets_in NS: how many of the server's sockets are netlink sockets of NS
+server_sockets_in() {
+	local mine
+	mine=$(ls -l "/proc/$RPC_PID/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort)
+	comm -12 <(echo "$mine") <(ip netns exec "$1" awk 'NR > 1 {print $NF}' /proc/net/netlink | sort) | grep -c . || true
+}
