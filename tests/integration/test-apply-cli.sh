@@ -419,8 +419,12 @@ test_pending_interface_in_a_namespace() {
 	start_rpc
 	bpfman apply -f "$f" | grep -q pending || fail "not pending"
 	bpfman apply -f "$g" | grep -q pending || fail "not pending (late namespace)"
-	# the server learns of links the CLI left pending at its next look (every 2 s)
-	sleep 2.5
+	# the server learns of links the CLI left pending at its next look (every 2 s) and then
+	# listens inside the namespace
+	for _ in $(seq 60); do
+		[ "$(server_sockets_in "$ns")" = 1 ] && break
+		sleep 0.1
+	done
 	assert_eq "$(server_sockets_in "$ns")" 1 "server sockets in $ns while a link waits there"
 	t0=$(date +%s%N)
 	ip -n "$ns" link add vin type veth peer name vin-p
