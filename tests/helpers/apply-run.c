@@ -12,8 +12,8 @@
 
 #include "bpfman-apply.h"
 
-static const char *const kinds[] = { "load", "attach", "detach", "unload" };
-static const char *const states[] = { "applied", "pending", "failed" };
+static const char *const kinds[] = {"load", "attach", "detach", "unload"};
+static const char *const states[] = {"applied", "pending", "failed"};
 
 static json_t *str_or_null(const char *s)
 {
@@ -30,25 +30,25 @@ static void print(const struct app_result *v, size_t n, int rc, int changed)
 		for (size_t k = 0; k < v[i].n_actions; k++) {
 			const struct app_action *a = &v[i].actions[k];
 
-			json_array_append_new(actions,
-					      json_pack("{s:s, s:s, s:s, s:I, s:I}", "kind",
-							kinds[a->kind], "program", a->program, "what",
-							a->what, "prog_id", (json_int_t)a->prog_id,
-							"link_id", (json_int_t)a->link_id));
+			json_array_append_new(
+			    actions,
+			    json_pack("{s:s, s:s, s:s, s:I, s:I}", "kind", kinds[a->kind],
+				      "program", a->program, "what", a->what, "prog_id",
+				      (json_int_t)a->prog_id, "link_id", (json_int_t)a->link_id));
 		}
 		for (size_t k = 0; k < v[i].n_links; k++) {
 			const struct app_link_status *l = &v[i].links[k];
 
-			json_array_append_new(links,
-					      json_pack("{s:s, s:s, s:s, s:o, s:I}", "program",
-							l->program, "what", l->what, "state",
-							states[l->state], "reason", str_or_null(l->reason),
-							"link_id", (json_int_t)l->link_id));
+			json_array_append_new(links, json_pack("{s:s, s:s, s:s, s:o, s:I}",
+							       "program", l->program, "what",
+							       l->what, "state", states[l->state],
+							       "reason", str_or_null(l->reason),
+							       "link_id", (json_int_t)l->link_id));
 		}
-		json_array_append_new(results,
-				      json_pack("{s:s, s:b, s:o, s:o, s:o}", "app", v[i].app, "failed",
-						v[i].failed, "error", str_or_null(v[i].error), "actions",
-						actions, "links", links));
+		json_array_append_new(results, json_pack("{s:s, s:b, s:o, s:o, s:o}", "app",
+							 v[i].app, "failed", v[i].failed, "error",
+							 str_or_null(v[i].error), "actions",
+							 actions, "links", links));
 	}
 	root = json_pack("{s:i, s:i, s:o}", "rc", rc, "changed", changed, "results", results);
 	json_dumpf(root, stdout, JSON_INDENT(1));
@@ -64,7 +64,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct bpfman_open_opts oo = { .root = getenv("BPFMAN_ROOT") };
+	struct bpfman_open_opts oo = {.root = getenv("BPFMAN_ROOT")};
 	struct bpfman *m = NULL;
 	struct app_decl *apps = NULL;
 	struct app_result *res = NULL;

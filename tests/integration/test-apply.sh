@@ -246,6 +246,13 @@ pending network namespace /run/netns/$ns_late does not exist" "pending links"
 	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_c") | .iface' | sort | tr '\n' ' ')" "lo $late " "tcx_c links"
 	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status"
 	assert_eq "$(apply_run retry | jq .changed)" 0 "retry after"
+	# the interface goes (its link with it) and comes back: pending again, then applied
+	ip -n "$NS_A" link del "$late"
+	apply_run retry >/dev/null
+	assert_eq "$(apply_run status | jq -r '.results[].links[] | select(.what | contains("'"$late"'")) | .state')" pending "after the interface went"
+	ip -n "$NS_A" link add "$late" type veth peer name "$late-p"
+	assert_eq "$(apply_run retry | jq .changed)" 1 "after the interface came back"
+	assert_eq "$(apply_run status | jq -r '[.results[].links[].state] | unique | join(",")')" applied "status at the end"
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }
@@ -278,6 +285,15 @@ reboot_case() {
 	# the kernel frees them after an RCU grace period
 	REBOOT_IDS=$ids
 	eventually_eq old_programs_left 0 "programs of before the reboot still in the kernel"
+	if [ "$1" = keep ]; then
+		# the kept declaration says what is missing
+		out=$(apply_run status)
+		assert_eq "$(echo "$out" | jq -r '.results[0].failed')" true "status after the reboot"
+		assert_contains "$(echo "$out" | jq -r '.results[0].error')" "6 program(s) not loaded" "status error"
+		assert_contains "$(echo "$out" | jq -r '.results[0].links[0].reason')" "is not loaded" "link reason"
+	else
+		assert_eq "$(apply_run status | jq '.results | length')" 0 "status without a database"
+	fi
 	out=$(apply_run apply "$f")
 	assert_eq "$(echo "$out" | jq -r '.results[0].failed')" false "apply after reboot: $(echo "$out" | jq -r '.results[0].error')"
 	assert_eq "$(shape_of_app)" "$shape" "what is attached where, after the reboot"
@@ -551,6 +567,81 @@ PY
 	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.function_name == "tcx_a") | "\(.priority) \(.position)"')" \
 		"50 1" "tcx_a back at 50"
 	assert_programs_run
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+# Applies of one file at once (the boot unit and an administrator, the server's retry): the
+# lock is held from plan to record, so exactly one of them loads and the others find it done.
+test_concurrent_applies_load_once() {
+	require_apply_features
+	make_veth_pair
+	local f=$BPFMAN_ROOT/app.yaml i pids=() total=0 n
+	write_app "$f" 50 uc
+	for i in 1 2 3; do
+		apply_run apply "$f" >"$BPFMAN_ROOT/out.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || fail "an apply failed: $(cat "$BPFMAN_ROOT"/out.*)"; done
+	for i in 1 2 3; do
+		n=$(n_actions <"$BPFMAN_ROOT/out.$i")
+		total=$((total + n))
+	done
+	assert_eq "$total" 12 "actions of the three applies together"
+	assert_eq "$(bpfman list programs -o json | jq length)" 6 "programs"
+	assert_eq "$(bpfman list links -o json | jq length)" 6 "links"
+	assert_programs_run
+	apply_run delete "$f" >/dev/null
+	assert_clean_state
+}
+
+# byteCode.image: the same reconciler with an image from the real registry; a new image
+# reference reloads the application.
+test_image_bytecode() {
+	require_feature tracepoint
+	[ -z "${BPFMAN_VM_GUEST:-}" ] || skip "image tests run on the host only (no registry in the guest)"
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	. "$HERE/registry-lib.sh"
+	start_registry
+	local f=$BPFMAN_ROOT/img.yaml out dir ref id1 id2 before after
+	for ref in v1 v2; do
+		dir=$(mktemp -d "$TEST_TMP/oci-$TEST_ID.XXXXXX")
+		/usr/bin/python3 "$HERE/../helpers/make-oci-image.py" --out "$dir" --tag t \
+			--object "$COUNTERS_OBJ" --programs '{"tracepoint_counter":"tracepoint"}' >/dev/null
+		skopeo copy -q --dest-tls-verify=false "oci:$dir:t" "docker://$REG/ebpf/counters:$ref"
+		rm -rf "${dir:?}"
+	done
+	write_img() {
+		cat >"$f" <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata: {name: img}
+spec:
+  nodeSelector: {}
+  byteCode:
+    image: {url: "$REG/ebpf/counters:$1", imagePullPolicy: IfNotPresent}
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	}
+	write_img v1
+	out=$(apply_run apply "$f") || fail "apply of an image: $out"
+	id1=$(prog_of tracepoint_counter)
+	assert_eq "$(bpfman get program "$id1" -o json | jq -r .bpfman.image_url)" "$REG/ebpf/counters:v1" "image_url"
+	before=$(counter "$id1" $SLOT_TRACEPOINT)
+	trigger getpid 3 >/dev/null
+	after=$(counter "$id1" $SLOT_TRACEPOINT)
+	[ $((after - before)) -ge 3 ] || fail "counter $before -> $after"
+	assert_eq "$(apply_run apply "$f" | n_actions)" 0 "again"
+	write_img v2
+	out=$(apply_run apply "$f")
+	assert_eq "$(echo "$out" | actions_of)" "attach tracepoint_counter,detach tracepoint_counter,load tracepoint_counter,unload tracepoint_counter," "new image"
+	id2=$(prog_of tracepoint_counter)
+	assert_ne "$id2" "$id1" "program id"
+	assert_no_kernel_prog "$id1"
 	apply_run delete "$f" >/dev/null
 	assert_clean_state
 }

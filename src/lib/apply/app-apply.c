@@ -26,7 +26,7 @@ struct run {
 	struct bpfman *m;
 	struct plan *p;
 	uint32_t *reattached; /* undo of step 2 */
-	size_t n_detached; /* how many of p->detach are gone */
+	size_t n_detached;    /* how many of p->detach are gone */
 	char *undo_errors;
 };
 
@@ -47,8 +47,8 @@ static void attach_opts_of(const struct bpfman_link *l, struct bpfman_attach_opt
 	o->type = l->type;
 	o->iface = l->iface;
 	o->priority = l->priority;
-	o->has_priority = l->type == BPFMAN_PROG_XDP || l->type == BPFMAN_PROG_TC ||
-			  l->type == BPFMAN_PROG_TCX;
+	o->has_priority =
+	    l->type == BPFMAN_PROG_XDP || l->type == BPFMAN_PROG_TC || l->type == BPFMAN_PROG_TCX;
 	o->direction = l->direction;
 	o->netns = l->netns;
 	o->proceed_on = l->proceed_on;
@@ -94,7 +94,7 @@ static int do_load(struct run *run, char **err)
 	struct plan *p = run->p;
 	const struct app_decl *d = p->decl;
 	struct bpfman_prog_request *req;
-	struct bpfman_load_opts o = { 0 };
+	struct bpfman_load_opts o = {0};
 	struct bpfman_program_view *views = NULL;
 	_cleanup_free_ char *abs_path = NULL;
 	size_t n = 0, n_views = 0;
@@ -158,12 +158,13 @@ static int do_load(struct run *run, char **err)
 
 		if (!p->progs[i].load)
 			continue;
-		if ((ap->type == APP_KPROBE || ap->type == APP_KRETPROBE || ap->type == APP_UPROBE ||
-		     ap->type == APP_URETPROBE) &&
+		if ((ap->type == APP_KPROBE || ap->type == APP_KRETPROBE ||
+		     ap->type == APP_UPROBE || ap->type == APP_URETPROBE) &&
 		    views[n].program && views[n].program->retprobe != want_ret) {
-			*err = strdup_printf("program %s: declared %s, but its ELF section is a %s",
-					     ap->name, want_ret ? "a return probe" : "an entry probe",
-					     want_ret ? "an entry probe" : "a return probe");
+			*err =
+			    strdup_printf("program %s: declared %s, but its ELF section is a %s",
+					  ap->name, want_ret ? "a return probe" : "an entry probe",
+					  want_ret ? "an entry probe" : "a return probe");
 			r = -EINVAL;
 		}
 		n++;
@@ -228,11 +229,10 @@ static void mark_not_applied(struct plan *p)
 	}
 }
 
-int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
-		     struct app_result *res)
+int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run, struct app_result *res)
 {
 	struct plan p;
-	struct run run = { .m = m, .p = &p };
+	struct run run = {.m = m, .p = &p};
 	char *err = NULL;
 	bool held = false;
 	int r;
@@ -271,7 +271,8 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 		if (r == -ENOENT)
 			r = 0; /* gone already */
 		if (r < 0)
-			err = strdup_printf("detach of link %u: %s", p.detach[i].id, bpfman_error(m));
+			err =
+			    strdup_printf("detach of link %u: %s", p.detach[i].id, bpfman_error(m));
 		else
 			run.n_detached = i + 1;
 	}
@@ -289,8 +290,9 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 	}
 	for (size_t i = 0; i < p.n_unload; i++)
 		if (bpfman_unload(m, p.unload[i]) < 0 && !res->error)
-			res->error = strdup_printf("program %u (%s) no longer declared, but its unload failed: %s",
-						   p.unload[i], p.unload_names[i], bpfman_error(m));
+			res->error = strdup_printf(
+			    "program %u (%s) no longer declared, but its unload failed: %s",
+			    p.unload[i], p.unload_names[i], bpfman_error(m));
 	r = plan_actions(&p, res);
 	if (r == 0)
 		r = plan_link_states(&p, res);
@@ -298,7 +300,8 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 fail:
 	res->failed = true;
 	if (run.undo_errors) {
-		char *both = strdup_printf("%s (undo: %s)", err ? err : strerror(-r), run.undo_errors);
+		char *both =
+		    strdup_printf("%s (undo: %s)", err ? err : strerror(-r), run.undo_errors);
 
 		free(err);
 		err = both;
@@ -344,7 +347,7 @@ int bpfman_apply(struct bpfman *m, const struct app_decl *apps, size_t n, bool d
 static int delete_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 		      struct app_result *res)
 {
-	struct app_decl none = { .kind = d->kind, .name = d->name, .namespace = d->namespace };
+	struct app_decl none = {.kind = d->kind, .name = d->name, .namespace = d->namespace};
 	struct plan p;
 	char *err = NULL;
 	int r;
@@ -370,7 +373,8 @@ static int delete_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
 		if (r == -ENOENT)
 			r = 0;
 		if (r < 0)
-			err = strdup_printf("unload of program %u: %s", p.unload[i], bpfman_error(m));
+			err =
+			    strdup_printf("unload of program %u: %s", p.unload[i], bpfman_error(m));
 	}
 	if (r == 0 && !dry_run) {
 		r = app_store_delete(m, p.app);

@@ -9,8 +9,8 @@
 struct plan_prog {
 	const struct app_program *decl;
 	uint32_t keep_id; /* a loaded program of the app that already matches, or 0 */
-	uint32_t new_id; /* loaded by this apply */
-	bool load; /* needs a load */
+	uint32_t new_id;  /* loaded by this apply */
+	bool load;	  /* needs a load */
 };
 
 /* One concrete desired link (a link entry times each interface its selector names). */
@@ -20,19 +20,19 @@ struct plan_link {
 	char *iface; /* xdp/tc/tcx: resolved interface */
 	char *what;
 	struct bpfman_attach_opts opts; /* points into decl and iface */
-	uint32_t keep_link_id; /* an existing link equal to it (3.6): not touched */
+	uint32_t keep_link_id;		/* an existing link equal to it (3.6): not touched */
 	uint32_t new_link_id;
 	enum app_link_state state;
-	char *reason; /* pending / failed: why */
+	char *reason;  /* pending / failed: why */
 	bool resolved; /* false: pending or failed before anything is tried */
 };
 
 struct plan {
 	char *app; /* app_id() */
 	const struct app_decl *decl;
-	struct kv_list meta; /* APP_META_APP: selects the app's programs; on its links */
+	struct kv_list meta;	  /* APP_META_APP: selects the app's programs; on its links */
 	struct kv_list load_meta; /* the programs' metadata: meta + APP_META_NAME (3.5) */
-	bool reload_all; /* byteCode or globalData changed: every program is loaded anew */
+	bool reload_all;	  /* byteCode or globalData changed: every program is loaded anew */
 	struct plan_prog *progs;
 	size_t n_progs;
 	struct plan_link *links;
@@ -63,8 +63,7 @@ enum bpfman_prog_type app_bpfman_type(enum app_prog_type t);
 /* byteCode.path made absolute (a relative path is relative to the declaring file). */
 char *app_object_path(const struct app_decl *d);
 /* Plans and carries out one application (app-apply.c). */
-int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run,
-		  struct app_result *res);
+int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run, struct app_result *res);
 
 /* The declaration <-> JSON (the form kept in the applications table). */
 char *app_decl_to_json(const struct app_decl *d);

@@ -28,16 +28,24 @@
 enum bpfman_prog_type app_bpfman_type(enum app_prog_type t)
 {
 	switch (t) {
-	case APP_XDP: return BPFMAN_PROG_XDP;
-	case APP_TC: return BPFMAN_PROG_TC;
-	case APP_TCX: return BPFMAN_PROG_TCX;
-	case APP_FENTRY: return BPFMAN_PROG_FENTRY;
-	case APP_FEXIT: return BPFMAN_PROG_FEXIT;
+	case APP_XDP:
+		return BPFMAN_PROG_XDP;
+	case APP_TC:
+		return BPFMAN_PROG_TC;
+	case APP_TCX:
+		return BPFMAN_PROG_TCX;
+	case APP_FENTRY:
+		return BPFMAN_PROG_FENTRY;
+	case APP_FEXIT:
+		return BPFMAN_PROG_FEXIT;
 	case APP_KPROBE:
-	case APP_KRETPROBE: return BPFMAN_PROG_KPROBE;
+	case APP_KRETPROBE:
+		return BPFMAN_PROG_KPROBE;
 	case APP_UPROBE:
-	case APP_URETPROBE: return BPFMAN_PROG_UPROBE;
-	case APP_TRACEPOINT: return BPFMAN_PROG_TRACEPOINT;
+	case APP_URETPROBE:
+		return BPFMAN_PROG_UPROBE;
+	case APP_TRACEPOINT:
+		return BPFMAN_PROG_TRACEPOINT;
 	}
 	return _BPFMAN_PROG_TYPE_INVALID;
 }
@@ -54,8 +62,9 @@ static bool is_iface_type(enum app_prog_type t)
 
 static const char *app_type_name(enum app_prog_type t)
 {
-	static const char *const names[] = { "xdp", "tc", "tcx", "fentry", "fexit", "kprobe",
-					      "kretprobe", "uprobe", "uretprobe", "tracepoint" };
+	static const char *const names[] = {"xdp",	 "tc",	      "tcx",	   "fentry",
+					    "fexit",	 "kprobe",    "kretprobe", "uprobe",
+					    "uretprobe", "tracepoint"};
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
@@ -73,9 +82,8 @@ char *app_object_path(const struct app_decl *d)
 	if (!d->path)
 		return NULL;
 	if (d->path[0] != '/' && d->file && strchr(d->file, '/')) {
-		_cleanup_free_ char *joined = strdup_printf("%.*s/%s",
-							    (int)(strrchr(d->file, '/') - d->file),
-							    d->file, d->path);
+		_cleanup_free_ char *joined = strdup_printf(
+		    "%.*s/%s", (int)(strrchr(d->file, '/') - d->file), d->file, d->path);
 
 		if (joined && realpath(joined, buf))
 			return strdup(buf);
@@ -106,7 +114,7 @@ static int cmp_i32(const void *a, const void *b)
 /* proceed-on as a sorted set; empty = the defaults attach records */
 static size_t proceed_set(enum app_prog_type t, const int32_t *v, size_t n, int32_t *out)
 {
-	static const int32_t xdp_default[] = { 2, 31 }, tc_default[] = { 3, 30 };
+	static const int32_t xdp_default[] = {2, 31}, tc_default[] = {3, 30};
 	size_t k = 0;
 
 	if (!n) {
@@ -124,8 +132,7 @@ static size_t proceed_set(enum app_prog_type t, const int32_t *v, size_t n, int3
 }
 
 /* bpfman-k8s.md 3.6 */
-static bool link_equal(const struct bpfman_link *l, const struct plan_link *w,
-		       enum app_prog_type t)
+static bool link_equal(const struct bpfman_link *l, const struct plan_link *w, enum app_prog_type t)
 {
 	const struct bpfman_attach_opts *o = &w->opts;
 
@@ -185,8 +192,8 @@ static int iface_present(const char *netns, const char *iface, char **why)
 	if (r < 0)
 		return r;
 	if (!idx)
-		*why = strdup_printf("interface %s does not exist%s%s", iface,
-				     netns ? " in " : "", netns ? netns : "");
+		*why = strdup_printf("interface %s does not exist%s%s", iface, netns ? " in " : "",
+				     netns ? netns : "");
 	return idx ? 1 : 0;
 }
 
@@ -305,10 +312,11 @@ static void describe(struct plan_link *w, enum app_prog_type t)
 	case APP_XDP:
 	case APP_TC:
 	case APP_TCX:
-		w->what = strdup_printf("%s on %s%s%s priority %d%s", tn, w->iface ? w->iface : "?",
-					t == APP_XDP ? "" : " ",
-					t == APP_XDP ? "" : bpfman_direction_to_string(l->direction),
-					l->priority, ns ? ns : "");
+		w->what =
+		    strdup_printf("%s on %s%s%s priority %d%s", tn, w->iface ? w->iface : "?",
+				  t == APP_XDP ? "" : " ",
+				  t == APP_XDP ? "" : bpfman_direction_to_string(l->direction),
+				  l->priority, ns ? ns : "");
 		break;
 	case APP_TRACEPOINT:
 		w->what = strdup_printf("tracepoint %s", l->tracepoint ? l->tracepoint : "?");
@@ -321,8 +329,8 @@ static void describe(struct plan_link *w, enum app_prog_type t)
 	case APP_UPROBE:
 	case APP_URETPROBE:
 		w->what = strdup_printf("%s %s:%s+%llu%s", tn, l->target ? l->target : "?",
-					l->function ? l->function : "", (unsigned long long)l->offset,
-					l->pid ? " (pid)" : "");
+					l->function ? l->function : "",
+					(unsigned long long)l->offset, l->pid ? " (pid)" : "");
 		break;
 	case APP_FENTRY:
 	case APP_FEXIT:
@@ -408,8 +416,9 @@ static int expand_links(struct plan *p)
 					return r;
 				p->links[p->n_links - 1].resolved = false;
 				p->links[p->n_links - 1].reason = strdup_printf(
-					"%s select Kubernetes pods: only a cluster's agent resolves them",
-					l->netns_pods ? "networkNamespaces" : "containers");
+				    "%s select Kubernetes pods: only a cluster's agent resolves "
+				    "them",
+				    l->netns_pods ? "networkNamespaces" : "containers");
 				continue;
 			}
 			if (!is_iface_type(ap->type)) {
@@ -522,8 +531,8 @@ static int push_detach(struct plan *p, const struct bpfman_link *l)
 
 int plan_build(struct bpfman *m, const struct app_decl *d, struct plan *p, char **ret_err)
 {
-	struct bpfman_list_filter pf = { .metadata = &p->meta };
-	struct bpfman_link_filter lf = { .metadata = &p->meta };
+	struct bpfman_list_filter pf = {.metadata = &p->meta};
+	struct bpfman_link_filter lf = {.metadata = &p->meta};
 	struct bpfman_program_view *views = NULL;
 	struct bpfman_link *links = NULL;
 	size_t n_views = 0, n_links = 0;
@@ -562,13 +571,14 @@ int plan_build(struct bpfman *m, const struct app_decl *d, struct plan *p, char 
 
 	r = bpfman_list_programs(m, &pf, &views, &n_views);
 	if (r < 0) {
-		*ret_err = strdup_printf("cannot list the application's programs: %s",
-					 bpfman_error(m));
+		*ret_err =
+		    strdup_printf("cannot list the application's programs: %s", bpfman_error(m));
 		return r;
 	}
 	r = bpfman_list_links(m, &lf, &links, &n_links);
 	if (r < 0) {
-		*ret_err = strdup_printf("cannot list the application's links: %s", bpfman_error(m));
+		*ret_err =
+		    strdup_printf("cannot list the application's links: %s", bpfman_error(m));
 		goto out;
 	}
 	prog_kept = calloc(n_views + 1, sizeof(*prog_kept));
@@ -819,8 +829,9 @@ int plan_link_states(const struct plan *p, struct app_result *r)
 		s->program = strdup(p->progs[w->prog].decl->name);
 		s->what = strdup(w->what);
 		s->state = w->state;
-		s->reason = w->reason ? strdup(w->reason)
-			    : s->state == APP_LINK_FAILED ? strdup("not attached") : NULL;
+		s->reason = w->reason			  ? strdup(w->reason)
+			    : s->state == APP_LINK_FAILED ? strdup("not attached")
+							  : NULL;
 		s->link_id = w->keep_link_id ? w->keep_link_id : w->new_link_id;
 		if (!s->program || !s->what || (s->state != APP_LINK_APPLIED && !s->reason))
 			return -ENOMEM;

@@ -44,8 +44,10 @@ static int status_one(struct bpfman *m, const struct app_decl *d, struct app_res
 			not_loaded += p.progs[i].load;
 		/* partly: the kernel does not match the declaration (pending alone is not that) */
 		res->failed = true;
-		res->error = strdup_printf("differs from its declaration: %zu program(s) not loaded, %zu link(s) not attached, %zu extra link(s), %zu extra program(s)",
-					   not_loaded, missing, p.n_detach, p.n_unload);
+		res->error =
+		    strdup_printf("differs from its declaration: %zu program(s) not loaded, %zu "
+				  "link(s) not attached, %zu extra link(s), %zu extra program(s)",
+				  not_loaded, missing, p.n_detach, p.n_unload);
 	}
 	plan_clear(&p);
 	return r;

@@ -72,20 +72,17 @@ static json_t *link_json(const struct app_link *l)
 
 	for (size_t i = 0; po && i < l->n_proceed_on; i++)
 		json_array_append_new(po, json_integer(l->proceed_on[i]));
-	return json_pack("{s:i, s:{s:o, s:b, s:b, s:o, s:o}, s:o, s:b, s:b, s:i, s:o, s:i, s:o, s:o, s:I, s:o, s:i}",
-			 "line", (int)l->line,
-			 "ifaces",
-			 "interfaces", strv_json(l->ifaces.interfaces),
-			 "primary", l->ifaces.primary_node_interface,
-			 "auto", l->ifaces.auto_discovery,
-			 "exclude", strv_json(l->ifaces.exclude),
-			 "allowed", strv_json(l->ifaces.allowed),
-			 "netns", str_or_null(l->netns), "netns_pods", l->netns_pods,
-			 "containers", l->containers, "priority", (int)l->priority,
-			 "proceed_on", po ? po : json_null(), "direction", (int)l->direction,
-			 "tracepoint", str_or_null(l->tracepoint),
-			 "function", str_or_null(l->function), "offset", (json_int_t)l->offset,
-			 "target", str_or_null(l->target), "pid", (int)l->pid);
+	return json_pack(
+	    "{s:i, s:{s:o, s:b, s:b, s:o, s:o}, s:o, s:b, s:b, s:i, s:o, s:i, s:o, s:o, s:I, s:o, "
+	    "s:i}",
+	    "line", (int)l->line, "ifaces", "interfaces", strv_json(l->ifaces.interfaces),
+	    "primary", l->ifaces.primary_node_interface, "auto", l->ifaces.auto_discovery,
+	    "exclude", strv_json(l->ifaces.exclude), "allowed", strv_json(l->ifaces.allowed),
+	    "netns", str_or_null(l->netns), "netns_pods", l->netns_pods, "containers",
+	    l->containers, "priority", (int)l->priority, "proceed_on", po ? po : json_null(),
+	    "direction", (int)l->direction, "tracepoint", str_or_null(l->tracepoint), "function",
+	    str_or_null(l->function), "offset", (json_int_t)l->offset, "target",
+	    str_or_null(l->target), "pid", (int)l->pid);
 }
 
 char *app_decl_to_json(const struct app_decl *d)
@@ -105,17 +102,17 @@ char *app_decl_to_json(const struct app_decl *d)
 
 		for (size_t k = 0; links && k < p->n_links; k++)
 			json_array_append_new(links, link_json(&p->links[k]));
-		json_array_append_new(progs, json_pack("{s:i, s:s, s:i, s:o, s:o}", "line",
-						       (int)p->line, "name", p->name, "type",
-						       (int)p->type, "attach_fn",
-						       str_or_null(p->attach_fn), "links",
-						       links ? links : json_null()));
+		json_array_append_new(progs,
+				      json_pack("{s:i, s:s, s:i, s:o, s:o}", "line", (int)p->line,
+						"name", p->name, "type", (int)p->type, "attach_fn",
+						str_or_null(p->attach_fn), "links",
+						links ? links : json_null()));
 	}
 	root = json_pack("{s:o, s:i, s:i, s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o}", "file",
-			 str_or_null(d->file), "line", (int)d->line, "kind", (int)d->kind, "name", d->name,
-			 "namespace", str_or_null(d->namespace), "path", str_or_null(d->path),
-			 "image", str_or_null(d->image_url), "pull_policy", d->pull_policy,
-			 "globals", globals, "programs", progs, "pull_secret_name",
+			 str_or_null(d->file), "line", (int)d->line, "kind", (int)d->kind, "name",
+			 d->name, "namespace", str_or_null(d->namespace), "path",
+			 str_or_null(d->path), "image", str_or_null(d->image_url), "pull_policy",
+			 d->pull_policy, "globals", globals, "programs", progs, "pull_secret_name",
 			 str_or_null(d->pull_secret_name), "pull_secret_namespace",
 			 str_or_null(d->pull_secret_namespace));
 	if (!root)
@@ -159,7 +156,8 @@ static int dup_strv(json_t *o, const char *key, char ***ret)
 	if (!a)
 		return -ENOMEM;
 	*ret = a;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e))
 			return -EINVAL;
 		a[i] = strdup(json_string_value(e));
@@ -224,8 +222,7 @@ static int link_from_json(json_t *o, struct app_link *l)
 		l->proceed_on = calloc(json_array_size(po), sizeof(*l->proceed_on));
 		if (!l->proceed_on)
 			return -ENOMEM;
-		json_array_foreach(po, i, e)
-			l->proceed_on[i] = (int32_t)json_integer_value(e);
+		json_array_foreach(po, i, e) l->proceed_on[i] = (int32_t)json_integer_value(e);
 		l->n_proceed_on = json_array_size(po);
 	}
 	return 0;
@@ -233,7 +230,8 @@ static int link_from_json(json_t *o, struct app_link *l)
 
 static int decl_from_json(json_t *root, struct app_decl *d)
 {
-	json_t *globals = json_object_get(root, "globals"), *progs = json_object_get(root, "programs");
+	json_t *globals = json_object_get(root, "globals"),
+	       *progs = json_object_get(root, "programs");
 	json_t *e;
 	size_t i;
 	int r;
@@ -243,7 +241,8 @@ static int decl_from_json(json_t *root, struct app_decl *d)
 	d->line = (unsigned)get_int(root, "line");
 	d->kind = (enum app_kind)get_int(root, "kind");
 	d->pull_policy = (int)get_int(root, "pull_policy");
-	if ((r = dup_str(root, "file", &d->file)) < 0 || (r = dup_str(root, "name", &d->name)) < 0 ||
+	if ((r = dup_str(root, "file", &d->file)) < 0 ||
+	    (r = dup_str(root, "name", &d->name)) < 0 ||
 	    (r = dup_str(root, "namespace", &d->namespace)) < 0 ||
 	    (r = dup_str(root, "path", &d->path)) < 0 ||
 	    (r = dup_str(root, "image", &d->image_url)) < 0 ||
@@ -257,7 +256,8 @@ static int decl_from_json(json_t *root, struct app_decl *d)
 		if (!d->globals)
 			return -ENOMEM;
 	}
-	json_array_foreach(globals, i, e) {
+	json_array_foreach(globals, i, e)
+	{
 		struct bpfman_global *g = &d->globals[i];
 		const char *hex = json_string_value(json_object_get(e, "data"));
 
@@ -274,7 +274,8 @@ static int decl_from_json(json_t *root, struct app_decl *d)
 		if (!d->programs)
 			return -ENOMEM;
 	}
-	json_array_foreach(progs, i, e) {
+	json_array_foreach(progs, i, e)
+	{
 		struct app_program *p = &d->programs[i];
 		json_t *links = json_object_get(e, "links"), *le;
 		size_t k;
@@ -292,7 +293,8 @@ static int decl_from_json(json_t *root, struct app_decl *d)
 		p->links = calloc(json_array_size(links), sizeof(*p->links));
 		if (!p->links)
 			return -ENOMEM;
-		json_array_foreach(links, k, le) {
+		json_array_foreach(links, k, le)
+		{
 			p->n_links = k + 1;
 			if ((r = link_from_json(le, &p->links[k])) < 0)
 				return r;
@@ -383,8 +385,9 @@ int app_store_load(struct bpfman *m, struct app_decl **ret, size_t *ret_n, char 
 		if (app_decl_from_json(decls[i], &v[good]) == 0)
 			good++;
 		else if (!*ret_err)
-			*ret_err = strdup_printf("the stored declaration of %s cannot be read; apply its file again",
-						 apps[i]);
+			*ret_err = strdup_printf(
+			    "the stored declaration of %s cannot be read; apply its file again",
+			    apps[i]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(apps[i]);
