@@ -185,8 +185,9 @@ static int apply_files(const struct parsed *p, enum apply_verb verb, enum output
 		goto out;
 	}
 	print_app_results(res, n_res, verb, dry_run, fmt);
-	/* -EIO: some applications failed; their reasons were printed with the results */
-	for (size_t i = 0; i < n_res; i++)
+	/* -EIO: some applications failed; the text says why, JSON on stdout gets a line on
+	 * stderr too (scripts often show only that) */
+	for (size_t i = 0; fmt == OUTPUT_JSON && i < n_res; i++)
 		if (res[i].failed)
 			log_error("%s: %s", res[i].app, res[i].error ? res[i].error : "failed");
 out:
