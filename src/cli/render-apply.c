@@ -167,7 +167,14 @@ static void print_text(const struct app_result *v, size_t n, enum apply_verb ver
 	for (size_t i = 0; i < n; i++) {
 		const struct app_result *r = &v[i];
 
-		if (verb == APPLY_VERB_STATUS)
+		if (verb == APPLY_VERB_STATUS && !strcmp(app_state(r, verb), "pending")) {
+			size_t k = 0;
+
+			for (size_t j = 0; j < r->n_links; j++)
+				k += r->links[j].state == APP_LINK_PENDING;
+			printf("%s: pending (%zu link%s wait%s for %s interface or namespace)\n", r->app,
+			       k, k == 1 ? "" : "s", k == 1 ? "s" : "", k == 1 ? "its" : "their");
+		} else if (verb == APPLY_VERB_STATUS)
 			printf("%s: %s%s%s\n", r->app, app_state(r, verb), r->error ? ": " : "",
 			       r->error ? r->error : "");
 		else if (r->failed)
