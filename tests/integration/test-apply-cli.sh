@@ -287,6 +287,7 @@ start_rpc() {
 xdp_on() { ip -d link show dev "$1" 2>/dev/null | grep -q 'prog/xdp'; }
 
 test_pending_interface_completed_by_server() {
+	require_feature tracepoint
 	local dev="bt${TEST_ID}xn" f="$TEST_TMP/pend.$TEST_ID.yaml" t0 t1 ms out
 	dev=${dev:0:15}
 	manifest late "$f" 50 "$dev" -
@@ -315,6 +316,7 @@ test_pending_interface_completed_by_server() {
 }
 
 test_pending_interface_without_server_at_next_status() {
+	require_feature tracepoint
 	local dev="bt${TEST_ID}xs" f="$TEST_TMP/pend2.$TEST_ID.yaml"
 	dev=${dev:0:15}
 	manifest later "$f" 50 "$dev" -
@@ -412,6 +414,7 @@ wait_xdp_in() {
 # a namespace created (with its interface) after the apply. The server hears both within a
 # second: a socket in each named namespace while links are pending, inotify on /run/netns.
 test_pending_interface_in_a_namespace() {
+	require_feature tracepoint
 	local ns late="bpfmt-late-$TEST_ID" f="$TEST_TMP/pns.$TEST_ID.yaml" g="$TEST_TMP/pns2.$TEST_ID.yaml" t0 ms
 	ns=$(make_netns p)
 	manifest in-ns "$f" 50 vin "$ns"
