@@ -6,7 +6,7 @@ set -eu -o pipefail
 
 build_pkgs=(meson ninja-build gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libsqlite3-dev libjansson-dev libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
-	libsystemd-dev libcurl4-openssl-dev libarchive-dev libssl-dev libsodium-dev
+	libsystemd-dev libcurl4-openssl-dev libarchive-dev libssl-dev
 	libyaml-dev)
 test_pkgs=(jq bpftool iproute2 iputils-ping strace util-linux valgrind sqlite3 python3-grpcio
 	python3-protobuf protobuf-compiler protobuf-compiler-grpc xdp-tools docker-registry skopeo

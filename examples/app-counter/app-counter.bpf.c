@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One application, three programs in one object: a tracepoint (getpid syscalls), a kprobe
  * (do_unlinkat) and a uprobe (libc getpid). bpfman loads them together, so they share
- * this object's maps: each program counts in its own slot of one per-CPU array. */
+ * this object's maps: each program counts in its own slot of one per-CPU array. Written
+ * as the reference's examples are: static program functions, prefixed sections. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -28,21 +29,21 @@ static __always_inline void bump(__u32 slot)
 }
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
-int tracepoint_counter(void *ctx)
+static int tracepoint_counter(void *ctx)
 {
 	bump(SLOT_TRACEPOINT);
 	return 0;
 }
 
 SEC("kprobe/do_unlinkat")
-int kprobe_counter(void *ctx)
+static int kprobe_counter(void *ctx)
 {
 	bump(SLOT_KPROBE);
 	return 0;
 }
 
-SEC("uprobe")
-int uprobe_counter(void *ctx)
+SEC("uprobe/getpid")
+static int uprobe_counter(void *ctx)
 {
 	bump(SLOT_UPROBE);
 	return 0;

@@ -10,9 +10,10 @@ struct {
 	__type(value, __u64);
 } kprobe_cnt SEC(".maps");
 
-/* "kprobe" (not "kretprobe") is what makes bpfman attach it at the function's entry */
+/* "kprobe" (not "kretprobe") is what makes bpfman attach it at the function's entry;
+ * static, as in the reference's examples (bpfman loads it all the same) */
 SEC("kprobe/do_unlinkat")
-int kprobe_counter(void *ctx)
+static int kprobe_counter(void *ctx)
 {
 	__u32 key = 0;
 	__u64 *count = bpf_map_lookup_elem(&kprobe_cnt, &key);

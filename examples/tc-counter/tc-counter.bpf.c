@@ -19,9 +19,10 @@ struct {
 
 /* TC_ACT_OK hands the packet on to the stack unchanged; it ends the filter chain, so
  * filters with a higher priority number than this one do not see the packet (returning
- * TC_ACT_UNSPEC would let them run). */
-SEC("tc")
-int tc_counter(struct __sk_buff *skb)
+ * TC_ACT_UNSPEC would let them run). "classifier/NAME" and a static function: the
+ * reference's style, which bpfman takes as the tc program the request names. */
+SEC("classifier/tc_counter")
+static int tc_counter(struct __sk_buff *skb)
 {
 	__u32 key = 0;
 	struct stats *s = bpf_map_lookup_elem(&tc_stats, &key);

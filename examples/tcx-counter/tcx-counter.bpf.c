@@ -19,9 +19,10 @@ struct {
 	__type(value, struct stats);
 } tcx_stats SEC(".maps");
 
-/* "tc" is the classifier section libbpf knows; tcx takes the same program type */
-SEC("tc")
-int tcx_counter(struct __sk_buff *skb)
+/* tcx takes the classifier program type; "classifier/NAME" and a static function are
+ * the reference's style (libbpf 1.x alone knows neither: bpfman takes the request's type) */
+SEC("classifier/tcx_counter")
+static int tcx_counter(struct __sk_buff *skb)
 {
 	__u32 key = 0;
 	struct stats *s = bpf_map_lookup_elem(&tcx_stats, &key);

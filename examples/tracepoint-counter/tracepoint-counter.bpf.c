@@ -11,9 +11,10 @@ struct {
 	__type(value, __u64);
 } tracepoint_cnt SEC(".maps");
 
-/* the section names the default hook; bpfman attaches wherever the user asks */
+/* the section names the default hook; bpfman attaches wherever the user asks. Static, as
+ * in the reference's examples. */
 SEC("tracepoint/syscalls/sys_enter_getpid")
-int tracepoint_counter(void *ctx)
+static int tracepoint_counter(void *ctx)
 {
 	__u32 key = 0;
 	__u64 *count = bpf_map_lookup_elem(&tracepoint_cnt, &key);

@@ -11,9 +11,10 @@ struct {
 	__type(value, __u64);
 } uretprobe_cnt SEC(".maps");
 
-/* the section decides entry or return; target and function come with the attach */
-SEC("uretprobe")
-int uretprobe_counter(void *ctx)
+/* the section decides entry or return; target and function come with the attach (the
+ * rest of the section name is only a hint). Static, as in the reference's examples. */
+SEC("uretprobe/getpid")
+static int uretprobe_counter(void *ctx)
 {
 	__u32 key = 0;
 	__u64 *count = bpf_map_lookup_elem(&uretprobe_cnt, &key);

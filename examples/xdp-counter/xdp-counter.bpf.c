@@ -15,8 +15,9 @@ struct {
 	__type(value, struct stats);
 } xdp_stats SEC(".maps");
 
+/* static, as the reference's other examples write their programs */
 SEC("xdp")
-int xdp_counter(struct xdp_md *ctx)
+static int xdp_counter(struct xdp_md *ctx)
 {
 	__u32 key = 0;
 	struct stats *s = bpf_map_lookup_elem(&xdp_stats, &key);

@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "btf-target.h"
+#include "elf-legacy.h"
 #include "object-check.h"
 #include "cleanup.h"
 #include "dispatcher/dispatcher.h"
@@ -50,14 +51,76 @@ static bool starts_with(const char *s, const char *prefix)
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Does the program's ELF section fit the requested type? Sets *retprobe for probes. */
-static bool section_fits(struct bpf_program *p, enum bpfman_prog_type t, bool *retprobe)
+/* The kernel's program type and expected attach type for each requested type. */
+static const struct {
+	enum bpf_prog_type type;
+	enum bpf_attach_type attach;
+} kernel_types[_BPFMAN_PROG_TYPE_MAX] = {
+	[BPFMAN_PROG_XDP] = { BPF_PROG_TYPE_XDP, BPF_XDP },
+	[BPFMAN_PROG_TC] = { BPF_PROG_TYPE_SCHED_CLS, 0 },
+	[BPFMAN_PROG_TCX] = { BPF_PROG_TYPE_SCHED_CLS, 0 },
+	[BPFMAN_PROG_TRACEPOINT] = { BPF_PROG_TYPE_TRACEPOINT, 0 },
+	[BPFMAN_PROG_KPROBE] = { BPF_PROG_TYPE_KPROBE, 0 },
+	[BPFMAN_PROG_UPROBE] = { BPF_PROG_TYPE_KPROBE, 0 },
+	[BPFMAN_PROG_FENTRY] = { BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY },
+	[BPFMAN_PROG_FEXIT] = { BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT },
+	[BPFMAN_PROG_LSM] = { BPF_PROG_TYPE_LSM, BPF_LSM_MAC },
+};
+
+/* Section names are a family (the part before the first '/') and a hint. Older loaders
+ * (libbpf < 1.0, aya, cilium/ebpf) took the family as a prefix; libbpf 1.1 knows only some
+ * forms and leaves the others without a type after the open (measured: "classifier/stats",
+ * "tc/ingress", "tcx/ingress", "xdp/stats", "xdp_stats"; it does know "classifier", "tc",
+ * "xdp", "tracepoint/a/b", "tp/a/b", "kprobe/f", "kretprobe/f", "uprobe/x", "uretprobe/x").
+ * For those, the request's type wins unless the family names another kind of program. */
+enum bpf_prog_type object_section_family(const char *sec)
+{
+	static const struct {
+		const char *family;
+		enum bpf_prog_type type;
+	} families[] = {
+		{ "classifier", BPF_PROG_TYPE_SCHED_CLS }, { "tc", BPF_PROG_TYPE_SCHED_CLS },
+		{ "tcx", BPF_PROG_TYPE_SCHED_CLS },	   { "action", BPF_PROG_TYPE_SCHED_ACT },
+		{ "xdp", BPF_PROG_TYPE_XDP },		   { "tracepoint", BPF_PROG_TYPE_TRACEPOINT },
+		{ "tp", BPF_PROG_TYPE_TRACEPOINT },	   { "kprobe", BPF_PROG_TYPE_KPROBE },
+		{ "kretprobe", BPF_PROG_TYPE_KPROBE },	   { "uprobe", BPF_PROG_TYPE_KPROBE },
+		{ "uretprobe", BPF_PROG_TYPE_KPROBE },	   { "fentry", BPF_PROG_TYPE_TRACING },
+		{ "fexit", BPF_PROG_TYPE_TRACING },	   { "lsm", BPF_PROG_TYPE_LSM },
+	};
+	size_t n = strcspn(sec, "/");
+
+	for (size_t i = 0; i < ELEMENTSOF(families); i++)
+		if (strlen(families[i].family) == n && strncmp(sec, families[i].family, n) == 0)
+			return families[i].type;
+	return BPF_PROG_TYPE_UNSPEC;
+}
+
+/* Does the program's ELF section fit the requested type? 1 if so (a section libbpf gave
+ * no type gets the request's), 0 if not, or a negative errno. Sets *retprobe for probes:
+ * entry or return comes from the section, as in the reference. */
+static int section_fits(struct bpf_program *p, enum bpfman_prog_type t, bool *retprobe)
 {
 	const char *sec = bpf_program__section_name(p);
 	enum bpf_prog_type kt = bpf_program__type(p);
 	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
 
 	*retprobe = false;
+	if ((unsigned)t >= _BPFMAN_PROG_TYPE_MAX)
+		return 0;
+	if (kt == BPF_PROG_TYPE_UNSPEC) {
+		enum bpf_prog_type family = object_section_family(sec);
+		int r;
+
+		if (family != BPF_PROG_TYPE_UNSPEC && family != kernel_types[t].type)
+			return 0;
+		r = bpf_program__set_type(p, kernel_types[t].type);
+		if (r == 0)
+			r = bpf_program__set_expected_attach_type(p, kernel_types[t].attach);
+		if (r < 0)
+			return r;
+		*retprobe = starts_with(sec, "kretprobe") || starts_with(sec, "uretprobe");
+		return 1;
+	}
 	switch (t) {
 	case BPFMAN_PROG_XDP:
 		return kt == BPF_PROG_TYPE_XDP;
@@ -81,7 +144,7 @@ static bool section_fits(struct bpf_program *p, enum bpfman_prog_type t, bool *r
 	case BPFMAN_PROG_LSM:
 		return kt == BPF_PROG_TYPE_LSM;
 	default:
-		return false;
+		return 0;
 	}
 }
 
@@ -126,7 +189,8 @@ static int check_request(struct bpfman *m, const struct bpfman_load_opts *o)
 /* Opens the object file the way it is then read: without blocking (a FIFO would wait for
  * a writer forever, and a wedged worker helps nobody) and checked to be a regular ELF file,
  * with a clear error for files that are missing or not ELF before libbpf's generic one.
- * libbpf reads this fd (/proc/self/fd/N), so the checked file is the loaded one. */
+ * The object is read through this fd (object_check() through /proc/self/fd/N), so the
+ * checked file is the loaded one. */
 static int open_object_file(struct bpfman *m, const char *path, int *ret_fd)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -155,6 +219,79 @@ static void object_name_of(const char *path, char *buf, size_t len)
 
 	snprintf(buf, len, "%s", base ? base + 1 : path);
 	buf[strcspn(buf, ".")] = '\0';
+}
+
+/* Object files are a few KiB to a few MiB; the copy below must not let one request take
+ * the server's memory. */
+#define OBJECT_MAX_BYTES (256u << 20)
+
+/* Opens the object from its checked fd. libbpf 1.x refuses some objects older loaders took,
+ * so libbpf opens an in-memory copy of the file instead, with each static program made
+ * global (elf-legacy.h). An object with a legacy "maps" section cannot be fixed up that
+ * way and is refused with what to change. *ret_image is the copy (libbpf reads it during
+ * the open; freed by the caller after). */
+int object_open(struct bpfman *m, int fd, const char *name,
+		const struct bpf_object_open_opts *opts, void **ret_image, struct bpf_object **ret)
+{
+	_cleanup_free_ uint8_t *image = NULL;
+	struct bpf_object *obj;
+	struct stat st;
+	size_t got = 0;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return manager_error(m, -errno, "cannot stat object file '%s': %s", name,
+				     strerror(errno));
+	if (st.st_size <= 0 || (uint64_t)st.st_size > OBJECT_MAX_BYTES)
+		return manager_error(m, st.st_size <= 0 ? -ENOEXEC : -E2BIG,
+				     "'%s' is %lld bytes: an object file has 1 byte to %u MiB", name,
+				     (long long)st.st_size, OBJECT_MAX_BYTES >> 20);
+	image = malloc(st.st_size);
+	if (!image)
+		return -ENOMEM;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, image + got, st.st_size - got, got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return manager_error(m, -errno, "cannot read object file '%s': %s", name,
+					     strerror(errno));
+		if (n == 0)
+			return manager_error(m, -ESTALE, "object file '%s' shrank while it was read",
+					     name);
+		got += n;
+	}
+
+	r = elf_has_legacy_maps(image, got);
+	if (r > 0)
+		return manager_error(m, -EINVAL,
+				     "'%s' declares its maps in a legacy \"" ELF_LEGACY_MAPS_SECTION
+				     "\" section (struct bpf_map_def), which libbpf 1.0 and later do not load: declare each map as a BTF-defined map in SEC(\".maps\") instead (struct { __uint(type, ...); __uint(max_entries, ...); __type(key, ...); __type(value, ...); } name SEC(\".maps\");) and build with -g",
+				     name);
+	/* a file these cannot read goes to libbpf as it is: libbpf's error names the problem
+	 * (the rewrite changes nothing when it fails) */
+	if (r == 0)
+		r = elf_globalize_static_programs(image, got);
+	if (r == -ENOMEM)
+		return r;
+
+	obj = bpf_object__open_mem(image, got, opts);
+	if (!obj) {
+		int e = -errno;
+
+		/* something in the file this libbpf does not support: bad input, not a request
+		 * the server does not implement (its log says what) */
+		if (e == -EOPNOTSUPP)
+			return manager_error(m, -EINVAL,
+					     "cannot open BPF object '%s': it uses a form libbpf %s does not load\n%s",
+					     name, libbpf_version_string(), libbpf_log_capture_tail(1500));
+		return manager_error(m, libbpf_errno(e), "cannot open BPF object '%s': %s\n%s", name,
+				     libbpf_errstr(e), libbpf_log_capture_tail(1500));
+	}
+	*ret_image = TAKE_PTR(image);
+	*ret = obj;
+	return 0;
 }
 
 /* Finds the variable name in the object's .rodata/.data/.bss (and other internal data
@@ -418,6 +555,7 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *user_opts,
 	struct bpfman_load_opts shown = *user_opts;
 	const struct bpfman_load_opts *o = &shown;
 	_cleanup_free_ char *image_ref = NULL, *image_obj = NULL, *image_digest = NULL;
+	_cleanup_free_ void *obj_image = NULL; /* what obj was opened from: freed after it */
 	_cleanup_(bpf_object__closep) struct bpf_object *obj = NULL;
 	_cleanup_(bpf_object__closep) struct bpf_object *xdp_tmpl = NULL, *tc_tmpl = NULL;
 	_cleanup_free_ struct selected *sel = NULL;
@@ -463,14 +601,9 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *user_opts,
 		goto out;
 	object_name_of(image_obj ? image_obj : o->path, obj_name, sizeof(obj_name));
 	libbpf_log_capture_begin();
-	obj = bpf_object__open_file(obj_fd_path, &open_opts);
-	if (!obj) {
-		int e = -errno;
-
-		r = manager_error(m, libbpf_errno(e), "cannot open BPF object '%s': %s\n%s", o->path,
-				  libbpf_errstr(e), libbpf_log_capture_tail(1500));
+	r = object_open(m, obj_fd, o->path, &open_opts, &obj_image, &obj);
+	if (r < 0)
 		goto out;
-	}
 
 	r = manager_lock(m);
 	if (r < 0)
@@ -507,7 +640,13 @@ int bpfman_load(struct bpfman *m, const struct bpfman_load_opts *user_opts,
 					  req->name, o->path);
 			goto out;
 		}
-		if (!section_fits(sel[i].prog, req->type, &sel[i].retprobe)) {
+		r = section_fits(sel[i].prog, req->type, &sel[i].retprobe);
+		if (r < 0) {
+			r = manager_error(m, r, "cannot set the type of '%s': %s", req->name,
+					  strerror(-r));
+			goto out;
+		}
+		if (r == 0) {
 			r = manager_error(m, -EINVAL,
 					  "function '%s' is in section '%s', which is not a %s program",
 					  req->name, bpf_program__section_name(sel[i].prog),

@@ -211,6 +211,9 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 
 void libbpf_log_capture_begin(void)
 {
+	/* also for code that opens objects without a manager (image labels): libbpf would
+	 * print to stderr otherwise */
+	libbpf_set_print(capture_print);
 	log_len = 0;
 	if (log_buf)
 		log_buf[0] = '\0';

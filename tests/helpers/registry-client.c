@@ -169,8 +169,10 @@ int main(int argc, char **argv)
 		return fail(rc, &e);
 	if (auth_file) {
 		rc = registry_auth_from_file(auth_file, ref.registry, &file_user, &file_pass, &e);
-		if (rc < 0)
-			return fail(rc, &e);
+		if (rc < 0) {
+			ret = fail(rc, &e);
+			goto out;
+		}
 		o.username = file_user;
 		o.password = file_pass;
 	}

@@ -12,9 +12,6 @@ the openssl CLI, pushed with a minimal registry client (plain HTTP, loopback onl
                                       --no-tag: not listed; the index is printed instead)
   fetch-classic REG REPO DIGEST OUTDIR
                                       the .sig layers: OUTDIR/N.payload and N.sig (DER)
-  cosign-key IN_PEM OUT PASSWORD     IN_PEM (a PEM private key) as cosign's encrypted
-                                      cosign.key: scrypt (hashlib) + NaCl secretbox
-                                      (libsodium through ctypes), N = 2^16 as cosign writes
   tamper REG REPO DIGEST payload|signature
                                       rewrites the .sig manifest with one byte changed in
                                       the first layer's payload or signature
@@ -244,30 +241,6 @@ def cmd_tamper(host, repo, digest, what):
     reg.put_manifest(tag, MT_MANIFEST, sig_manifest(reg, man["layers"]))
 
 
-def cmd_cosign_key(in_pem, out, password):
-    import ctypes
-    der = subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-outform", "DER",
-                          "-in", in_pem], check=True, capture_output=True).stdout
-    salt, nonce = os.urandom(32), os.urandom(24)
-    key = hashlib.scrypt(password.encode(), salt=salt, n=1 << 16, r=8, p=1,
-                         maxmem=256 << 20, dklen=32)
-    sodium = ctypes.CDLL("libsodium.so.23")
-    assert sodium.sodium_init() >= 0
-    box = ctypes.create_string_buffer(len(der) + 16)  # crypto_secretbox_MACBYTES
-    assert sodium.crypto_secretbox_easy(box, der, ctypes.c_ulonglong(len(der)), nonce, key) == 0
-    b64 = lambda b: base64.b64encode(b).decode()
-    env = compact({"kdf": {"name": "scrypt", "params": {"N": 1 << 16, "r": 8, "p": 1},
-                           "salt": b64(salt)},
-                   "cipher": {"name": "nacl/secretbox", "nonce": b64(nonce)},
-                   "ciphertext": b64(box.raw)})
-    body = base64.b64encode(env).decode()
-    with open(out, "w") as f:
-        f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
-        for i in range(0, len(body), 64):
-            f.write(body[i:i + 64] + "\n")
-        f.write("-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
-
-
 def cmd_referrers_proxy(port, upstream, index_file):
     import http.server
     import re
@@ -335,7 +308,7 @@ def main(argv):
         i += 1
     {"layout": cmd_layout, "classic": cmd_classic, "bundle": cmd_bundle,
      "fetch-classic": cmd_fetch_classic, "tamper": cmd_tamper,
-     "cosign-key": cmd_cosign_key, "referrers-proxy": cmd_referrers_proxy}[cmd](*pos, **opts)
+     "referrers-proxy": cmd_referrers_proxy}[cmd](*pos, **opts)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
                                     request without Authorization
   stall/manifests/*                 headers, 10 bytes, then silence
   stall/blobs/*                     same
+  trickle/blobs/*                   two bytes a second
   loop/manifests/*                  302 to itself, forever
   huge404/manifests/*               404 with an endless error body, sent slowly
   trunc/blobs/<d>                   Content-Length of BLOB, half of it, then close
@@ -26,6 +27,11 @@ The blob all repositories know is BLOB (bytes below); its digest is BLOB_DIGEST.
   rel/.../blobs/uploads/            an upload whose Locations are relative and carry
                                     ?_state=...; checks the closing PUT has _state and digest
   rel/.../blobs/<d>                 HEAD 404 (not there yet)
+  refs/referrers/<d>                an OCI 1.1 referrers index (a registry that has the API)
+  refs/manifests/*                  JSON that is not an object
+  have/blobs/<d>                    HEAD 200 for every blob; any other request 500
+  twoscopes/manifests/*             401 Bearer with two scopes (one naming host:port) and a
+                                    realm with a query; /token logs its query to LOG.token
   wrongdigest/manifests/<digest>    a manifest that does not hash to the digest asked for
 """
 import base64
@@ -78,13 +84,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                                    {"WWW-Authenticate": 'Basic realm="hostile"'})
             return self.answer(200, b"{}")
+        if url.path == "/token":  # for twoscopes: logs the query, hands out one token
+            with open(LOG + ".token", "a") as f:
+                f.write(url.query + "\n")
+            return self.answer(200, b'{"token":"tok-2scopes","expires_in":5}')
         if url.path.startswith("/storage/"):
             return self.answer(200, BLOB, ctype="application/octet-stream")
         if len(parts) < 5 or parts[1] != "v2":
             return self.answer(404, b"404 page not found", ctype="text/plain")
         # /v2/<mode>[/more/name]/<blobs|manifests>/<ref...>: the mode picks the behaviour
         repo = parts[2]
-        k = next((i for i in range(3, len(parts)) if parts[i] in ("blobs", "manifests")), None)
+        k = next((i for i in range(3, len(parts)) if parts[i] in ("blobs", "manifests", "referrers")), None)
         if k is None:
             return self.answer(404, b"404 page not found", ctype="text/plain")
         kind, ref = parts[k], "/".join(parts[k + 1:])
@@ -111,6 +121,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             self.close_connection = True
+            return
+        if repo == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(BLOB)))
+            self.end_headers()
+            try:
+                for b in BLOB:  # two bytes a second: never silent, never done
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
             return
         if repo == "loop":
             return self.answer(302, headers={"Location": url.path})
@@ -148,6 +171,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 said = base64.b64decode(a[6:]).decode(errors="replace")
             msg = ('{"errors":[{"code":"DENIED","message":"you sent %s"}]}' % said).encode()
             return self.answer(400, msg)
+        if repo == "refs" and kind == "referrers":
+            body = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",'
+                    '"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+                    '"digest":"%s","size":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}'
+                    % BLOB_DIGEST).encode()
+            return self.answer(200, body, ctype="application/vnd.oci.image.index.v1+json")
+        if repo == "refs":
+            return self.answer(200, b"[1,2]", ctype="application/vnd.oci.image.index.v1+json")
+        if repo == "have":  # every blob is there already; an upload would be a bug
+            if kind == "blobs" and self.command == "HEAD":
+                return self.answer(200, headers={"Docker-Content-Digest": ref})
+            return self.answer(500, b'{"errors":[{"code":"UNSUPPORTED","message":"no uploads here"}]}')
+        if repo == "twoscopes":
+            if self.headers.get("Authorization") != "Bearer tok-2scopes":
+                port = self.server.server_address[1]
+                return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {
+                    "WWW-Authenticate": f'Bearer realm="http://127.0.0.1:{port}/token?x=1",'
+                                        f'service="hostile svc",scope="repository:twoscopes/x:pull '
+                                        f'repository:127.0.0.1:5000/src:pull"'})
+            body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
+            return self.answer(200, body, ctype="application/vnd.oci.image.manifest.v1+json")
         if repo == "wrongdigest":
             body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
             return self.answer(200, body, ctype="application/vnd.oci.image.manifest.v1+json")

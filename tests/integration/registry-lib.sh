@@ -80,6 +80,6 @@ start_registry() {
 
 stop_registry() {
 	kill "$REG_PID" 2>/dev/null
-	wait "$REG_PID" 2>/dev/null
+	wait "$REG_PID" 2>/dev/null || true
 	return 0
 }

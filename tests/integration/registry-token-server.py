@@ -11,7 +11,8 @@ the registry's `rootcertbundle` is CERT. GET /token?service=..&scope=..[&scope=.
 - wrong credentials: 401.
 Each request is logged to LOG as one line "auth=<none|ok|bad> scope=<...>" (the scopes
 joined by '|'), so the test can count token requests (the client caches tokens per scope).
-It answers with `access_token` and `token` both set, and expires_in 300. It listens on a
+Anonymous answers carry the token as `token`, authenticated ones as `access_token` (a
+client must read either); expires_in 300. It listens on a
 free port of 127.0.0.1 and writes the port to PORT_FILE once it listens."""
 import base64
 import http.server
@@ -107,7 +108,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 acts = [a for a in acts if a == "pull"]
             access.append({"type": typ, "name": name, "actions": acts})
         tok = make_token(access)
-        body = json.dumps({"token": tok, "access_token": tok, "expires_in": 300}).encode()
+        # both spellings the spec allows, one each: anonymous answers carry `token` only,
+        # authenticated ones `access_token` only
+        key = "token" if state == "none" else "access_token"
+        body = json.dumps({key: tok, "expires_in": 300}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

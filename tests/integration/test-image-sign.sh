@@ -171,12 +171,12 @@ test_sign_bad_input() {
 	OUT=$(KEYPW=s3cret bpfman image sign --key "$K/enc.key" --password-env KEYPW "$REF")
 	case "$OUT" in *s3cret*) fail "the password is echoed" ;; esac
 	bpfman image verify --key "$K/ec.pub" "$REF" >/dev/null
-	# not a private key, and a cosign.key whose envelope is not cosign's
+	# not a private key, and cosign's own key format (refused: it needs NaCl, not in OpenSSL)
 	expect_fail bpfman image sign --key "$K/ec.pub" "$REF"
 	assert_contains "$OUT" "not a PEM private key" "a public key"
 	printf -- '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' >"$K/cosign.key"
 	expect_fail env COSIGN_PASSWORD=x "$BPFMAN" image sign --key "$K/cosign.key" --password-env COSIGN_PASSWORD "$REF"
-	assert_contains "$OUT" "not a cosign key" "cosign.key"
+	assert_contains "$OUT" "cosign's own encrypted key format" "cosign.key"
 	# an image that is not there is not signed
 	expect_fail bpfman image sign --key "$K/ec.key" "$REG/ebpf/signed:nope"
 	assert_eq "$(skopeo list-tags --tls-verify=false "docker://$REG/ebpf/signed" | jq -r '.Tags | length')" 2 \
@@ -210,20 +210,12 @@ test_sign_with_basic_auth() {
 
 test_sign_cosign_key() {
 	sign_setup
-	# cosign's own key file, made by the test tool (Python scrypt + libsodium), holding
-	# ec.key, so ec.pub verifies what is signed with it
-	/usr/bin/python3 "$TOOL" cosign-key "$K/ec.key" "$K/cosign.key" "pass phrase"
-	head -n1 "$K/cosign.key" | grep -q 'ENCRYPTED SIGSTORE PRIVATE KEY' || fail "not a cosign.key"
-	expect_fail bpfman image sign --key "$K/cosign.key" "$REF"
-	assert_contains "$OUT" "--password-env" "asks for the password"
-	expect_fail env COSIGN_PASSWORD=wrong "$BPFMAN" image sign --key "$K/cosign.key" --password-env COSIGN_PASSWORD "$REF"
-	assert_contains "$OUT" "wrong password" "wrong password"
-	COSIGN_PASSWORD="pass phrase" bpfman image sign --key "$K/cosign.key" --password-env COSIGN_PASSWORD "$REF" >/dev/null
-	bpfman image verify --key "$K/ec.pub" "$REF" >/dev/null
-	mkdir -p "$REG_DIR/fetched"
-	/usr/bin/python3 "$TOOL" fetch-classic "$REG" ebpf/signed "$DIGEST" "$REG_DIR/fetched" >/dev/null
-	openssl dgst -sha256 -verify "$K/ec.pub" -signature "$REG_DIR/fetched/0.sig" \
-		"$REG_DIR/fetched/0.payload" >/dev/null || fail "openssl does not verify the signature"
+	# cosign's own encrypted key file needs NaCl secretbox, which OpenSSL lacks: refused,
+	# saying what to use instead, and nothing is pushed
+	printf -- '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' >"$K/real-cosign.key"
+	expect_fail env COSIGN_PASSWORD=x "$BPFMAN" image sign --key "$K/real-cosign.key" --password-env COSIGN_PASSWORD "$REF"
+	assert_contains "$OUT" "cosign import-key-pair" "says what to use"
+	assert_eq "$(skopeo list-tags --tls-verify=false "docker://$REG/ebpf/signed" | jq -r '.Tags[]' | grep -c '\.sig$' || true)" 0 "no .sig pushed"
 }
 
 # The OCI 1.1 referrers API (registry 2.8 has none: a proxy in front of it answers it): the

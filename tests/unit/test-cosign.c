@@ -12,7 +12,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <sodium.h>
 
 #include "cosign-internal.h"
 #include "test-util.h"
@@ -164,99 +163,9 @@ static void test_key_loading(void)
 		write_file("cosign.key", ck, strlen(ck));
 	}
 	CHECK_EQ_INT(cosign_privkey_load(path("cosign.key"), "x", &key, &e), -EINVAL);
-	CHECK(strstr(e.msg, "not a cosign key"));
+	CHECK(strstr(e.msg, "cosign's own encrypted key format"));
 }
 
-/* Writes NAME as cosign writes cosign.key: the PKCS#8 DER of ec2.key sealed with
- * scrypt(password, N) + secretbox, in a JSON envelope, in PEM armour. */
-static void make_cosign_key(const char *name, const char *password, long long n,
-			    const char *pem_type)
-{
-	unsigned char salt[32], nonce[24], key[32], *der = NULL, *ct;
-	char *salt_b64, *nonce_b64, *ct_b64, *json;
-	FILE *f;
-	BIO *b;
-	EVP_PKEY *pk = NULL;
-	int der_len;
-
-	f = fopen(path("ec2.key"), "re");
-	pk = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-	if (f)
-		fclose(f);
-	CHECK(pk != NULL);
-	if (!pk)
-		return;
-	{
-		PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(pk);
-
-		der_len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-		PKCS8_PRIV_KEY_INFO_free(p8);
-	}
-	CHECK(der_len > 0 && sodium_init() >= 0);
-	randombytes_buf(salt, sizeof(salt));
-	randombytes_buf(nonce, sizeof(nonce));
-	CHECK(EVP_PBE_scrypt(password, strlen(password), salt, sizeof(salt), (uint64_t)n, 8, 1,
-			     256ull << 20, key, sizeof(key)) == 1);
-	ct = malloc((size_t)der_len + crypto_secretbox_MACBYTES);
-	crypto_secretbox_easy(ct, der, (unsigned long long)der_len, nonce, key);
-	salt_b64 = cosign_b64_encode(salt, sizeof(salt));
-	nonce_b64 = cosign_b64_encode(nonce, sizeof(nonce));
-	ct_b64 = cosign_b64_encode(ct, (size_t)der_len + crypto_secretbox_MACBYTES);
-	CHECK(asprintf(&json,
-		       "{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":%lld,\"r\":8,\"p\":1},\"salt\":\"%s\"},"
-		       "\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"%s\"},\"ciphertext\":\"%s\"}",
-		       n, salt_b64, nonce_b64, ct_b64) > 0);
-	f = fopen(path(name), "we");
-	b = f ? BIO_new_fp(f, BIO_CLOSE) : NULL;
-	CHECK(b && PEM_write_bio(b, pem_type, "", (unsigned char *)json, (long)strlen(json)) > 0);
-	BIO_free(b);
-	free(json);
-	free(salt_b64);
-	free(nonce_b64);
-	free(ct_b64);
-	free(ct);
-	OPENSSL_free(der);
-	EVP_PKEY_free(pk);
-}
-
-static void test_cosign_key(void)
-{
-	struct cosign_keys *k = keys("ec2.pub", NULL);
-	struct img_err e = {};
-	EVP_PKEY *key = NULL;
-	char *p = NULL, *sig = NULL;
-	size_t len;
-
-	make_cosign_key("cosign-new.key", "pw", 1 << 15, "ENCRYPTED SIGSTORE PRIVATE KEY");
-	make_cosign_key("cosign-old.key", "", 1 << 15, "ENCRYPTED COSIGN PRIVATE KEY");
-	make_cosign_key("cosign-badn.key", "pw", 1 << 14, "ENCRYPTED SIGSTORE PRIVATE KEY");
-
-	CHECK_EQ_INT(cosign_privkey_load(path("cosign-new.key"), "pw", &key, &e), 0);
-	if (key) {
-		/* the key inside is ec2.key: what it signs verifies with ec2.pub */
-		CHECK_EQ_INT(cosign_simple_sign(key, "r/x", DIGEST, &p, &len, &sig), 0);
-		CHECK_EQ_INT(cosign_check_simple(k, p, len, sig, false, DIGEST, &e),
-			     COSIGN_REJECT_NONE);
-		free(p);
-		free(sig);
-		EVP_PKEY_free(key);
-		key = NULL;
-	}
-	/* an empty password is a password (cosign allows it) */
-	CHECK_EQ_INT(cosign_privkey_load(path("cosign-old.key"), "", &key, &e), 0);
-	EVP_PKEY_free(key);
-	key = NULL;
-	img_err_clear(&e);
-	CHECK_EQ_INT(cosign_privkey_load(path("cosign-new.key"), "wrong", &key, &e), -EINVAL);
-	CHECK(strstr(e.msg, "wrong password"));
-	img_err_clear(&e);
-	CHECK_EQ_INT(cosign_privkey_load(path("cosign-new.key"), NULL, &key, &e), -EINVAL);
-	CHECK(strstr(e.msg, "--password-env"));
-	img_err_clear(&e);
-	CHECK_EQ_INT(cosign_privkey_load(path("cosign-badn.key"), "pw", &key, &e), -EINVAL);
-	CHECK(strstr(e.msg, "N=16384"));
-	cosign_keys_free(k);
-}
 
 static void test_base64(void)
 {
@@ -632,7 +541,6 @@ int main(void)
 	make_keys();
 	test_key_loading();
 	test_base64();
-	test_cosign_key();
 	test_payload();
 	test_classic_openssl();
 	test_our_signer();

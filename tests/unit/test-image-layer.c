@@ -308,6 +308,8 @@ static void test_bomb(void)
 	CHECK(file_size(layer_path) < (1 << 20));
 	expect_refused("bomb", -EFBIG, "'bomb.o': 209715200 bytes, over the limit of 67108864",
 		       MAX);
+	/* 0 means the default limit, not "nothing". */
+	expect_refused("bomb, default limit", -EFBIG, "over the limit of 67108864", 0);
 
 	/* The whole stream is bounded too, not only the file: thousands of directory headers
 	 * against a small limit. */

@@ -25,8 +25,8 @@
 struct run {
 	struct bpfman *m;
 	struct plan *p;
-	uint32_t *reattached; /* undo of step 2 */
-	size_t n_detached;    /* how many of p->detach are gone */
+	size_t n_detached; /* how many of p->detach are gone */
+	bool *was_gone;	   /* p->detach[i] had gone already: the undo does not bring it back */
 	char *undo_errors;
 };
 
@@ -77,6 +77,8 @@ static void undo(struct run *run)
 		struct bpfman_attach_opts o;
 		uint32_t id = 0;
 
+		if (run->was_gone && run->was_gone[i])
+			continue;
 		attach_opts_of(&p->detach[i], &o);
 		if (bpfman_attach(run->m, p->detach[i].prog_id, &o, &id) < 0)
 			note_undo(run, "link cannot be attached again", p->detach[i].id,
@@ -263,13 +265,16 @@ int app_apply_one(struct bpfman *m, const struct app_decl *d, bool dry_run, stru
 			r = plan_link_states(&p, res);
 		goto out;
 	}
-	r = do_load(&run, &err);
+	run.was_gone = calloc(p.n_detach + 1, sizeof(*run.was_gone));
+	r = run.was_gone ? do_load(&run, &err) : -ENOMEM;
 	if (r == 0)
 		r = do_attaches(&run, false, &err);
 	for (size_t i = 0; r == 0 && i < p.n_detach; i++) {
 		r = bpfman_detach(m, p.detach[i].id);
-		if (r == -ENOENT)
-			r = 0; /* gone already */
+		if (r == -ENOENT) {
+			run.was_gone[i] = true; /* gone already (its interface went) */
+			r = 0;
+		}
 		if (r < 0)
 			err =
 			    strdup_printf("detach of link %u: %s", p.detach[i].id, bpfman_error(m));
@@ -315,6 +320,7 @@ out:
 		manager_lock_release(m);
 	free(err);
 	free(run.undo_errors);
+	free(run.was_gone);
 	plan_clear(&p);
 	return r;
 }

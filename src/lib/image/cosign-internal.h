@@ -47,15 +47,12 @@ enum cosign_reject {
 int cosign_pubkey_from_pem(const void *pem, size_t len, const char *what, EVP_PKEY **ret,
 			   struct img_err *e);
 /* Loads a PEM private key (PKCS#8 "PRIVATE KEY", SEC1 "EC PRIVATE KEY", PKCS#8
- * "ENCRYPTED PRIVATE KEY" with password, or cosign's "ENCRYPTED SIGSTORE PRIVATE KEY" with
- * password), ECDSA P-256 or Ed25519. */
+ * "ENCRYPTED PRIVATE KEY" with password; cosign's "ENCRYPTED SIGSTORE PRIVATE KEY" is
+ * refused, saying what to use), ECDSA P-256 or Ed25519. */
 int cosign_privkey_load(const char *path, const char *password, EVP_PKEY **ret,
 			struct img_err *e);
-/* cosign.key (cosign-cosignkey.c): is this PEM text one, and its private key (password:
- * may be "", not NULL). */
+/* Is this PEM text cosign's own encrypted key (cosign.key)? Refused with what to use. */
 bool cosign_is_cosign_key(const char *pem);
-int cosign_cosignkey_decrypt(const char *pem, size_t len, const char *password, const char *what,
-			     EVP_PKEY **ret, struct img_err *e);
 /* 0 when sig is a valid signature of data by key (ECDSA: SHA-256, DER; Ed25519: pure),
  * -EBADMSG when it is not. */
 int cosign_sig_check(EVP_PKEY *key, const void *data, size_t len, const void *sig,

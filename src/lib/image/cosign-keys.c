@@ -166,6 +166,12 @@ static int password_cb(char *buf, int size, int rwflag, void *u)
 	return (int)len;
 }
 
+bool cosign_is_cosign_key(const char *pem)
+{
+	return strstr(pem, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----") ||
+	       strstr(pem, "-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----");
+}
+
 int cosign_privkey_load(const char *path, const char *password, EVP_PKEY **ret,
 			struct img_err *e)
 {
@@ -179,16 +185,16 @@ int cosign_privkey_load(const char *path, const char *password, EVP_PKEY **ret,
 	r = read_small_file(path, &pem, &len, e);
 	if (r < 0)
 		return r;
+	/* cosign.key is sealed with NaCl secretbox (XSalsa20-Poly1305), which OpenSSL does not
+	 * have; the same signatures come from a PEM key, which cosign imports as well */
 	if (cosign_is_cosign_key(pem)) {
-		r = cosign_cosignkey_decrypt(pem, len, password, path, &key, e);
 		explicit_bzero(pem, len);
-		if (r < 0)
-			return r;
-		r = key_type_check(key, path, e);
-		if (r < 0)
-			return r;
-		*ret = TAKE_PTR(key);
-		return 0;
+		return img_fail(e, -EINVAL,
+				"'%s' is cosign's own encrypted key format (cosign.key), which this build "
+				"cannot open (it needs NaCl secretbox, which OpenSSL lacks): sign with a PEM "
+				"private key (openssl genpkey -algorithm ed25519, or an ECDSA P-256 key); "
+				"`cosign import-key-pair --key KEY.pem` gives cosign the same key",
+				path);
 	}
 	encrypted = strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
 		    strstr(pem, "Proc-Type: 4,ENCRYPTED");

@@ -285,6 +285,8 @@ int image_layer_extract(int layer_fd, int out_fd, uint64_t max_size, char **ret_
 	struct archive *a;
 	int r;
 
+	if (max_size == 0)
+		max_size = IMAGE_LAYER_MAX_DEFAULT;
 	a = archive_read_new();
 	if (!a)
 		return -ENOMEM;

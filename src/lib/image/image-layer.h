@@ -5,10 +5,14 @@
 
 #include "image-error.h"
 
+/* The bound of the uncompressed object when the caller gives 0. */
+#define IMAGE_LAYER_MAX_DEFAULT (64ull << 20)
+
 /* Reads the layer from layer_fd and writes its single regular file to out_fd. Refused, with
  * -EINVAL and a message naming the entry: several files or none, entries with "..", absolute
  * paths, links, devices, FIFOs; over max_size uncompressed (-EFBIG: a gzip bomb); content that
  * is not an ELF relocatable eBPF object (-ENOEXEC) or whose byte order is not the host's.
+ * max_size 0: IMAGE_LAYER_MAX_DEFAULT.
  * Directories are allowed (skipped). *ret_name: the file's name inside the layer (without a
  * leading "./"). Not a tar (gzip-compressed or plain), or truncated: -EBADMSG. On failure
  * out_fd is truncated back to the offset it had on entry: nothing of a refused layer stays. */

@@ -267,6 +267,60 @@ static int commit_blob(struct pull *p, struct image_cache_writer *w, bool *activ
 	return 0;
 }
 
+struct commit_job {
+	struct image_cache *cache;
+	struct image_cache_writer *w;
+	const char *digest;
+	uint64_t size;
+	struct img_err e;
+	int r;
+};
+
+static void *commit_job_run(void *data)
+{
+	struct commit_job *j = data;
+
+	j->r = image_cache_blob_commit(j->cache, j->w, j->digest, j->size, &j->e);
+	return NULL;
+}
+
+static int extract_hashed(int layer_fd, int out_fd, uint64_t max, char **ret_name,
+			  char **ret_digest, uint64_t *ret_size, struct img_err *e);
+
+/* Commits the layer's writer in a thread while the object is extracted from the layer (two
+ * passes over 50 MiB at once instead of one after the other). The writer belongs to the
+ * thread until it is joined; commit aborts it itself on failure. */
+static int commit_layer_while(struct pull *p, struct image_cache_writer *wl, bool *wl_active,
+			      const struct image_descriptor *layer, int layer_fd, uint64_t max,
+			      struct image_cache_writer *wo, char **ret_name, char **ret_digest,
+			      uint64_t *ret_size, struct img_err *e)
+{
+	struct commit_job j = { .cache = p->cache, .w = wl, .digest = layer->digest,
+				.size = layer->size };
+	bool had = image_cache_has(p->cache, layer->digest);
+	pthread_t th;
+	int r, rt;
+
+	rt = -pthread_create(&th, NULL, commit_job_run, &j);
+	if (rt < 0) /* one after the other, then */
+		return commit_blob(p, wl, wl_active, layer->digest, layer->size, e) ?:
+			       extract_hashed(layer_fd, wo->fd, max, ret_name, ret_digest,
+					      ret_size, e);
+	*wl_active = false;
+	r = extract_hashed(layer_fd, wo->fd, max, ret_name, ret_digest, ret_size, e);
+	pthread_join(th, NULL);
+	if (j.r == 0 && !had && p->n_added < MAX_ADDED &&
+	    !(p->added[p->n_added++] = strdup(layer->digest)))
+		j.r = -ENOMEM;
+	if (r == 0 && j.r < 0) {
+		r = img_fail(e, j.r, "%s", j.e.msg[0] ? j.e.msg : strerror(-j.r));
+		free(*ret_name);
+		free(*ret_digest);
+		*ret_name = *ret_digest = NULL;
+	}
+	return r;
+}
+
 static int put_blob(struct pull *p, const char *digest, const struct img_buf *b,
 		    struct img_err *e)
 {
@@ -440,22 +494,40 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 		}
 	}
 
+	/* a tar+gzip layer is gzip: libarchive would read a plain tar (or another compression)
+	 * as well, which is not what the manifest declares */
+	{
+		unsigned char magic[2];
+
+		if (pread(layer_fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+			r = img_fail(e, -EINVAL,
+				     "the layer of image %s (%s) is declared %s but is not gzip data",
+				     p->canonical, layer->digest, layer->media_type);
+			goto out;
+		}
+	}
+
 	/* the object, checked by image_layer_extract (one regular file, ELF, byte order) */
 	r = image_cache_blob_begin(p->cache, &wo, e);
 	if (r < 0)
 		goto out;
 	wo_active = true;
-	r = extract_hashed(layer_fd, wo.fd, o->max_object ? o->max_object : MAX_OBJECT_DEFAULT,
-			   &obj_name, &obj_digest, &obj_size, e);
+	if (wl_active) {
+		/* the downloaded layer is committed (synced, hashed again) while the object is
+		 * extracted from it; should the extraction fail, the layer is among the blobs
+		 * this pull added, which a failure removes */
+		r = commit_layer_while(p, &wl, &wl_active, layer, layer_fd,
+				       o->max_object ? o->max_object : MAX_OBJECT_DEFAULT, &wo,
+				       &obj_name, &obj_digest, &obj_size, e);
+	} else {
+		r = extract_hashed(layer_fd, wo.fd,
+				   o->max_object ? o->max_object : MAX_OBJECT_DEFAULT, &obj_name,
+				   &obj_digest, &obj_size, e);
+	}
 	if (r < 0)
 		goto out;
 
 	/* every check passed: commit bottom-up, the reference last */
-	if (wl_active) {
-		r = commit_blob(p, &wl, &wl_active, layer->digest, layer->size, e);
-		if (r < 0)
-			goto out;
-	}
 	r = commit_blob(p, &wo, &wo_active, obj_digest, obj_size, e);
 	if (r == 0)
 		r = put_blob(p, m.config.digest, &cfg, e);

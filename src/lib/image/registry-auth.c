@@ -557,7 +557,11 @@ int registry_auth_from_file(const char *path, const char *registry, char **user,
 	int rc;
 
 	*user = *pass = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* not through a symlink: the owner and mode checked must be the file's own */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP)
+		return img_fail(e, -ELOOP, "credentials file %s is a symbolic link; name the file "
+				"itself", path);
 	if (fd < 0)
 		return img_fail(e, -errno, "credentials file %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)

@@ -206,7 +206,7 @@ static bool url_origin(const char *url, char **scheme, char **host, char **port)
 
 bool registry_same_origin(struct registry *r, const char *url)
 {
-	char *s1, *h1, *p1, *s2, *h2, *p2;
+	char *s1 = NULL, *h1 = NULL, *p1 = NULL, *s2 = NULL, *h2 = NULL, *p2 = NULL;
 	bool same;
 
 	if (!r->base)
@@ -257,7 +257,13 @@ static size_t on_header(char *buf, size_t size, size_t n, void *data)
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
 		end--;
 	*slot = strndup(v, (size_t)(end - v));
-	return *slot ? len : 0;
+	if (!*slot)
+		return 0;
+	/* header values end up in messages: no control characters from a hostile server */
+	for (char *c = *slot; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = '?';
+	return len;
 }
 
 static bool append(struct img_buf *b, const void *p, size_t n)
@@ -391,8 +397,7 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
 		p->r->progress(p->q->what, (uint64_t)ulnow, (uint64_t)ultotal, p->r->progress_data);
 	else
 		p->r->progress(p->q->what, p->q->received,
-			       p->q->max_fd && p->q->sink == SINK_FD ? p->q->max_fd :
-								       (uint64_t)dltotal,
+			       p->q->total_hint ? p->q->total_hint : (uint64_t)dltotal,
 			       p->r->progress_data);
 	return 0;
 }
@@ -438,9 +443,10 @@ static int transport_error(struct registry *r, struct registry_req *q, struct im
 			return img_fail(e, -ETIMEDOUT, "%s: registry %s did not finish within %ld s",
 					q->what, r->host, r->total_timeout);
 		return img_fail(e, -ETIMEDOUT,
-				"%s: registry %s stalled (no data for %ld s, or no connection within "
-				"%ld s)",
-				q->what, r->host, r->stall_timeout, r->connect_timeout);
+				"%s: registry %s stalled (less than %d bytes/s for %ld s, or no "
+				"connection within %ld s)",
+				q->what, r->host, REGISTRY_STALL_BYTES_PER_SEC, r->stall_timeout,
+				r->connect_timeout);
 	case CURLE_TOO_MANY_REDIRECTS:
 		return img_fail(e, -ELOOP, "%s: redirect loop (more than %d redirects)", q->what,
 				REGISTRY_MAX_REDIRECTS);
@@ -478,7 +484,6 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	struct curl_slist *headers = NULL, *h;
 	struct progress_ctx pc = { r, q };
 	CURL *c = r->curl;
-	bool https = !strncmp(q->url, "https:", 6);
 	bool ok = true;
 	int rc = 0;
 
@@ -533,7 +538,9 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->curl_err);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, r->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* a stall is also a trickle: a server that sends a byte now and then would otherwise
+	 * hold the transfer until the total limit */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_STALL_BYTES_PER_SEC);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, r->stall_timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, r->total_timeout);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, q->follow ? 1L : 0L);
@@ -544,7 +551,7 @@ int registry_send(struct registry *r, struct registry_req *q, const char *author
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, q);
-	if (https && r->ca_file) {
+	if (r->ca_file) { /* called for TLS connections only: a redirect to https included */
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r->ca_file);
 	}

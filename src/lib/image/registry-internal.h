@@ -14,6 +14,7 @@
 #define REGISTRY_MAX_REDIRECTS 10
 #define REGISTRY_MAX_ERROR_BODY (64u << 10) /* error and token bodies */
 #define REGISTRY_TOKEN_CACHE 8
+#define REGISTRY_STALL_BYTES_PER_SEC 512 /* slower than this for stall_timeout: a stall */
 
 enum registry_auth_scheme {
 	AUTH_UNKNOWN, /* not pinged yet */
@@ -80,6 +81,7 @@ struct registry_req {
 	const char *what; /* "manifest quay.io/a/b:v1", for messages */
 	bool follow; /* follow redirects (GET/HEAD) */
 	bool progress; /* report to the registry's progress callback */
+	uint64_t total_hint; /* the size to report as the total (0: what the server says) */
 	/* request body: from memory or from an fd (pread, from body_off) */
 	const void *body;
 	uint64_t body_len;

@@ -68,6 +68,20 @@ static char *media_type_bare(const char *ct)
 	return n ? strndup(ct, n) : NULL;
 }
 
+/* type/subtype with the characters RFC 6838 allows: it is shown to users and logged */
+static bool media_type_sane(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (!n || n > 255 || !strchr(t, '/'))
+		return false;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
+		      strchr("!#$&^_.+-/", *t)))
+			return false;
+	return true;
+}
+
 static bool is_manifest_type(const char *t)
 {
 	for (size_t i = 0; t && i < sizeof(manifest_types) / sizeof(manifest_types[0]); i++)
@@ -130,11 +144,19 @@ int registry_get_manifest(struct registry *r, const char *reference, struct img_
 	if (json_is_string(json_object_get(root, "mediaType")))
 		mt = strdup(json_string_value(json_object_get(root, "mediaType")));
 	json_decref(root);
+	if (mt && !media_type_sane(mt)) {
+		rc = img_fail(e, -EBADMSG, "%s has an invalid mediaType", what);
+		goto out;
+	}
 	/* the spec's rule: a mediaType that contradicts the Content-Type is refused */
 	if (mt && is_manifest_type(ct) && strcasecmp(mt, ct)) {
 		rc = img_fail(e, -EBADMSG, "%s: its mediaType %.100s contradicts the Content-Type %s",
 			      what, mt, ct);
 		goto out;
+	}
+	if (!mt && ct && !media_type_sane(ct)) {
+		free(ct);
+		ct = NULL; /* no usable type at all: the caller looks at the body */
 	}
 	dg = strdup(digest);
 	if (!dg || (!mt && ct && !(mt = strdup(ct)))) {
@@ -188,6 +210,7 @@ static int get_blob(struct registry *r, const char *digest, uint64_t size,
 	q->actions = "pull";
 	q->follow = true;
 	q->hash = ctx;
+	q->total_hint = size;
 	/* a size from the descriptor bounds the body exactly: more is a mismatch */
 	if (q->sink == SINK_FD)
 		q->max_fd = size ? size : limit;

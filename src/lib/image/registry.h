@@ -35,7 +35,7 @@ struct registry_opts {
 	const char *username; /* NULL/"" with password NULL/"": anonymous */
 	const char *password;
 	long connect_timeout_sec; /* 0: 15 */
-	long stall_timeout_sec; /* no byte for this long fails the transfer; 0: 30 */
+	long stall_timeout_sec; /* under 512 bytes/s for this long fails the transfer; 0: 30 */
 	long total_timeout_sec; /* 0: 600 */
 	size_t max_manifest; /* 0: REGISTRY_MAX_MANIFEST_DEFAULT */
 	uint64_t max_blob; /* 0: REGISTRY_MAX_BLOB_DEFAULT */
