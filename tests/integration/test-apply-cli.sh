@@ -273,12 +273,12 @@ reboot_case() { # wipe-run | keep-db
 	xdp_moves "$(prog_of xdp_counter)"
 }
 
-start_rpc() {
+start_rpc() { # [SERVER OPTIONS...]
 	local rpc
 	RPC_SOCK="$BPFMAN_ROOT/rpc.sock"
 	rpc="$(dirname "$BPFMAN")/../rpc/bpfman-rpc"
 	[ -x "$rpc" ] || skip "no bpfman-rpc next to $BPFMAN"
-	"$rpc" --socket-path "$RPC_SOCK" --log-level info 2>"$TEST_TMP/rpc.$TEST_ID" &
+	"$rpc" --socket-path "$RPC_SOCK" --log-level info "$@" 2>"$TEST_TMP/rpc.$TEST_ID" &
 	RPC_PID=$!
 	PIDS_STARTED+=("$RPC_PID")
 	for _ in $(seq 100); do [ -S "$RPC_SOCK" ] && break; sleep 0.1; done
@@ -462,4 +462,27 @@ server_sockets_in() {
 	local mine
 	mine=$(ls -l "/proc/$RPC_PID/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort)
 	comm -12 <(echo "$mine") <(ip netns exec "$1" awk 'NR > 1 {print $NF}' /proc/net/netlink | sort) | grep -c . || true
+}
+
+# A server with an inactivity timeout (as the socket-activated unit runs it) stays up while a
+# link is pending, and stops on its timeout once nothing is.
+test_pending_link_keeps_the_server_up() {
+	require_feature tracepoint
+	local dev="bt${TEST_ID}xk" f="$TEST_TMP/keep.$TEST_ID.yaml" t0 t1
+	dev=${dev:0:15}
+	manifest kept "$f" 50 "$dev" -
+	bpfman apply -f "$f" | grep -q pending || fail "not pending"
+	start_rpc --timeout 2
+	sleep 5
+	kill -0 "$RPC_PID" 2>/dev/null || fail "the server stopped on its timeout with a link pending: $(cat "$TEST_TMP/rpc.$TEST_ID")"
+	ip link add "$dev" type veth peer name "${dev:0:13}p"
+	t0=$(date +%s)
+	for _ in $(seq 100); do kill -0 "$RPC_PID" 2>/dev/null || break; sleep 0.1; done
+	t1=$(date +%s)
+	! kill -0 "$RPC_PID" 2>/dev/null || fail "the server still runs 10 s after nothing was pending"
+	wait "$RPC_PID" || fail "the server exited with $?"
+	echo "server stopped $((t1 - t0)) s after the interface appeared"
+	xdp_on "$dev" || fail "no xdp program on $dev"
+	bpfman delete -f "$f" >/dev/null
+	assert_clean_state
 }
