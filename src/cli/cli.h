@@ -71,6 +71,14 @@ int cmd_get(int argc, char **argv);
 int cmd_system(int argc, char **argv);
 int cmd_dispatcher(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+/* declared applications (cmd-apply.c, printed by render-apply.c) */
+int cmd_apply(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+struct app_result;
+enum apply_verb { APPLY_VERB_APPLY, APPLY_VERB_DELETE, APPLY_VERB_STATUS };
+void print_app_results(const struct app_result *v, size_t n, enum apply_verb verb, bool dry_run,
+		       enum output_format f);
 /* bpfman image SUBCOMMAND: argc/argv start after the subcommand's name */
 int cmd_image_pull(int argc, char **argv);
 int cmd_image_list(int argc, char **argv);

@@ -70,6 +70,10 @@ static void usage(FILE *f)
 	      "  image generate-build-args -b OBJECT          the labels an image of OBJECT gets\n"
 	      "  image sign --key KEY [--password-env VAR] REF   cosign-format signature\n"
 	      "  image verify [--key PUBLIC_KEY]... [-o json] REF   check its signatures\n"
+	      "  apply -f FILE|DIR [-f ...] [--dry-run] [-o json]   declared applications (YAML)\n"
+	      "  apply --boot [-d DIR]          every file of DIR (/etc/bpfman/applications.d)\n"
+	      "  delete -f FILE|DIR [-f ...] [--dry-run] [-o json]  remove what the files declare\n"
+	      "  status [-o json]               each applied application: applied/partly/pending\n"
 	      "\n"
 	      "TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm\n"
 	      "--root DIR (or BPFMAN_ROOT) moves every path under DIR. BPFMAN_LOG sets the log level.\n",
@@ -86,6 +90,7 @@ int main(int argc, char **argv)
 		{ "detach", cmd_detach }, { "list", cmd_list },	  { "get", cmd_get },
 		{ "system", cmd_system }, { "dispatcher", cmd_dispatcher },
 		{ "image", cmd_image },
+		{ "apply", cmd_apply }, { "delete", cmd_delete }, { "status", cmd_status },
 	};
 	const char *lvl = secure_getenv("BPFMAN_LOG");
 	int i = 1;

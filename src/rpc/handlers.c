@@ -9,6 +9,7 @@
 #include "bpfman.pb-c.h"
 #include "cleanup.h"
 #include "handlers.h"
+#include "handlers-apply.h"
 #include "status-errno.h"
 
 static void fail(struct rpc_reply *out, int r, const char *fmt, ...)
@@ -564,5 +565,12 @@ const struct rpc_method rpc_methods[] = {
 	{ "/bpfman.v1.Bpfman/PullBytecode", &bpfman__v1__pull_bytecode_request__descriptor,
 	  handle_pull, true },
 	{ "/bpfman.v1.Bpfman/Get", &bpfman__v1__get_request__descriptor, handle_get, false },
+	/* the project's own service beside bpfman.v1 (proto/bpfman-apply.proto) */
+	{ "/bpfman.apply.v1.BpfmanApply/Apply", &bpfman__apply__v1__apply_request__descriptor,
+	  handle_app_apply, true },
+	{ "/bpfman.apply.v1.BpfmanApply/Delete", &bpfman__apply__v1__delete_request__descriptor,
+	  handle_app_delete, true },
+	{ "/bpfman.apply.v1.BpfmanApply/Status", &bpfman__apply__v1__status_request__descriptor,
+	  handle_app_status, false },
 };
 const unsigned rpc_n_methods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);

@@ -60,6 +60,7 @@
 #include "handlers.h"
 #include "wire-check.h"
 #include "layout.h"
+#include "link-watch.h"
 #include "log.h"
 #include "sd-protocol.h"
 #include "server.h"
@@ -326,7 +327,7 @@ static void handle(struct call *c, struct rpc_reply *reply)
 		snprintf(reply->message, sizeof(reply->message), "the manager cannot open its state");
 	} else {
 		if (meth->changes_state) {
-			log_info("%s from pid %d uid %d gid %d", meth->path + 18, (int)cr->pid,
+			log_info("%s from pid %d uid %d gid %d", strrchr(meth->path, '/') + 1, (int)cr->pid,
 				 (int)cr->uid, (int)cr->gid);
 		}
 		bpfman_set_cancel_check(m, call_cancelled, c);
@@ -339,7 +340,7 @@ static void handle(struct call *c, struct rpc_reply *reply)
 			snprintf(reply->message, sizeof(reply->message), "out of memory building the response");
 		}
 		if (reply->status != GRPC_STATUS_OK)
-			log_debug("%s: %s", meth->path + 18, reply->message);
+			log_debug("%s: %s", strrchr(meth->path, '/') + 1, reply->message);
 	}
 	protobuf_c_message_free_unpacked(req, NULL);
 }
@@ -676,6 +677,7 @@ int server_run(const struct server_opts *o)
 	pthread_t threads[1 + 64]; /* the events thread, the workers */
 	unsigned workers = o->workers ? o->workers : SERVER_DEFAULT_WORKERS, started = 0;
 	bool activated = false, socket_created = false;
+	struct link_watch *lw = NULL;
 	sigset_t mask;
 	int r;
 
@@ -724,6 +726,9 @@ int server_run(const struct server_opts *o)
 	for (; started < 1 + workers; started++)
 		if (pthread_create(&threads[started], NULL, started ? worker : events, NULL) != 0)
 			break;
+	/* pending links of declared applications complete when their interface appears */
+	if (link_watch_start(o->root, &lw) < 0)
+		log_warn("interfaces that appear will not complete pending links until the next apply");
 	sd_proto_notify("READY=1");
 
 	for (;;) {
@@ -733,7 +738,9 @@ int server_run(const struct server_opts *o)
 		if (o->timeout_s) {
 			long long idle = now_ms() - atomic_load(&S.last_activity_ms);
 
-			if (atomic_load(&S.in_flight) == 0 && idle >= o->timeout_s * 1000LL) {
+			/* links waiting for their interface keep a socket-activated server up */
+			if (atomic_load(&S.in_flight) == 0 && idle >= o->timeout_s * 1000LL &&
+			    !link_watch_pending(lw)) {
 				log_info("no request for %u s: exiting", o->timeout_s);
 				break;
 			}
@@ -755,6 +762,8 @@ int server_run(const struct server_opts *o)
 			accept_one(lfd);
 	}
 	sd_proto_notify("STOPPING=1");
+	/* it finishes a retry in progress while grpc shuts down, and is joined after */
+	link_watch_signal(lw);
 stop:
 	/* no new connections; calls in flight finish within the grace period */
 	lfd = safe_close(lfd);
@@ -764,6 +773,7 @@ stop:
 		fflush(stderr);
 		_exit(r < 0 ? 1 : 0); /* a stuck worker would run on into grpc's teardown */
 	}
+	link_watch_stop(lw);
 	grpc_shutdown();
 	if (socket_created && !activated)
 		(void)unlink(o->socket_path);

@@ -923,14 +923,18 @@ class ServerProcess(unittest.TestCase):
 
     @staticmethod
     def server_sockets(proc):
-        """How many sockets the server holds: its listener and its connections."""
+        """How many Unix sockets the server holds: its listener and its connections (not
+        its rtnetlink socket for link events)."""
+        with open("/proc/%d/net/unix" % proc.pid) as f:
+            unix = {line.split()[6] for line in list(f)[1:] if len(line.split()) > 6}
         fds = "/proc/%d/fd" % proc.pid
         n = 0
         for f in os.listdir(fds):
             try:
-                n += os.readlink(os.path.join(fds, f)).startswith("socket:")
+                target = os.readlink(os.path.join(fds, f))
             except FileNotFoundError:
-                pass  # closed meanwhile
+                continue  # closed meanwhile
+            n += target.startswith("socket:[") and target[8:-1] in unix
         return n
 
     def server_log(self):
