@@ -618,7 +618,6 @@ test_concurrent_applies_load_once() {
 # reference reloads the application.
 test_image_bytecode() {
 	require_feature tracepoint
-	[ -z "${BPFMAN_VM_GUEST:-}" ] || skip "image tests run on the host only (no registry in the guest)"
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
 	command -v skopeo >/dev/null || skip "skopeo is not installed"
 	. "$HERE/registry-lib.sh"

@@ -8,11 +8,8 @@ MAKE_IMAGE="$HERE/../helpers/make-oci-image.py"
 CACHE="$BPFMAN_ROOT/var/cache/bpfman"
 TP_LABEL='{"tracepoint_counter":"tracepoint","kprobe_counter":"kprobe"}'
 
-# The image code does not depend on the kernel (the load it ends in is test-load.sh's), and
-# the qemu guests get no registry or skopeo: these tests run on the host.
+# The peers: a real registry and skopeo (the qemu guests get both, tests/vm/run-vm.sh).
 need_image_tools() {
-	[ -z "${BPFMAN_VM_GUEST:-}" ] ||
-		skip "image tests run on the host only: the qemu guest ($BPFMAN_VM_GUEST) has no docker-registry or skopeo, and pulling does not depend on the kernel"
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/install-deps.sh test)"
 	command -v skopeo >/dev/null || skip "skopeo is not installed (scripts/install-deps.sh test)"
 }

@@ -31,6 +31,7 @@ MODULES=${BPFMAN_VM_MODULES:-veth dummy sch_ingress cls_bpf}
 # veth pairs, and GNU tools keep the guest's behaviour the same as the host's).
 TOOLS="bash jq bpftool ip tc xdp-loader mount umount mountpoint nsenter unshare
        grep sed find xargs awk ldconfig strace ping date stat seq mkfifo flock sqlite3
+       docker-registry skopeo curl openssl htpasswd tar gzip cmp diff
        ${BPFMAN_VM_EXTRA_BINS:-}"
 
 # What each kernel must have (docs: kernel-testing): a test that skips for one of these
@@ -162,6 +163,12 @@ done
 for p in $(dpkg -L coreutils | grep -E '/s?bin/[^/]+$'); do [ -x "$p" ] && put_bin "$p"; done
 # libxdp (xdp-loader, bpfman) loads its dispatcher from here.
 for p in /usr/lib/x86_64-linux-gnu/bpf/*.o; do put "$p"; done
+# The image tests' peers: skopeo reads its trust policy, openssl its configuration (the
+# test CA), libcurl the system CA bundle it adds a test's CA file to.
+for f in /etc/containers/policy.json /etc/containers/registries.conf /etc/ssl/openssl.cnf \
+	/usr/lib/ssl/openssl.cnf /etc/ssl/certs/ca-certificates.crt; do
+	[ -e "$f" ] && put "$f"
+done
 # The loader cache, built in the guest by ldconfig from the host's configuration: lets
 # uprobe tests resolve "libc" the way they do on the host.
 cp -a /etc/ld.so.conf /etc/ld.so.conf.d "$R/etc/"
