@@ -384,8 +384,9 @@ static bool entry_uses(const struct image_cache_entry *en, const char *digest)
 }
 
 /* After a failure: the blobs this pull added and no reference uses go again. The cache
- * lock is held (it is taken before the first commit), so no other pull can have started using them meanwhile. The cache module
- * has no call to drop one blob, so it is unlinked at its documented place. */
+ * lock is held (it is taken before the first commit), so no other pull can have started
+ * using them meanwhile. The cache module has no call to drop one blob, so it is unlinked
+ * at its documented place. */
 static void drop_added(struct pull *p)
 {
 	struct image_cache_entry *v = NULL;
