@@ -481,6 +481,9 @@ int cmd_image_build(int argc, char **argv)
 		}
 		ro.insecure = cfg.registries_insecure;
 		ro.ca_file = cfg.registries_ca_file;
+		ro.connect_timeout_sec = cfg.registries_connect_timeout_sec;
+		ro.stall_timeout_sec = cfg.registries_stall_timeout_sec;
+		ro.total_timeout_sec = cfg.registries_total_timeout_sec;
 		ro.username = user;
 		ro.password = pass;
 		progress.tty = isatty(STDERR_FILENO);

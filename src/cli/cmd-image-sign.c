@@ -120,6 +120,9 @@ static int sign_ctx_open(struct sign_ctx *c, const struct parsed *p, const char 
 	}
 	ro.insecure = c->config.registries_insecure;
 	ro.ca_file = c->config.registries_ca_file;
+	ro.connect_timeout_sec = c->config.registries_connect_timeout_sec;
+	ro.stall_timeout_sec = c->config.registries_stall_timeout_sec;
+	ro.total_timeout_sec = c->config.registries_total_timeout_sec;
 	ro.username = c->user;
 	ro.password = c->password;
 	r = registry_open(&ro, &c->ref, &c->reg, &e);

@@ -29,10 +29,16 @@ int main(void)
 	CHECK_EQ_INT(status_from_errno(0), GRPC_STATUS_OK);
 	CHECK_EQ_INT(errno_from_status(GRPC_STATUS_OK), 0);
 	CHECK_EQ_INT(status_from_errno(-EXDEV), GRPC_STATUS_INTERNAL);
-	CHECK_EQ_INT(errno_from_status(GRPC_STATUS_DATA_LOSS), -EIO);
+	CHECK_EQ_INT(errno_from_status(GRPC_STATUS_OUT_OF_RANGE), -EIO);
 	/* the pairs the contract names */
 	CHECK_EQ_INT(status_from_errno(-ENOEXEC), GRPC_STATUS_INVALID_ARGUMENT);
 	CHECK_EQ_INT(errno_from_status(GRPC_STATUS_DEADLINE_EXCEEDED), -ETIMEDOUT);
 	CHECK_EQ_INT(status_from_errno(-ETIMEDOUT), GRPC_STATUS_DEADLINE_EXCEEDED);
+	/* registry faults (docs/images.md) */
+	CHECK_EQ_INT(status_from_errno(-EBADMSG), GRPC_STATUS_DATA_LOSS);
+	CHECK_EQ_INT(errno_from_status(GRPC_STATUS_DATA_LOSS), -EBADMSG);
+	CHECK_EQ_INT(status_from_errno(-EFBIG), GRPC_STATUS_RESOURCE_EXHAUSTED);
+	CHECK_EQ_INT(status_from_errno(-ELOOP), GRPC_STATUS_UNAVAILABLE);
+	CHECK_EQ_INT(status_from_errno(-EPROTO), GRPC_STATUS_UNAVAILABLE);
 	return TEST_RESULT();
 }

@@ -22,6 +22,7 @@ const struct status_errno status_errno_table[] = {
 	{ E2BIG, GRPC_STATUS_RESOURCE_EXHAUSTED, 1 },
 	{ ENOSPC, GRPC_STATUS_RESOURCE_EXHAUSTED, 0 },
 	{ EMSGSIZE, GRPC_STATUS_RESOURCE_EXHAUSTED, 0 },
+	{ EFBIG, GRPC_STATUS_RESOURCE_EXHAUSTED, 0 }, /* an image over a size limit (gzip bomb) */
 	{ ENOMEM, GRPC_STATUS_RESOURCE_EXHAUSTED, 0 },
 	{ EOPNOTSUPP, GRPC_STATUS_UNIMPLEMENTED, 1 },
 	{ ECONNREFUSED, GRPC_STATUS_UNAVAILABLE, 1 },
@@ -29,8 +30,13 @@ const struct status_errno status_errno_table[] = {
 	{ EHOSTUNREACH, GRPC_STATUS_UNAVAILABLE, 0 }, /* a registry that cannot be reached */
 	{ ENETUNREACH, GRPC_STATUS_UNAVAILABLE, 0 },
 	{ ECONNRESET, GRPC_STATUS_UNAVAILABLE, 0 },
+	{ ELOOP, GRPC_STATUS_UNAVAILABLE, 0 }, /* a registry's redirect loop */
+	{ EPROTO, GRPC_STATUS_UNAVAILABLE, 0 }, /* a registry that breaks its API, or TLS */
 	{ ETIMEDOUT, GRPC_STATUS_DEADLINE_EXCEEDED, 1 },
 	{ ECANCELED, GRPC_STATUS_CANCELLED, 1 },
+	/* bytes from a registry that do not match their digest or size, a truncated download,
+	 * a layer that is not a whole tar+gzip */
+	{ EBADMSG, GRPC_STATUS_DATA_LOSS, 1 },
 	{ EIO, GRPC_STATUS_INTERNAL, 1 },
 };
 const unsigned status_errno_table_len = sizeof(status_errno_table) / sizeof(status_errno_table[0]);

@@ -65,6 +65,9 @@ static const struct key_desc keys[] = {
 	{ TABLE_REGISTRIES, "insecure", KEY_STRV, FIELD(registries_insecure) },
 	{ TABLE_REGISTRIES, "ca_file", KEY_PATH, FIELD(registries_ca_file) },
 	{ TABLE_REGISTRIES, "auth_file", KEY_PATH, FIELD(registries_auth_file) },
+	{ TABLE_REGISTRIES, "connect_timeout_sec", KEY_U32, FIELD(registries_connect_timeout_sec) },
+	{ TABLE_REGISTRIES, "stall_timeout_sec", KEY_U32, FIELD(registries_stall_timeout_sec) },
+	{ TABLE_REGISTRIES, "total_timeout_sec", KEY_U32, FIELD(registries_total_timeout_sec) },
 };
 #undef FIELD
 #define KEY_BIT_XDP_MODE (1u << 0)
@@ -406,6 +409,12 @@ static int apply_key(struct parser *p, const char *key, const struct value *v)
 		if (field == (char *)&p->cfg->lock_timeout_sec && v->integer > LOCK_TIMEOUT_MAX)
 			return fail(p, "%s %.*s is out of range (0 to %u)", key, v->len, v->text,
 				    LOCK_TIMEOUT_MAX);
+		if ((field == (char *)&p->cfg->registries_connect_timeout_sec ||
+		     field == (char *)&p->cfg->registries_stall_timeout_sec ||
+		     field == (char *)&p->cfg->registries_total_timeout_sec) &&
+		    v->integer > REGISTRY_TIMEOUT_MAX)
+			return fail(p, "%s %.*s is out of range (0 to %u)", key, v->len, v->text,
+				    REGISTRY_TIMEOUT_MAX);
 		*(uint32_t *)field = (uint32_t)v->integer;
 		return 0;
 	case KEY_PATH:

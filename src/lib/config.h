@@ -45,9 +45,16 @@ struct bpfman_config {
 	char **registries_insecure;
 	char *registries_ca_file;
 	char *registries_auth_file;
+	/* [registries] connect_timeout_sec, stall_timeout_sec (a transfer slower than 512
+	 * bytes/s for this long fails), total_timeout_sec: the time limits of one registry
+	 * request; 0 (the default) means the registry client's own (15, 30, 600 s) */
+	uint32_t registries_connect_timeout_sec;
+	uint32_t registries_stall_timeout_sec;
+	uint32_t registries_total_timeout_sec;
 };
 
 #define LOCK_TIMEOUT_MAX 3600
+#define REGISTRY_TIMEOUT_MAX 86400
 
 /* Sets every default. */
 void config_init(struct bpfman_config *c);

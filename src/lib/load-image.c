@@ -146,6 +146,9 @@ static int pull(struct bpfman *m, const char *url, int policy, const char *user,
 				     policy);
 	po.registry.insecure = m->config.registries_insecure;
 	po.registry.ca_file = m->config.registries_ca_file;
+	po.registry.connect_timeout_sec = m->config.registries_connect_timeout_sec;
+	po.registry.stall_timeout_sec = m->config.registries_stall_timeout_sec;
+	po.registry.total_timeout_sec = m->config.registries_total_timeout_sec;
 	po.registry.progress = m->progress;
 	po.registry.progress_data = m->progress_data;
 	if ((user && *user) || (pass && *pass)) {

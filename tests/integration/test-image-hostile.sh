@@ -428,13 +428,14 @@ test_stall_after_manifest_headers() {
 # and then keeps it going up to the total limit), another image is pulled in a few seconds.
 test_stalled_pull_does_not_hold_up_others() {
 	hostile_setup
-	local stalled good layer i
+	local stalled good layer i stalled_pid
 	stalled=$(hostile_ref stall-layer)
 	good=$(hostile_ref good-index)
 	layer=$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
 		"http://$HOSTILE/v2/stall-layer/manifests/v1" | jq -r '.layers[0].digest')
 	timeout -k 5 120 "$BPFMAN" image pull -i "$stalled" >/dev/null 2>&1 &
-	PIDS_STARTED+=("$!")
+	stalled_pid=$!
+	PIDS_STARTED+=("$stalled_pid")
 	for i in $(seq 1 100); do
 		grep -q "/v2/stall-layer/blobs/$layer" "$HOSTILE_LOG" && break
 		sleep 0.1
@@ -446,13 +447,21 @@ test_stalled_pull_does_not_hold_up_others() {
 	echo "another image pulled in $ELAPSED_MS ms during a stalled pull"
 	[ "$ELAPSED_MS" -le 10000 ] ||
 		fail "another image took $ELAPSED_MS ms to pull while a pull from a stalling registry was waiting (the cache lock held during the download?)"
+	# image rm takes the cache lock too (it collects blobs): not held up either
+	run_bounded 60 "$BPFMAN" image rm "$good"
+	[ "$RC" = 0 ] || fail "image rm failed during a stalled pull: $OUT"
+	echo "image rm took $ELAPSED_MS ms during a stalled pull"
+	[ "$ELAPSED_MS" -le 10000 ] ||
+		fail "image rm took $ELAPSED_MS ms while a pull from a stalling registry was waiting"
+	kill -0 "$stalled_pid" 2>/dev/null ||
+		fail "the stalled pull ended before the others were measured: nothing was tested"
 }
 
 # --- manifests, indexes and configs ------------------------------------------------------
 
 test_malformed_json_manifest() {
 	hostile_setup
-	refused bad-json 'manifest' 'json|pars|invalid|malformed'
+	refused bad-json 'manifest' 'not valid JSON' 'end of (file|input)'
 }
 
 test_malformed_json_config() {
@@ -462,7 +471,7 @@ test_malformed_json_config() {
 
 test_deeply_nested_json_manifest() {
 	hostile_setup
-	refused deep-json 'manifest' 'json|pars|invalid|malformed|deep|nest'
+	refused deep-json 'manifest' 'not valid JSON' 'depth|deep|nest'
 }
 
 test_deeply_nested_json_config() {
@@ -493,7 +502,7 @@ test_layer_media_type_not_tar_gzip() {
 
 test_schema1_manifest() {
 	hostile_setup
-	refused schema1 'schema|media type|prettyjws|unsupported|not supported'
+	refused schema1 'schema 1' 'unsupported|not supported'
 }
 
 # A load names a function the labels do not list: refused, nothing loaded. `image pull`

@@ -34,7 +34,9 @@ static bool is_default(const struct bpfman_config *c)
 	       !c->dispatcher_stats &&
 	       c->signing_verify_enabled && c->database_max_retries == 10 &&
 	       c->database_millisec_delay == 1000 && !c->signing_trusted_keys &&
-	       !c->registries_insecure && !c->registries_ca_file && !c->registries_auth_file;
+	       !c->registries_insecure && !c->registries_ca_file && !c->registries_auth_file &&
+	       !c->registries_connect_timeout_sec && !c->registries_stall_timeout_sec &&
+	       !c->registries_total_timeout_sec;
 }
 
 static void check_ok(const char *file, int line, struct bpfman_config *c, const char *text)
@@ -465,6 +467,33 @@ static void test_registries_and_arrays(void)
 	PARSE_ERR("[database]\nmax_retries = [\"1\"]\n", "line 2: max_retries must be an integer");
 }
 
+/* [registries] time limits: 0 (the default) leaves the registry client's own. */
+static void test_registry_timeouts(void)
+{
+	struct bpfman_config c;
+
+	config_init(&c);
+	PARSE_OK(&c, "[registries]\nstall_timeout_sec = 3\nconnect_timeout_sec = 5\n"
+		     "total_timeout_sec = 86400\n");
+	CHECK(c.registries_stall_timeout_sec == 3);
+	CHECK(c.registries_connect_timeout_sec == 5);
+	CHECK(c.registries_total_timeout_sec == 86400);
+	config_free(&c);
+	config_init(&c);
+	PARSE_OK(&c, "[registries]\nstall_timeout_sec = 0\n");
+	CHECK(is_default(&c));
+	config_free(&c);
+
+	PARSE_ERR("[registries]\nstall_timeout_sec = 86401\n",
+		  "line 2: stall_timeout_sec 86401 is out of range (0 to 86400)");
+	PARSE_ERR("[registries]\ntotal_timeout_sec = -1\n",
+		  "line 2: total_timeout_sec -1 is out of range (0 to 4294967295)");
+	PARSE_ERR("[registries]\nconnect_timeout_sec = \"5\"\n",
+		  "line 2: connect_timeout_sec must be an integer");
+	PARSE_ERR("[registries]\nstall_timeout_sec = 1\nstall_timeout_sec = 2\n",
+		  "line 3: duplicate key 'stall_timeout_sec'");
+}
+
 static void test_escapes_in_values(void)
 {
 	struct bpfman_config c;
@@ -565,6 +594,7 @@ int main(void)
 	test_errors();
 	test_escapes_in_values();
 	test_registries_and_arrays();
+	test_registry_timeouts();
 	test_load();
 
 	if (failures) {

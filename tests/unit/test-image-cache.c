@@ -607,6 +607,58 @@ static void test_concurrent(void)
 	free(shared);
 }
 
+/* Seal: the commit's checks before the lock, so that the commit under it only renames. */
+static void test_seal(void)
+{
+	struct image_cache *c = NULL, *other = NULL;
+	struct img_err e = { { 0 } };
+	static const char body[] = "sealed before the lock";
+	struct image_cache_writer w;
+	char d[72], d_other[72];
+
+	digest_of(body, strlen(body), d);
+	digest_of("not it", 6, d_other);
+	CHECK_EQ_INT(image_cache_open(cache_dir, &c, &e), 0);
+	CHECK_EQ_INT(image_cache_open(cache_dir, &other, &e), 0);
+	CHECK_EQ_INT(count_dir("tmp"), 0);
+
+	/* while another handle holds the cache lock: nothing here waits for it */
+	CHECK_EQ_INT(image_cache_lock(other, &e), 0);
+	CHECK_EQ_INT(image_cache_blob_begin(c, &w, &e), 0);
+	CHECK_EQ_INT(write(w.fd, body, strlen(body)), (int)strlen(body));
+	CHECK_EQ_INT(image_cache_blob_seal(c, &w, d_other, strlen(body), &e), -EBADMSG);
+	CHECK_CONTAINS(e.msg, d); /* what the content really is */
+	img_err_clear(&e);
+	CHECK_EQ_INT(w.fd, -EBADF); /* aborted, like a failed commit */
+	CHECK_EQ_INT(count_dir("tmp"), 0);
+
+	CHECK_EQ_INT(image_cache_blob_begin(c, &w, &e), 0);
+	CHECK_EQ_INT(write(w.fd, body, strlen(body)), (int)strlen(body));
+	CHECK_EQ_INT(image_cache_blob_seal(c, &w, d, strlen(body), &e), 0);
+	CHECK_EQ_INT(count_dir("tmp"), 1);
+	CHECK(!image_cache_blob_present(c, d)); /* sealed is not committed */
+	image_cache_unlock(other);
+
+	/* a commit naming another digest than the sealed one checks again */
+	CHECK_EQ_INT(image_cache_blob_commit(c, &w, d_other, strlen(body), &e), -EBADMSG);
+	img_err_clear(&e);
+	CHECK_EQ_INT(count_dir("tmp"), 0);
+	CHECK(!blob_file_exists(d_other));
+
+	CHECK_EQ_INT(image_cache_blob_begin(c, &w, &e), 0);
+	CHECK_EQ_INT(write(w.fd, body, strlen(body)), (int)strlen(body));
+	CHECK_EQ_INT(image_cache_blob_seal(c, &w, d, strlen(body), &e), 0);
+	CHECK_EQ_INT(image_cache_lock(c, &e), 0);
+	CHECK_EQ_INT(image_cache_blob_commit(c, &w, d, strlen(body), &e), 0);
+	image_cache_unlock(c);
+	CHECK(image_cache_blob_present(c, d));
+	CHECK(image_cache_has(c, d));
+	CHECK_EQ_INT(count_dir("tmp"), 0);
+
+	image_cache_free(other);
+	image_cache_free(c);
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch)) {
@@ -620,6 +672,7 @@ int main(void)
 	test_stale_tmp();
 	test_lock();
 	test_concurrent();
+	test_seal();
 	rm_rf(scratch);
 	return TEST_RESULT();
 }

@@ -313,6 +313,8 @@ int image_cache_blob_begin(struct image_cache *c, struct image_cache_writer *w,
 
 	w->fd = -EBADF;
 	w->tmp_path = NULL;
+	w->sealed_digest[0] = '\0';
+	w->sealed_size = 0;
 	if (asprintf(&path, "%s/tmp/blob-XXXXXX", c->dir) < 0)
 		return -ENOMEM;
 	fd = mkostemp(path, O_CLOEXEC);
@@ -340,39 +342,67 @@ void image_cache_blob_abort(struct image_cache *c, struct image_cache_writer *w)
 	w->tmp_path = NULL;
 }
 
-int image_cache_blob_commit(struct image_cache *c, struct image_cache_writer *w,
-			    const char *digest, uint64_t size, struct img_err *e)
+static bool blob_present(struct image_cache *c, const char *digest);
+
+/* The checks before a blob may be renamed into blobs/ (invariant 1). */
+static int blob_verify(struct image_cache_writer *w, const char *digest, uint64_t size,
+		       struct img_err *e)
 {
-	char got[72], path[96];
+	char got[72];
 	uint64_t got_size = 0;
 	int r;
 
-	if (!image_digest_syntax_ok(digest)) {
-		r = img_fail(e, -EINVAL, "image cache: \"%.80s\" is not a sha256 digest",
-			     digest ? digest : "(null)");
-		goto fail;
-	}
-	if (fsync(w->fd) < 0) {
-		r = img_fail(e, -errno, "image cache: cannot write %s: %m", w->tmp_path);
-		goto fail;
-	}
+	if (!image_digest_syntax_ok(digest))
+		return img_fail(e, -EINVAL, "image cache: \"%.80s\" is not a sha256 digest",
+				digest ? digest : "(null)");
+	if (fsync(w->fd) < 0)
+		return img_fail(e, -errno, "image cache: cannot write %s: %m", w->tmp_path);
 	r = sha256_fd(w->fd, got, &got_size);
+	if (r < 0)
+		return img_fail(e, r, "image cache: cannot read back %s: %s", w->tmp_path,
+				strerror(-r));
+	if (got_size != size || strcmp(got, digest) != 0)
+		return img_fail(e, -EBADMSG,
+				"blob %s: the content has %s and %" PRIu64 " bytes, expected %" PRIu64
+				" bytes with that digest",
+				digest, got, got_size, size);
+	if (fchmod(w->fd, 0644) < 0)
+		return img_fail(e, -errno, "image cache: cannot chmod %s: %m", w->tmp_path);
+	return 0;
+}
+
+int image_cache_blob_seal(struct image_cache *c, struct image_cache_writer *w,
+			  const char *digest, uint64_t size, struct img_err *e)
+{
+	int r = blob_verify(w, digest, size, e);
+
 	if (r < 0) {
-		r = img_fail(e, r, "image cache: cannot read back %s: %s", w->tmp_path,
-			     strerror(-r));
-		goto fail;
+		image_cache_blob_abort(c, w);
+		return r;
 	}
-	if (got_size != size || strcmp(got, digest) != 0) {
-		r = img_fail(e, -EBADMSG,
-			     "blob %s: the content has %s and %" PRIu64 " bytes, expected %" PRIu64
-			     " bytes with that digest",
-			     digest, got, got_size, size);
+	snprintf(w->sealed_digest, sizeof(w->sealed_digest), "%s", digest);
+	w->sealed_size = size;
+	return 0;
+}
+
+bool image_cache_blob_present(struct image_cache *c, const char *digest)
+{
+	return blob_present(c, digest);
+}
+
+int image_cache_blob_commit(struct image_cache *c, struct image_cache_writer *w,
+			    const char *digest, uint64_t size, struct img_err *e)
+{
+	char path[96];
+	int r;
+
+	if (w->sealed_digest[0] && digest && !strcmp(w->sealed_digest, digest) &&
+	    w->sealed_size == size)
+		goto verified;
+	r = blob_verify(w, digest, size, e);
+	if (r < 0)
 		goto fail;
-	}
-	if (fchmod(w->fd, 0644) < 0) {
-		r = img_fail(e, -errno, "image cache: cannot chmod %s: %m", w->tmp_path);
-		goto fail;
-	}
+verified:
 	blob_path(digest, path);
 	/* Replaces an existing copy (identical by name, or corrupt): either way the verified
 	 * content is what readers see from now on. */

@@ -33,16 +33,28 @@ void image_cache_unlock(struct image_cache *c);
 
 /* Writing a blob: begin gives an fd to a temp file in tmp/; the caller writes; commit checks
  * digest and size and renames it into place (an existing identical blob is kept); abort
- * removes the temp file. Exactly one of commit/abort per begin. */
+ * removes the temp file. Exactly one of commit/abort per begin.
+ *
+ * begin, the writing and seal need no lock (the temp file is the writer's own, flocked for
+ * its life): a pull downloads and verifies without the cache lock and takes it only for the
+ * commits and its ref. */
 struct image_cache_writer {
 	int fd;
 	char *tmp_path;
+	/* set by image_cache_blob_seal: the digest and size already verified */
+	char sealed_digest[72];
+	uint64_t sealed_size;
 };
 int image_cache_blob_begin(struct image_cache *c, struct image_cache_writer *w,
 			   struct img_err *e);
 int image_cache_blob_commit(struct image_cache *c, struct image_cache_writer *w,
 			    const char *digest, uint64_t size, struct img_err *e);
 void image_cache_blob_abort(struct image_cache *c, struct image_cache_writer *w);
+/* The checks of commit (fsync, digest, size) without the rename, so that they can run before
+ * the cache lock is taken: a later commit with the same digest and size only renames. On
+ * failure the writer is aborted, as by a failed commit. */
+int image_cache_blob_seal(struct image_cache *c, struct image_cache_writer *w,
+			  const char *digest, uint64_t size, struct img_err *e);
 /* Whole small blob from memory (manifest, config). */
 int image_cache_put(struct image_cache *c, const char *digest, const void *data, size_t len,
 		    struct img_err *e);
@@ -56,6 +68,9 @@ int image_cache_get(struct image_cache *c, const char *digest, size_t max, struc
 		    struct img_err *e);
 /* Present and verified (a corrupted copy is removed and reported absent). */
 bool image_cache_has(struct image_cache *c, const char *digest);
+/* A file is there under the digest's name (not read: cheap; a commit of the same digest
+ * replaces a corrupt copy anyway). */
+bool image_cache_blob_present(struct image_cache *c, const char *digest);
 
 /* What a pulled reference resolved to. */
 struct image_cache_entry {

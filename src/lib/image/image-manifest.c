@@ -100,6 +100,13 @@ static int check_schema_version(json_t *root, const char *what, struct img_err *
 
 	if (!v)
 		return img_fail(e, -EINVAL, "%s: schemaVersion: missing", what);
+	if (json_is_integer(v) && json_integer_value(v) == 1)
+		/* schema 1 (signed "prettyjws" manifests) was retired by Docker in 2019 */
+		return img_fail(e, -EINVAL,
+				"%s: a Docker schema 1 manifest (schemaVersion 1), which is not "
+				"supported: push the image again with a current tool (OCI or Docker "
+				"schema 2)",
+				what);
 	if (!json_is_integer(v) || json_integer_value(v) != 2)
 		return img_fail(e, -EINVAL, "%s: schemaVersion: must be 2", what);
 	return 0;

@@ -7,15 +7,21 @@
  * committed, bottom-up (layer, object, config, manifests), and the reference is recorded
  * last: a reader never finds a reference whose blobs are missing, and a failure before the
  * commits leaves only temp files, which are aborted. A failure after some commits (a full
- * disk) removes the blobs this pull added that no reference uses. The cache lock is held
- * from the first request to the last commit, so two pulls of one image take turns; the
- * second finds the layer in the cache and does not download it again. */
+ * disk) removes the blobs this pull added that no reference uses.
+ *
+ * Everything that talks to a registry runs without the cache lock: downloads go to the
+ * pull's own temp files in tmp/ and are verified there (image_cache_blob_seal). The lock is
+ * taken only for the commits and the ref (image-cache.h: from the first committed blob to
+ * the ref), so a registry that stalls holds up only its own pull, not other pulls or an
+ * `image rm`. Two pulls of one image at once both download and both commit the same
+ * verified bytes (a commit replaces an identical blob). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -255,7 +261,7 @@ static int check_signature(struct pull *p, const char *digest, struct image_pull
 static int commit_blob(struct pull *p, struct image_cache_writer *w, bool *active,
 		       const char *digest, uint64_t size, struct img_err *e)
 {
-	bool had = image_cache_has(p->cache, digest);
+	bool had = image_cache_blob_present(p->cache, digest);
 	int r;
 
 	*active = false;
@@ -267,7 +273,7 @@ static int commit_blob(struct pull *p, struct image_cache_writer *w, bool *activ
 	return 0;
 }
 
-struct commit_job {
+struct seal_job {
 	struct image_cache *cache;
 	struct image_cache_writer *w;
 	const char *digest;
@@ -276,42 +282,44 @@ struct commit_job {
 	int r;
 };
 
-static void *commit_job_run(void *data)
+static void *seal_job_run(void *data)
 {
-	struct commit_job *j = data;
+	struct seal_job *j = data;
 
-	j->r = image_cache_blob_commit(j->cache, j->w, j->digest, j->size, &j->e);
+	j->r = image_cache_blob_seal(j->cache, j->w, j->digest, j->size, &j->e);
 	return NULL;
 }
 
 static int extract_hashed(int layer_fd, int out_fd, uint64_t max, char **ret_name,
 			  char **ret_digest, uint64_t *ret_size, struct img_err *e);
 
-/* Commits the layer's writer in a thread while the object is extracted from the layer (two
- * passes over 50 MiB at once instead of one after the other). The writer belongs to the
- * thread until it is joined; commit aborts it itself on failure. */
-static int commit_layer_while(struct pull *p, struct image_cache_writer *wl, bool *wl_active,
-			      const struct image_descriptor *layer, int layer_fd, uint64_t max,
-			      struct image_cache_writer *wo, char **ret_name, char **ret_digest,
-			      uint64_t *ret_size, struct img_err *e)
+/* Verifies the downloaded layer (sync, hash) in a thread while the object is extracted from
+ * it (two passes over 50 MiB at once instead of one after the other), without the cache
+ * lock. The writer belongs to the thread until it is joined; a failed seal aborts it
+ * (*wl_active false), a good one leaves it ready for a commit that only renames. */
+static int seal_layer_while(struct pull *p, struct image_cache_writer *wl, bool *wl_active,
+			    const struct image_descriptor *layer, int layer_fd, uint64_t max,
+			    struct image_cache_writer *wo, char **ret_name, char **ret_digest,
+			    uint64_t *ret_size, struct img_err *e)
 {
-	struct commit_job j = { .cache = p->cache, .w = wl, .digest = layer->digest,
-				.size = layer->size };
-	bool had = image_cache_has(p->cache, layer->digest);
+	struct seal_job j = { .cache = p->cache, .w = wl, .digest = layer->digest,
+			      .size = layer->size };
 	pthread_t th;
 	int r, rt;
 
-	rt = -pthread_create(&th, NULL, commit_job_run, &j);
-	if (rt < 0) /* one after the other, then */
-		return commit_blob(p, wl, wl_active, layer->digest, layer->size, e) ?:
-			       extract_hashed(layer_fd, wo->fd, max, ret_name, ret_digest,
-					      ret_size, e);
-	*wl_active = false;
+	rt = -pthread_create(&th, NULL, seal_job_run, &j);
+	if (rt < 0) { /* one after the other, then */
+		r = image_cache_blob_seal(p->cache, wl, layer->digest, layer->size, e);
+		if (r < 0) {
+			*wl_active = false;
+			return r;
+		}
+		return extract_hashed(layer_fd, wo->fd, max, ret_name, ret_digest, ret_size, e);
+	}
 	r = extract_hashed(layer_fd, wo->fd, max, ret_name, ret_digest, ret_size, e);
 	pthread_join(th, NULL);
-	if (j.r == 0 && !had && p->n_added < MAX_ADDED &&
-	    !(p->added[p->n_added++] = strdup(layer->digest)))
-		j.r = -ENOMEM;
+	if (j.r < 0)
+		*wl_active = false; /* the seal aborted it */
 	if (r == 0 && j.r < 0) {
 		r = img_fail(e, j.r, "%s", j.e.msg[0] ? j.e.msg : strerror(-j.r));
 		free(*ret_name);
@@ -321,10 +329,40 @@ static int commit_layer_while(struct pull *p, struct image_cache_writer *wl, boo
 	return r;
 }
 
+/* The cached layer this pull extracted from was collected (an `image rm` ran before the
+ * lock was taken): it goes back into the cache from the fd still open on it. Rare. */
+static int recommit_layer(struct pull *p, const struct image_descriptor *layer, int layer_fd,
+			  struct img_err *e)
+{
+	struct image_cache_writer w = { .fd = -EBADF };
+	bool active;
+	off_t off = 0;
+	int r;
+
+	r = image_cache_blob_begin(p->cache, &w, e);
+	if (r < 0)
+		return r;
+	active = true;
+	while ((uint64_t)off < layer->size) {
+		ssize_t n = sendfile(w.fd, layer_fd, &off, (size_t)(layer->size - (uint64_t)off));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = img_fail(e, n < 0 ? -errno : -EIO,
+				     "cannot copy the layer %s back into the cache: %s", layer->digest,
+				     n < 0 ? strerror(errno) : "short read");
+			image_cache_blob_abort(p->cache, &w);
+			return r;
+		}
+	}
+	return commit_blob(p, &w, &active, layer->digest, layer->size, e);
+}
+
 static int put_blob(struct pull *p, const char *digest, const struct img_buf *b,
 		    struct img_err *e)
 {
-	bool had = image_cache_has(p->cache, digest);
+	bool had = image_cache_blob_present(p->cache, digest);
 	int r = image_cache_put(p->cache, digest, b->data, b->len, e);
 
 	if (r < 0)
@@ -346,8 +384,9 @@ static bool entry_uses(const struct image_cache_entry *en, const char *digest)
 }
 
 /* After a failure: the blobs this pull added and no reference uses go again. The cache
- * lock is held, so no other pull can have started using them meanwhile. The cache module
- * has no call to drop one blob, so it is unlinked at its documented place. */
+ * lock is held (it is taken before the first commit), so no other pull can have started
+ * using them meanwhile. The cache module has no call to drop one blob, so it is unlinked
+ * at its documented place. */
 static void drop_added(struct pull *p)
 {
 	struct image_cache_entry *v = NULL;
@@ -435,7 +474,8 @@ static int resolve_manifest(struct pull *p, struct img_buf *top, char **top_mt, 
 	return 0;
 }
 
-/* The fetch itself; the caller holds the cache lock. */
+/* The fetch itself: everything up to the commits without the cache lock, then the commits
+ * and the ref under it. */
 static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 {
 	const struct image_pull_opts *o = p->o;
@@ -444,7 +484,7 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 	_cleanup_free_ char *obj_digest = NULL, *obj_name = NULL;
 	_cleanup_close_ int layer_fd = -EBADF;
 	struct image_cache_writer wl = { .fd = -EBADF }, wo = { .fd = -EBADF };
-	bool wl_active = false, wo_active = false, have_layer;
+	bool wl_active = false, wo_active = false, have_layer, locked = false;
 	struct image_manifest m = { 0 };
 	const struct image_descriptor *layer;
 	uint64_t obj_size = 0;
@@ -468,15 +508,19 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 		goto out;
 
 	/* the layer: from the cache when an earlier pull has it, else downloaded */
-	have_layer = image_cache_has(p->cache, layer->digest);
+	have_layer = image_cache_blob_present(p->cache, layer->digest);
 	if (have_layer) {
 		uint64_t size;
 
+		/* verified as it is opened; the open fd stays readable should an `image rm`
+		 * collect the blob before this pull's commits (recommit_layer) */
 		r = image_cache_blob_open(p->cache, layer->digest, &layer_fd, &size, e);
-		if (r == -ENOENT)
-			have_layer = false; /* it failed verification and was dropped */
-		else if (r < 0)
+		if (r == -ENOENT) {
+			have_layer = false; /* gone, or it failed verification and was dropped */
+			img_err_clear(e);
+		} else if (r < 0) {
 			goto out;
+		}
 	}
 	if (!have_layer) {
 		r = image_cache_blob_begin(p->cache, &wl, e);
@@ -513,10 +557,9 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 		goto out;
 	wo_active = true;
 	if (wl_active) {
-		/* the downloaded layer is committed (synced, hashed again) while the object is
-		 * extracted from it; should the extraction fail, the layer is among the blobs
-		 * this pull added, which a failure removes */
-		r = commit_layer_while(p, &wl, &wl_active, layer, layer_fd,
+		/* the downloaded layer is verified (synced, hashed again) while the object is
+		 * extracted from it; both stay temp files until the commits below */
+		r = seal_layer_while(p, &wl, &wl_active, layer, layer_fd,
 				       o->max_object ? o->max_object : MAX_OBJECT_DEFAULT, &wo,
 				       &obj_name, &obj_digest, &obj_size, e);
 	} else {
@@ -524,11 +567,27 @@ static int fetch(struct pull *p, struct image_pulled *ret, struct img_err *e)
 				   o->max_object ? o->max_object : MAX_OBJECT_DEFAULT, &obj_name,
 				   &obj_digest, &obj_size, e);
 	}
+	if (r == 0) {
+		r = image_cache_blob_seal(p->cache, &wo, obj_digest, obj_size, e);
+		if (r < 0)
+			wo_active = false; /* the seal aborted it */
+	}
 	if (r < 0)
 		goto out;
 
-	/* every check passed: commit bottom-up, the reference last */
-	r = commit_blob(p, &wo, &wo_active, obj_digest, obj_size, e);
+	/* every check passed: under the lock (held until the ref is set, so that no `image rm`
+	 * collects a blob in between), commit bottom-up, the reference last. Only renames and
+	 * small writes happen here: nothing waits for a registry. */
+	r = image_cache_lock(p->cache, e);
+	if (r < 0)
+		goto out;
+	locked = true;
+	if (wl_active)
+		r = commit_blob(p, &wl, &wl_active, layer->digest, layer->size, e);
+	else if (!image_cache_blob_present(p->cache, layer->digest))
+		r = recommit_layer(p, layer, layer_fd, e);
+	if (r == 0)
+		r = commit_blob(p, &wo, &wo_active, obj_digest, obj_size, e);
 	if (r == 0)
 		r = put_blob(p, m.config.digest, &cfg, e);
 	if (r == 0)
@@ -558,8 +617,10 @@ out:
 		image_cache_blob_abort(p->cache, &wo);
 	if (wl_active)
 		image_cache_blob_abort(p->cache, &wl);
-	if (r < 0)
-		drop_added(p);
+	if (r < 0 && locked)
+		drop_added(p); /* nothing was committed before the lock */
+	if (locked)
+		image_cache_unlock(p->cache);
 	image_manifest_clear(&m);
 	img_buf_clear(&top);
 	img_buf_clear(&man);
@@ -602,16 +663,6 @@ int image_pull(const struct image_pull_opts *o, struct image_pulled *ret, struct
 				     p.canonical);
 			goto out;
 		}
-	}
-	r = image_cache_lock(p.cache, e);
-	if (r < 0)
-		goto out;
-	if (o->policy == IMAGE_PULL_IF_NOT_PRESENT) {
-		/* another pull may have finished while this one waited for the lock */
-		r = from_cache(&p, ret, e);
-		if (r == 0 || r != -ENOENT)
-			goto out;
-		img_err_clear(e);
 	}
 	r = fetch(&p, ret, e);
 out:

@@ -98,6 +98,7 @@ int registry_get_manifest(struct registry *r, const char *reference, struct img_
 	struct registry_req q = { .method = "GET", .accept = REGISTRY_MANIFEST_ACCEPT,
 				  .actions = "pull", .follow = true, .sink = SINK_MEM };
 	char digest[72];
+	json_error_t jerr;
 	json_t *root;
 	int rc;
 
@@ -135,10 +136,17 @@ int registry_get_manifest(struct registry *r, const char *reference, struct img_
 		goto out;
 	}
 	ct = media_type_bare(q.content_type_resp);
-	root = json_loadb((const char *)q.resp.data, q.resp.len, 0, NULL);
+	root = json_loadb((const char *)q.resp.data, q.resp.len, 0, &jerr);
+	if (!root) {
+		/* the bytes arrived whole (a transfer cut short fails above; a digest was
+		 * checked): a malformed manifest, refused as the image config is */
+		rc = img_fail(e, -EINVAL, "%s is not valid JSON: %s (line %d, column %d)", what,
+			      jerr.text, jerr.line, jerr.column);
+		goto out;
+	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		rc = img_fail(e, -EBADMSG, "%s is not a JSON object", what);
+		rc = img_fail(e, -EINVAL, "%s is not a JSON object", what);
 		goto out;
 	}
 	if (json_is_string(json_object_get(root, "mediaType")))
