@@ -147,6 +147,9 @@ for flavour in $FLAVOURS; do
 	sock="$TMP/sock-$flavour/bpfman.sock"
 	mkdir -p "$(dirname "$sock")"
 	log="$TMP/server-$flavour.log"
+	# a registry that stalls (test_image_hostile.py) is given up on after 3 s, not 30
+	mkdir -p "$SERVER_ROOT/etc/bpfman"
+	printf '[registries]\nstall_timeout_sec = 3\n' >"$SERVER_ROOT/etc/bpfman/bpfman.toml"
 	BPFMAN_ROOT=$SERVER_ROOT "$RPC" --socket-path "$sock" --timeout 0 2>"$log" &
 	SERVER_PID=$!
 	for _ in $(seq 1 100); do
