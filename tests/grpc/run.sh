@@ -147,9 +147,9 @@ for flavour in $FLAVOURS; do
 	sock="$TMP/sock-$flavour/bpfman.sock"
 	mkdir -p "$(dirname "$sock")"
 	log="$TMP/server-$flavour.log"
-	# a registry that stalls (test_image_hostile.py) is given up on after 3 s, not 30
+	# a registry that stalls (test_image_hostile.py) is given up on after 10 s, not 30 (long enough for the test to pull another image meanwhile)
 	mkdir -p "$SERVER_ROOT/etc/bpfman"
-	printf '[registries]\nstall_timeout_sec = 3\n' >"$SERVER_ROOT/etc/bpfman/bpfman.toml"
+	printf '[registries]\nstall_timeout_sec = 10\n' >"$SERVER_ROOT/etc/bpfman/bpfman.toml"
 	BPFMAN_ROOT=$SERVER_ROOT "$RPC" --socket-path "$sock" --timeout 0 2>"$log" &
 	SERVER_PID=$!
 	for _ in $(seq 1 100); do
