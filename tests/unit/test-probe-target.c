@@ -700,18 +700,18 @@ static void check_hits(int fd, void (*trigger)(void), bool on_cpu0, bool is_upro
 /* ---- hits of a tracepoint event, counted by a BPF program of ours ----
  *
  * A tracepoint's perf counter cannot prove that the event fires: all perf events and BPF
- * programs on one tracepoint share it, and when any BPF program attached there (by anyone on
- * the host: bpfman's own tests and examples attach counters to syscalls/sys_enter_getpid
- * that return 0) returns 0, the kernel drops the event for every perf listener of that
- * tracepoint and the counter stays put. Every attached BPF program runs regardless, and
+ * programs on one tracepoint hang off one kernel event, and when any BPF program attached
+ * there by anyone on the host (bpfman's own tests and examples attach counters that return
+ * 0 to syscalls/sys_enter_getpid) returns 0, the kernel drops the event for every perf
+ * listener of that tracepoint and the counter stays put. Every attached BPF program runs regardless, and
  * running one is what bpfman opens this fd for. So the hits are counted by a program linked
  * to the fd as src/lib/attach links it (BPF_LINK_CREATE, BPF_PERF_EVENT), which counts only
  * this process's calls and returns 1, so that it drops nobody else's events either. */
 
-#define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
-					     .off = (o), .imm = (i) })
-#define LD_IMM64(d, src, v) I(BPF_LD | BPF_DW | BPF_IMM, d, src, 0, (int32_t)(uint32_t)(v)), \
-			    I(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
+						.off = (o), .imm = (i) })
+#define LD_IMM64(d, src, v) INSN(BPF_LD | BPF_DW | BPF_IMM, d, src, 0, (int32_t)(uint32_t)(v)), \
+			    INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
 
 struct tp_counter {
 	int map_fd, prog_fd, link_fd;
@@ -737,24 +737,24 @@ static int tp_counter_attach(struct tp_counter *c, int perf_fd)
 		/* struct bpf_pidns_info at fp-8: { pid, tgid } */
 		LD_IMM64(BPF_REG_1, 0, (uint64_t)ns.st_dev),
 		LD_IMM64(BPF_REG_2, 0, (uint64_t)ns.st_ino),
-		I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
-		I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8),
-		I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 8),
-		I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_ns_current_pid_tgid),
-		I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 11, 0), /* -> out */
-		I(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_10, -4, 0),
-		I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 9, getpid()), /* -> out */
-		I(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 0), /* key 0 */
-		I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 8),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_ns_current_pid_tgid),
+		INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 11, 0), /* -> out */
+		INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_10, -4, 0),
+		INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 9, getpid()), /* -> out */
+		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 0), /* key 0 */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12),
 		LD_IMM64(BPF_REG_1, BPF_PSEUDO_MAP_FD, c->map_fd),
-		I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-		I(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0), /* -> out */
-		I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1),
-		I(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0), /* -> out */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1),
+		INSN(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD),
 		/* out: */
-		I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
-		I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 	};
 
 	c->prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "tp_hits", "GPL", prog,
