@@ -51,8 +51,13 @@ positions() {
 		jq -r '[.[] | select(.position != null)] | sort_by(.position) | map("\(.function_name)@\(.position)") | join(" ")'
 }
 
-kernel_progs_named() { bpftool prog show 2>/dev/null | grep -c " name $1 " || true; }
-xdp_dispatchers() { kernel_progs_named xdp_dispatcher; }
+# This test's dispatchers in the kernel: programs named xdp_dispatcher made since the setup
+# (DISP_BASE) and held by nothing of anyone else's, who run dispatchers at the same time.
+xdp_dispatchers() {
+	kernel_new_ours_ids prog "${DISP_BASE:?}" | while read -r id; do
+		bpftool prog show id "$id" -j 2>/dev/null | jq -r '.name // empty'
+	done | grep -cx xdp_dispatcher || true
+}
 
 # swap_under_traffic FIRST_ID ATTACH_CMD...: 2,000 pings from NS_B to NS_A while a second
 # member is attached (ATTACH_CMD, its priority appended: 5 and 20 in turn, so it lands before
@@ -87,6 +92,7 @@ setup_xdp_chain() {
 	require_feature freplace
 	make_veth_pair
 	NSP="/var/run/netns/$NS_A"
+	DISP_BASE=$(kernel_ids prog)
 }
 
 # xdp_attach PROG [ARGS...] on IF_A in NS_A
@@ -115,6 +121,7 @@ setup_libxdp_iface() {
 	require_feature freplace
 	command -v xdp-loader >/dev/null || skip "no xdp-loader"
 	LXIF=$(make_host_iface)
+	DISP_BASE=$(kernel_ids prog)
 	# libxdp's state in a private bpffs, for bpfman and xdp-loader alike
 	LXFS="$BPFMAN_ROOT/libxdp"
 	mkdir -p "$LXFS"

@@ -112,6 +112,8 @@ eventually_eq() {
 no_lsan() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
 
 kernel_prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
+# Counts of the whole kernel: they move with what others load and free, so no test asserts on
+# them; see kernel_new_ours.
 kernel_prog_count() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_map_count() { bpftool map show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
 kernel_link_count() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+:' || true; }
@@ -121,6 +123,69 @@ kernel_ids() { bpftool "$1" show -j 2>/dev/null | jq -r '.[].id' | sort; }
 # kernel_ids taken before): what the test made and the kernel did not free. Counts of the
 # whole kernel would also move with what other processes load and free meanwhile.
 kernel_new() { comm -13 <(printf '%s\n' "$2") <(kernel_ids "$1") | grep -c . || true; }
+# kernel_new_ours KIND BASE: like kernel_new, but without what other processes on the host
+# hold, which kernel_new also counts while others load programs at the same time. An object
+# this test made outlives its commands only if something of this test holds it (a pin in
+# its bpffs, a process of its own, a hook); one held by an fd of a process outside this
+# test, by a pin in a bpffs outside BPFMAN_ROOT or by such a link or program is someone
+# else's. Holders are scanned fds first, then pins (others pin, then close the fd), and what
+# was freed meanwhile is not counted.
+# kernel_new_ours_ids KIND BASE prints their ids.
+kernel_new_ours() { kernel_new_ours_ids "$@" | grep -c . || true; }
+kernel_new_ours_ids() {
+	local kind=$1 new foreign
+	new=$(comm -13 <(printf '%s\n' "$2") <(kernel_ids "$kind"))
+	[ -n "$new" ] || return 0
+	foreign=$( { foreign_fd_ids "$kind"; foreign_pin_ids "$kind"; } | sort -u)
+	comm -23 <(printf '%s\n' "$new") <(printf '%s\n' "$foreign") | comm -12 - <(kernel_ids "$kind")
+}
+# Processes of this test: TEST_ID (the test's subshell) and its descendants.
+test_pids() {
+	ps -e -o pid=,ppid= | awk -v root="${TEST_ID:?}" '
+		{ parent[$1] = $2 }
+		END { for (p in parent) { q = p; while (q > 1 && q != root) q = parent[q];
+		      if (q == root) print p } }'
+}
+# Ids of KIND held by fds of processes outside this test (a link fd also holds its program,
+# a program fd its maps).
+foreign_fd_ids() {
+	local kind=$1 f
+	local -A mine=()
+	for f in $(test_pids); do mine[$f]=1; done
+	for f in /proc/[0-9]*/fdinfo/*; do
+		f=${f#/proc/}
+		[ -z "${mine[${f%%/*}]:-}" ] || continue
+		cat "/proc/$f" 2>/dev/null
+	done | awk -v k="$kind" '$1 == k "_id:" { print $2 }
+		k == "map" && $1 == "prog_id:" { print "prog " $2 }' | ids_with_prog_maps "$kind"
+}
+# Ids of KIND pinned in a bpffs outside BPFMAN_ROOT (or, for programs, a pinned link's).
+foreign_pin_ids() {
+	local kind=$1 mnt
+	findmnt -rn -t bpf -o TARGET | while read -r mnt; do
+		case "$mnt/" in "${BPFMAN_ROOT:?}"/*) continue ;; esac
+		find "$mnt" -type f 2>/dev/null | while read -r f; do
+			case $kind in
+			prog) bpftool prog show pinned "$f" -j 2>/dev/null | jq -r '.id // empty'
+			      bpftool link show pinned "$f" -j 2>/dev/null | jq -r '.prog_id // empty' ;;
+			map) bpftool map show pinned "$f" -j 2>/dev/null | jq -r '.id // empty'
+			     bpftool prog show pinned "$f" -j 2>/dev/null | jq -r '"prog " + (.id|tostring)' ;;
+			link) bpftool link show pinned "$f" -j 2>/dev/null | jq -r '.id // empty' ;;
+			esac
+		done
+	done | ids_with_prog_maps "$kind"
+}
+# Passes ids through; "prog ID" lines become that program's map ids.
+ids_with_prog_maps() {
+	local a b
+	while read -r a b; do
+		if [ "$a" = prog ]; then
+			bpftool prog show id "$b" -j 2>/dev/null | jq -r '.map_ids[]?'
+		else
+			echo "$a"
+		fi
+	done
+}
 # Paths under DIR (nothing when DIR does not exist: under pipefail a failing find would
 # end the test): tree_entries DIR [FIND-TESTS...]; tree_count prints how many.
 tree_entries() {

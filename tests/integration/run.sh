@@ -1,6 +1,7 @@
 #!/bin/bash
 # Integration test runner: real kernel, as root. Runs every test_* function of every
-# test-*.sh file in this directory (or those named on the command line, FILE or FILE:FUNC),
+# test-*.sh file in this directory (or those named on the command line: FILE, FILE:FUNC or
+# FUNC, FILE a base name or a path; a name that selects nothing is an error, exit 2),
 # each in its own subshell with its own bpfman root (a private bpffs), and reports:
 #   ok NAME | FAIL NAME | skip NAME: reason
 # ending with one machine-readable line:
@@ -75,21 +76,50 @@ run_one() {
 	rm -f "$out"
 }
 
-selected=("$@")
+# A selection is FILE, FILE:FUNC or FUNC; FILE is a base name (test-load.sh) or a path to a
+# test of this directory (tests/integration/test-load.sh). Each must select something: a
+# typo must not pass as a run of nothing.
+selected=()
+for s in "$@"; do
+	f=${s%%:*}
+	case "$f" in
+	*/*)
+		if [ ! -f "$f" ] || [ "$(cd "$(dirname "$f")" && pwd -P)" != "$(cd "$HERE" && pwd -P)" ]; then
+			echo "run.sh: $f is not a test file of $HERE" >&2
+			exit 2
+		fi
+		s="$(basename "$f")${s#"$f"}"
+		;;
+	esac
+	selected+=("$s")
+done
+
+plan=()
+matched=()
 for file in "$HERE"/test-*.sh; do
 	fns=$(grep -oE '^test_[a-zA-Z0-9_]+' "$file")
 	for fn in $fns; do
 		if [ ${#selected[@]} -gt 0 ]; then
 			want=0
-			for s in "${selected[@]}"; do
-				case "$s" in
-				"$(basename "$file")"|"$(basename "$file"):$fn"|"$fn") want=1 ;;
+			for i in "${!selected[@]}"; do
+				case "${selected[$i]}" in
+				"$(basename "$file")"|"$(basename "$file"):$fn"|"$fn") want=1; matched[$i]=1 ;;
 				esac
 			done
 			[ $want = 1 ] || continue
 		fi
-		run_one "$file" "$fn"
+		plan+=("$file:$fn")
 	done
+done
+for i in "${!selected[@]}"; do
+	if [ -z "${matched[$i]:-}" ]; then
+		echo "run.sh: no test matches '${selected[$i]}'" >&2
+		exit 2
+	fi
+done
+
+for p in "${plan[@]}"; do
+	run_one "${p%:*}" "${p##*:}"
 done
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"

@@ -223,10 +223,11 @@ test_one_object_every_type() {
 	done
 }
 
-# How many programs the kernel has that were not there at $base and bear the name of a
-# function of ours (others load programs at the same time; none of theirs is named so).
+# How many programs the kernel has that were not there at $base, are held by nothing of
+# anyone else's (others load programs at the same time, this very test among them) and bear
+# the name of a function of ours.
 ours_left() {
-	comm -13 <(printf '%s\n' "$base") <(kernel_ids prog) | while read -r id; do
+	kernel_new_ours_ids prog "$base" | while read -r id; do
 		bpftool prog show id "$id" -j 2>/dev/null | jq -r .name
 	done | grep -cE '^(stats|tcx_stats|tcx_ingress_sta|generic_getppi|xdp_stats|tracepoint_getp|kprobe_unlinkat|kretprobe_unlin|uprobe_target|uretprobe_targe|xdp_legacy_map)' || true
 }

@@ -99,7 +99,7 @@ test_killed_cli_is_repaired() {
 	done
 	for id in $(bpfman list programs -o json | jq -r '.[].kernel.id'); do bpfman unload "$id"; done
 	assert_clean_state
-	new_progs() { kernel_new prog "$base"; }
+	new_progs() { kernel_new_ours prog "$base"; }
 	eventually_eq new_progs 0 "kernel programs left by the killed loads"
 }
 
@@ -146,9 +146,9 @@ test_hundred_cycles_leave_nothing() {
 		bpfman unload "$id"
 	done
 	# the kernel frees programs after an RCU grace period: give it a moment
-	new_progs() { kernel_new prog "$progs"; }
-	new_maps() { kernel_new map "$maps"; }
-	new_links() { kernel_new link "$links"; }
+	new_progs() { kernel_new_ours prog "$progs"; }
+	new_maps() { kernel_new_ours map "$maps"; }
+	new_links() { kernel_new_ours link "$links"; }
 	eventually_eq new_progs 0 "kernel programs left"
 	eventually_eq new_maps 0 "kernel maps left"
 	eventually_eq new_links 0 "kernel links left"

@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <linux/perf_event.h>
 
 #if __has_include(<valgrind/valgrind.h>)
@@ -694,8 +696,152 @@ static void check_hits(int fd, void (*trigger)(void), bool on_cpu0, bool is_upro
 		test_failures++;
 	}
 }
-#define CHECK_HITS(fd, trigger, on_cpu0, is_uprobe) \
-	check_hits(fd, trigger, on_cpu0, is_uprobe, __LINE__)
+
+/* ---- hits of a tracepoint event, counted by a BPF program of ours ----
+ *
+ * A tracepoint's perf counter cannot prove that the event fires: all perf events and BPF
+ * programs on one tracepoint hang off one kernel event, and when any BPF program attached
+ * there by anyone on the host (bpfman's own tests and examples attach counters that return
+ * 0 to syscalls/sys_enter_getpid) returns 0, the kernel drops the event for every perf
+ * listener of that tracepoint and the counter stays put. Every attached BPF program runs regardless, and
+ * running one is what bpfman opens this fd for. So the hits are counted by a program linked
+ * to the fd as src/lib/attach links it (BPF_LINK_CREATE, BPF_PERF_EVENT), which counts only
+ * this process's calls and returns 1, so that it drops nobody else's events either. */
+
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
+						.off = (o), .imm = (i) })
+#define LD_IMM64(d, src, v) INSN(BPF_LD | BPF_DW | BPF_IMM, d, src, 0, (int32_t)(uint32_t)(v)), \
+			    INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
+
+struct tp_counter {
+	int map_fd, prog_fd, link_fd;
+};
+
+/* Loads the counter for this process (tgid as seen in its own pid namespace: the program's
+ * plain bpf_get_current_pid_tgid() would give the initial namespace's) and links it to the
+ * tracepoint event perf_fd. 0 or a negative errno. */
+static int tp_counter_attach(struct tp_counter *c, int perf_fd)
+{
+	struct stat ns;
+	int e;
+
+	*c = (struct tp_counter){ -1, -1, -1 };
+	if (stat("/proc/self/ns/pid", &ns) < 0)
+		return -errno;
+	c->map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tp_hits", sizeof(uint32_t),
+				   sizeof(uint64_t), 1, NULL);
+	if (c->map_fd < 0)
+		return -errno;
+
+	const struct bpf_insn prog[] = {
+		/* struct bpf_pidns_info at fp-8: { pid, tgid } */
+		LD_IMM64(BPF_REG_1, 0, (uint64_t)ns.st_dev),
+		LD_IMM64(BPF_REG_2, 0, (uint64_t)ns.st_ino),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 8),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_ns_current_pid_tgid),
+		INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 11, 0), /* -> out */
+		INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_10, -4, 0),
+		INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 9, getpid()), /* -> out */
+		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 0), /* key 0 */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12),
+		LD_IMM64(BPF_REG_1, BPF_PSEUDO_MAP_FD, c->map_fd),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0), /* -> out */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1),
+		INSN(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD),
+		/* out: */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+
+	c->prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "tp_hits", "GPL", prog,
+				   ELEMENTSOF_T(prog), NULL);
+	if (c->prog_fd < 0)
+		goto fail;
+	c->link_fd = bpf_link_create(c->prog_fd, perf_fd, BPF_PERF_EVENT, NULL);
+	if (c->link_fd < 0)
+		goto fail;
+	return 0;
+fail:
+	e = errno;
+	if (c->prog_fd >= 0)
+		close(c->prog_fd);
+	close(c->map_fd);
+	*c = (struct tp_counter){ -1, -1, -1 };
+	return -e;
+}
+
+static void tp_counter_detach(struct tp_counter *c)
+{
+	close(c->link_fd);
+	close(c->prog_fd);
+	close(c->map_fd);
+	*c = (struct tp_counter){ -1, -1, -1 };
+}
+
+static uint64_t tp_counter_read(const struct tp_counter *c)
+{
+	uint32_t key = 0;
+	uint64_t v;
+
+	return bpf_map_lookup_elem(c->map_fd, &key, &v) < 0 ? UINT64_MAX : v;
+}
+
+/* Calls trigger on each cpu we may run on in turn and expects the program attached to the
+ * tracepoint event fd to count each call: a program runs on every cpu, whichever cpu the
+ * event itself was opened on. */
+static void check_tp_hits(int fd, void (*trigger)(void), int line)
+{
+	const int calls = 5;
+	struct tp_counter c;
+	cpu_set_t saved, one;
+	int r, cpus = 0;
+
+	r = tp_counter_attach(&c, fd);
+	if (r < 0) {
+		fprintf(stderr, "%s:%d: cannot link a counting program to the event: %s\n",
+			__FILE__, line, errname(r));
+		test_failures++;
+		return;
+	}
+	if (sched_getaffinity(0, sizeof(saved), &saved) < 0) {
+		fprintf(stderr, "%s:%d: sched_getaffinity: %m\n", __FILE__, line);
+		test_failures++;
+		tp_counter_detach(&c);
+		return;
+	}
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		uint64_t before, after;
+
+		if (!CPU_ISSET(cpu, &saved))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) < 0)
+			continue; /* went offline meanwhile */
+		cpus++;
+		before = tp_counter_read(&c);
+		for (int i = 0; i < calls; i++)
+			trigger();
+		after = tp_counter_read(&c);
+		if (before == UINT64_MAX || after == UINT64_MAX || after - before < (uint64_t)calls) {
+			fprintf(stderr, "%s:%d: program on the event counted %llu -> %llu over %d "
+				"calls on cpu %d\n", __FILE__, line, (unsigned long long)before,
+				(unsigned long long)after, calls, cpu);
+			test_failures++;
+		}
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	tp_counter_detach(&c);
+	if (cpus == 0) {
+		fprintf(stderr, "%s:%d: could not run on any cpu to count hits\n", __FILE__, line);
+		test_failures++;
+	}
+}
+#define CHECK_TP_HITS(fd, trigger) check_tp_hits(fd, trigger, __LINE__)
 
 static bool tracefs_visible(void)
 {
@@ -711,7 +857,7 @@ static void check_sys_enter_getpid(const char *via)
 	CHECK_R(perf_open_tracepoint("syscalls/sys_enter_getpid", &fd), 0);
 	if (fd >= 0) {
 		CHECK_PERF_FD(fd);
-		CHECK_HITS(fd, trigger_sys_getpid, true, false);
+		CHECK_TP_HITS(fd, trigger_sys_getpid);
 		close(fd);
 	}
 	CHECK_R(perf_open_tracepoint("syscalls/sys_enter_no_such_call_bpfman", &fd), -ENOENT);
