@@ -9,6 +9,11 @@ setup_host_once() {
 	fi
 }
 
+# TIME_SCALE: how much slower than the host this machine runs a process (the qemu guests,
+# emulated without KVM, set 4): tests that bound how long something may take (to tell
+# "refused promptly" from "blocked") multiply their bounds by it, never their minimums.
+TIME_SCALE=${TIME_SCALE:-1}
+
 # bpfman with this test's root.
 bpfman() {
 	"$BPFMAN" "$@"

@@ -17,7 +17,7 @@ HOSTILE_FN=xdp_pass
 HOSTILE_TYPE=xdp
 CACHE="$BPFMAN_ROOT/var/cache/bpfman"
 # bound of one refused command; a command still running then is killed and fails the test
-REFUSE_LIMIT=30
+REFUSE_LIMIT=$((30 * TIME_SCALE))
 
 # start_hostile [OPTIONS...]: hostile-registry.py on 127.0.0.1 with a free port; sets
 # HOSTILE (host:port) and HOSTILE_LOG (its request log)
@@ -389,7 +389,7 @@ stall_limit() {
 stalled() {
 	local ref limit said='stall|timed? ?out|timeout|too slow|no (data|progress|byte)'
 	ref=$(hostile_ref "$1")
-	limit=$((STALL_S + 15))
+	limit=$((STALL_S + 15 * TIME_SCALE))
 	refused_cmd "$limit" "$said" -- "$BPFMAN" image pull -i "$ref"
 	[ "$ELAPSED_MS" -ge $((STALL_S * 1000)) ] ||
 		fail "refused in $ELAPSED_MS ms, before the stall limit of $STALL_S s: is it the stall that is refused?"
@@ -445,13 +445,13 @@ test_stalled_pull_does_not_hold_up_others() {
 	run_bounded 60 "$BPFMAN" image pull -i "$good"
 	[ "$RC" = 0 ] || fail "the pull of another image failed during a stalled pull: $OUT"
 	echo "another image pulled in $ELAPSED_MS ms during a stalled pull"
-	[ "$ELAPSED_MS" -le 10000 ] ||
+	[ "$ELAPSED_MS" -le $((10000 * TIME_SCALE)) ] ||
 		fail "another image took $ELAPSED_MS ms to pull while a pull from a stalling registry was waiting (the cache lock held during the download?)"
 	# image rm takes the cache lock too (it collects blobs): not held up either
 	run_bounded 60 "$BPFMAN" image rm "$good"
 	[ "$RC" = 0 ] || fail "image rm failed during a stalled pull: $OUT"
 	echo "image rm took $ELAPSED_MS ms during a stalled pull"
-	[ "$ELAPSED_MS" -le 10000 ] ||
+	[ "$ELAPSED_MS" -le $((10000 * TIME_SCALE)) ] ||
 		fail "image rm took $ELAPSED_MS ms while a pull from a stalling registry was waiting"
 	kill -0 "$stalled_pid" 2>/dev/null ||
 		fail "the stalled pull ended before the others were measured: nothing was tested"

@@ -8,10 +8,10 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # timed_ok MAX_MS WHAT COMMAND...: COMMAND succeeds within MAX_MS
 timed_ok() {
-	local max=$1 what=$2 t0 t1
+	local max=$(($1 * ${TIME_SCALE:-1})) what=$2 t0 t1
 	shift 2
 	t0=$(now_ms)
-	timeout 30 "$@" >/dev/null 2>"$TEST_TMP/err.$$" || fail "$what failed: $(cat "$TEST_TMP/err.$$")"
+	timeout $((30 * ${TIME_SCALE:-1})) "$@" >/dev/null 2>"$TEST_TMP/err.$$" || fail "$what failed: $(cat "$TEST_TMP/err.$$")"
 	t1=$(now_ms)
 	[ $((t1 - t0)) -lt "$max" ] || fail "$what took $((t1 - t0)) ms (limit $max)"
 }
@@ -19,11 +19,11 @@ timed_ok() {
 # bg_refused MAX_MS NEEDLE COMMAND...: runs COMMAND in the background (output in $BG_OUT,
 # pid in $BG_PID); bg_check later checks it failed within MAX_MS saying NEEDLE
 bg_refused() {
-	BG_MAX=$1 BG_NEEDLE=$2
+	BG_MAX=$(($1 * ${TIME_SCALE:-1})) BG_NEEDLE=$2
 	shift 2
 	BG_OUT="$TEST_TMP/bg.$$.$RANDOM"
 	BG_T0=$(now_ms)
-	(timeout 20 "$@" >"$BG_OUT" 2>&1; echo "rc=$?" >>"$BG_OUT") &
+	(timeout $((20 * ${TIME_SCALE:-1})) "$@" >"$BG_OUT" 2>&1; echo "rc=$?" >>"$BG_OUT") &
 	BG_PID=$!
 	PIDS_STARTED+=("$BG_PID")
 }
@@ -99,7 +99,7 @@ test_held_lock_names_holder() {
 	t1=$(now_ms)
 	assert_contains "$OUT" "another bpfman (pid $holder) holds the lock on $lock; waited 2." "message"
 	[ $((t1 - t0)) -ge 1900 ] || fail "gave up after $((t1 - t0)) ms, before the timeout"
-	[ $((t1 - t0)) -lt 10000 ] || fail "waited $((t1 - t0)) ms for a 2 s timeout"
+	[ $((t1 - t0)) -lt $((10000 * TIME_SCALE)) ] || fail "waited $((t1 - t0)) ms for a 2 s timeout"
 	# readers do not care
 	timed_ok 2000 "list while the lock is held" "$BPFMAN" list programs
 	kill "$holder"

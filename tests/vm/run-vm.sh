@@ -204,6 +204,8 @@ echo "$SUITES" >"$R/bpfman/suites"
 printf 'export REQUIRED_FEATURES=%q\n' "$REQUIRED_FEATURES" >"$R/bpfman/env"
 # tests that need host-only tools (the image tests: docker-registry, skopeo) skip by it
 printf 'export BPFMAN_VM_GUEST=%q\n' "$KERNEL" >>"$R/bpfman/env"
+# emulated without KVM, and sharing the host's cores with whatever else runs there
+echo 'export TIME_SCALE=4' >>"$R/bpfman/env"
 # test-killed.sh: every step of each attach, detach and unload costs seconds under TCG, and
 # the host kernel runs the matrices of tc, xdp, tcx, tracepoint and uprobe at every step; the
 # 6.12 guest runs those the host cannot (kprobe, fentry), every third step; both guests the
