@@ -178,6 +178,9 @@ printf 'root:x:0:\n' >"$R/etc/group"
 # The project: the suite and what run.sh expects in a build dir.
 mkdir -p "$R/bpfman/tests" "$R/bpfman/build/bpf" "$R/bpfman/build/tests/helpers"
 cp -a "$SUITE" "$R/bpfman/tests/integration"
+# the tests' Python tools (independent image writer and label reader, hostile registries)
+mkdir -p "$R/bpfman/tests/helpers"
+cp -a "$HERE"/../helpers/*.py "$R/bpfman/tests/helpers/"
 put_bin "$BUILD/src/cli/bpfman"
 put_bin "$BUILD/src/rpc/bpfman-rpc"
 # Python's standard library: the checks of test-killed.sh and test-locks.sh, the gRPC suite
@@ -273,6 +276,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
+# bash's process substitution (<(...)) reads /dev/fd/N; devtmpfs has no such link
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 mount -t tmpfs tmpfs /run && mkdir -p /run/netns # ip netns keeps its mounts here
 mount -t tmpfs tmpfs /tmp
 mount -t bpf bpf /sys/fs/bpf
