@@ -94,7 +94,9 @@ static int parse_all(char **paths, size_t n_paths, struct app_decl **ret, size_t
 		int q = app_decl_parse_path(paths[i], false, &v, &n, &err);
 
 		if (q >= 0)
-			q = append_decls(&all, &n_all, v, n, &err);
+			q = append_decls(&all, &n_all, v, n, &err); /* takes v either way */
+		else
+			app_decls_free(v, n); /* the array of the files parsed before the broken one */
 		if (q < 0) {
 			if (err)
 				fprintf(msgs, "%s\n", err);

@@ -263,6 +263,10 @@ int app_decl_parse_path(const char *path, bool keep_going, struct app_decl **v, 
 		for (size_t i = n_before; i < *n; i++)
 			app_decl_clear(&(*v)[i]);
 		*n = n_before;
+		if (n_before == 0) { /* as before the call: no array the caller did not have */
+			free(*v);
+			*v = NULL;
+		}
 	}
 	if (failed && r != -ENOMEM) {
 		*ret_err = msgs;
