@@ -94,6 +94,10 @@ int cli_registry_auth(const char *b64, char **ret_user, char **ret_pass);
 void cli_registry_auth_free(char *user, char *pass); /* wipes the password */
 /* Always|IfNotPresent|Never; *ret unchanged when s is NULL; logs and -EINVAL */
 int cli_pull_policy(const char *s, int *ret);
+/* -i|--image-url (required), -p|--pull-policy and -r|--registry-auth of load image and image
+ * pull; the credentials are the caller's (cli_registry_auth_free). Logs and -EINVAL. */
+int cli_image_source(const struct parsed *p, const char **ret_url, int *pull_policy,
+		     char **ret_user, char **ret_pass);
 /* A progress line on stderr during downloads, when stderr is a terminal. */
 void cli_progress_begin(struct bpfman *m);
 void cli_progress_end(void);

@@ -51,6 +51,23 @@ int cli_pull_policy(const char *s, int *ret)
 	return 0;
 }
 
+int cli_image_source(const struct parsed *p, const char **ret_url, int *pull_policy,
+		     char **ret_user, char **ret_pass)
+{
+	int r;
+
+	*ret_user = *ret_pass = NULL;
+	*ret_url = opt_value(p, "image-url");
+	if (!*ret_url) {
+		log_error("the image is required: -i|--image-url URL");
+		return -EINVAL;
+	}
+	r = cli_pull_policy(opt_value(p, "pull-policy"), pull_policy);
+	if (r < 0)
+		return r;
+	return cli_registry_auth(opt_value(p, "registry-auth"), ret_user, ret_pass);
+}
+
 /* A download shows a progress line on a terminal once it has taken more than a moment;
  * quick pulls (and everything that is not a terminal) print nothing. */
 struct progress {
@@ -183,16 +200,7 @@ int cmd_image_pull(int argc, char **argv)
 		r = -EINVAL;
 		goto out;
 	}
-	o.url = opt_value(&p, "image-url");
-	if (!o.url) {
-		log_error("the image is required: -i|--image-url URL");
-		r = -EINVAL;
-		goto out;
-	}
-	r = cli_pull_policy(opt_value(&p, "pull-policy"), &o.pull_policy);
-	if (r < 0)
-		goto out;
-	r = cli_registry_auth(opt_value(&p, "registry-auth"), &user, &pass);
+	r = cli_image_source(&p, &o.url, &o.pull_policy, &user, &pass);
 	if (r < 0)
 		goto out;
 	o.username = user;

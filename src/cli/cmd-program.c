@@ -110,16 +110,7 @@ int cmd_load(int argc, char **argv)
 		goto out;
 	}
 	if (image) {
-		o.image_url = opt_value(&p, "image-url");
-		if (!o.image_url) {
-			log_error("the image is required: -i|--image-url URL");
-			r = -EINVAL;
-			goto out;
-		}
-		r = cli_pull_policy(opt_value(&p, "pull-policy"), &o.pull_policy);
-		if (r < 0)
-			goto out;
-		r = cli_registry_auth(opt_value(&p, "registry-auth"), &user, &pass);
+		r = cli_image_source(&p, &o.image_url, &o.pull_policy, &user, &pass);
 		if (r < 0)
 			goto out;
 		o.username = user;
