@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Prints {"programs": {...}, "maps": {...}} for an eBPF object, read without libbpf: the
-programs from the ELF symbol table (llvm-readelf), their kernel type from the section name
+programs from the ELF symbol table (read here with struct), their kernel type from the section name
 (the SEC() prefixes libbpf defines), the maps from the .maps DATASEC of the BTF (bpftool
 btf dump: each map's `type` member is a pointer to an array whose length is the map type).
 The image tests compare `bpfman image generate-build-args` with this independent reading.
@@ -8,6 +8,7 @@ The image tests compare `bpfman image generate-build-args` with this independent
 usage: object-labels.py OBJECT"""
 import json
 import re
+import struct
 import subprocess
 import sys
 
@@ -42,18 +43,35 @@ def section_type(sec):
 
 
 def programs(path):
-    out = subprocess.run(["llvm-readelf", "-sS", "--wide", path], check=True,
-                         capture_output=True, text=True).stdout
-    sections = {}
-    for m in re.finditer(r"^\s*\[\s*(\d+)\]\s+(\S+)\s+(\S+)\s.*?\s([A-Z]*)\s+\d+\s+\d+\s+\d+$",
-                         out, re.M):
-        sections[int(m.group(1))] = (m.group(2), m.group(3), m.group(4))
+    # the ELF64 structures read with the standard library (no LLVM needed: the qemu guests
+    # run this too); byte order from e_ident
+    data = open(path, "rb").read()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        sys.exit(f"object-labels.py: {path} is not a 64-bit ELF file")
+    end = "<" if data[5] == 1 else ">"
+    shoff, = struct.unpack_from(end + "Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH", data, 0x3A)
+    shdrs = [struct.unpack_from(end + "IIQQQQIIQQ", data, shoff + i * shentsize)
+             for i in range(shnum)]
+
+    def cstr(off):
+        return data[off:data.index(b"\0", off)].decode()
+
+    shstr = shdrs[shstrndx][4]
+    names = [cstr(shstr + h[0]) for h in shdrs]
     progs = {}
-    # static program functions too: bpfman loads them (the reference's loaders do)
-    for m in re.finditer(r"^\s*\d+:\s+\S+\s+\d+\s+FUNC\s+(?:GLOBAL|LOCAL)\s+\S+\s+(\d+)\s+(\S+)$", out, re.M):
-        name, ptype, flags = sections[int(m.group(1))]
-        if "X" in flags and name != ".text":
-            progs[m.group(2)] = section_type(name)
+    for h in shdrs:
+        if h[1] != 2:  # SHT_SYMTAB
+            continue
+        strtab = shdrs[h[6]][4]
+        for off in range(h[4], h[4] + h[5], h[9]):
+            st_name, st_info, _, st_shndx, _, _ = struct.unpack_from(end + "IBBHQQ", data, off)
+            # FUNC symbols, static ones too: bpfman loads them (the reference's loaders do)
+            if st_info & 0xF != 2 or st_info >> 4 not in (0, 1) or not 0 < st_shndx < shnum:
+                continue
+            sh = shdrs[st_shndx]
+            if sh[2] & 0x4 and names[st_shndx] != ".text":  # SHF_EXECINSTR
+                progs[cstr(strtab + st_name)] = section_type(names[st_shndx])
     return progs
 
 
