@@ -85,13 +85,47 @@ int btf_check_refs(const struct btf *btf, uint32_t *ret_id)
 	return 0;
 }
 
+/* A function symbol must lie inside its section: libbpf 1.1 sizes each program from its
+ * symbol, and its bounds check (offset + size > section size) wraps around for a huge size,
+ * after which it tries to allocate that much (found by fuzz-object). */
+static const char *symbols_problem(Elf *elf, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			Elf_Scn *in;
+			GElf_Shdr ish;
+			GElf_Sym sym;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+				continue;
+			in = elf_getscn(elf, sym.st_shndx);
+			if (!in || !gelf_getshdr(in, &ish) || sym.st_value > ish.sh_size ||
+			    sym.st_size > ish.sh_size - sym.st_value) {
+				snprintf(buf, len, "function symbol %zu lies outside its section", i);
+				return buf;
+			}
+		}
+	}
+	return NULL;
+}
+
 /* What libbpf would trip over in the section headers; NULL when there is nothing. */
 static const char *sections_problem(Elf *elf, size_t file_size, char *buf, size_t len)
 {
-	size_t shstrndx, n_btf = 0, n_btf_ext = 0;
+	size_t shstrndx, shnum, n_btf = 0, n_btf_ext = 0;
 	Elf_Scn *scn = NULL;
 
-	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx) != 0)
+	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx) != 0 ||
+	    elf_getshdrnum(elf, &shnum) != 0)
 		return "its ELF header is malformed";
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *name;
@@ -99,6 +133,19 @@ static const char *sections_problem(Elf *elf, size_t file_size, char *buf, size_
 
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name))) {
 			snprintf(buf, len, "section %zu has a malformed header", elf_ndxscn(scn));
+			return buf;
+		}
+		/* links to sections that do not exist, and header slots without a type: libbpf
+		 * 1.1 follows the first and names the second as it walks them (found by
+		 * fuzz-object: a NULL section name reached its strcmp) */
+		if (sh.sh_link >= shnum ||
+		    ((sh.sh_type == SHT_REL || sh.sh_type == SHT_RELA) && sh.sh_info >= shnum)) {
+			snprintf(buf, len, "section '%.64s' refers to a section that does not exist",
+				 name);
+			return buf;
+		}
+		if (sh.sh_type == SHT_NULL) {
+			snprintf(buf, len, "section %zu has no type", elf_ndxscn(scn));
 			return buf;
 		}
 		n_btf += strcmp(name, ".BTF") == 0;
@@ -116,7 +163,7 @@ static const char *sections_problem(Elf *elf, size_t file_size, char *buf, size_
 	}
 	if (n_btf > 1 || n_btf_ext > 1)
 		return "it has more than one .BTF or .BTF.ext section";
-	return NULL;
+	return symbols_problem(elf, buf, len);
 }
 
 int object_check(struct bpfman *m, const char *path, const char *name)
