@@ -1132,12 +1132,28 @@ def main(argv):
     return run_tests(argv, sys.modules[__name__], classes)
 
 
-def run_tests(argv, module, classes):
+def own_tests(cls):
+    """The test methods a class defines itself, not those it inherits."""
+    return unittest.TestSuite(cls(n) for n in sorted(vars(cls)) if n.startswith("test_"))
+
+
+def run_tests(argv, module, classes, own_only=False):
     """Runs the tests named in ARGV (Class or Class.test_method of MODULE), else every test
     of CLASSES, with one line per test and the SUMMARY line; the exit status. Other test
-    files of this directory run through here too."""
+    files of this directory run through here too. own_only: a class runs only the tests it
+    defines itself (for classes that reuse another's setup by inheriting it), and ARGV names
+    only CLASSES."""
     loader = unittest.TestLoader()
-    if argv:
+    if own_only:
+        mine = {c.__name__ for c in classes}
+        names = [n for n in argv if n.split(".")[0] in mine]
+        if argv:
+            suite = unittest.TestSuite(
+                own_tests(getattr(module, n)) if "." not in n else
+                loader.loadTestsFromName(n, module) for n in names)
+        else:
+            suite = unittest.TestSuite(own_tests(c) for c in classes)
+    elif argv:
         # run.sh hands every name to each test file: take this file's own
         suite = unittest.TestSuite(loader.loadTestsFromName(n, module) for n in argv
                                    if hasattr(module, n.split(".")[0]))

@@ -286,26 +286,8 @@ class HostileImageTest(t.ServerTest):
                          re.compile("^DEADLINE_EXCEEDED: .*(stall|timed? ?out|timeout)", re.I))
 
 
-def own_tests(cls):
-    return unittest.TestSuite(cls(n) for n in sorted(vars(cls)) if n.startswith("test_"))
-
-
 def main(argv):
-    module = sys.modules[__name__]
-    classes = [HostileImageTest]
-    names = [n for n in argv if n.split(".")[0] in {c.__name__ for c in classes}]
-    if argv:
-        suite = unittest.TestSuite(
-            own_tests(getattr(module, n)) if "." not in n else
-            unittest.TestLoader().loadTestsFromName(n, module) for n in names)
-    else:
-        suite = unittest.TestSuite(own_tests(c) for c in classes)
-    result = t.Result()
-    suite.run(result)
-    c = result.counts
-    print("SUMMARY flavour=%s passed=%d failed=%d skipped=%d"
-          % (t.FLAVOUR, c["passed"], c["failed"], c["skipped"]), flush=True)
-    return 1 if c["failed"] else 0
+    return t.run_tests(argv, sys.modules[__name__], [HostileImageTest], own_only=True)
 
 
 if __name__ == "__main__":

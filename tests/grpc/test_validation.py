@@ -214,27 +214,8 @@ class ValidationNetTest(t.NetTest):
         self.assertEqual([0, 2, 1], [g["position"] for g in got], "run order A, C, B")
 
 
-def own_tests(cls):
-    """The test methods a class defines itself, not those it inherits."""
-    return unittest.TestSuite(cls(n) for n in sorted(vars(cls)) if n.startswith("test_"))
-
-
 def main(argv):
-    module = sys.modules[__name__]
-    classes = [ValidationTest, ValidationNetTest]
-    names = [n for n in argv if n.split(".")[0] in {c.__name__ for c in classes}]
-    if argv:
-        suite = unittest.TestSuite(
-            own_tests(getattr(module, n)) if "." not in n else
-            unittest.TestLoader().loadTestsFromName(n, module) for n in names)
-    else:
-        suite = unittest.TestSuite(own_tests(c) for c in classes)
-    result = t.Result()
-    suite.run(result)
-    c = result.counts
-    print("SUMMARY flavour=%s passed=%d failed=%d skipped=%d"
-          % (t.FLAVOUR, c["passed"], c["failed"], c["skipped"]), flush=True)
-    return 1 if c["failed"] else 0
+    return t.run_tests(argv, sys.modules[__name__], [ValidationTest, ValidationNetTest], own_only=True)
 
 
 if __name__ == "__main__":
