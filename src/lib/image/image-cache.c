@@ -352,7 +352,7 @@ static int blob_verify(struct image_cache_writer *w, const char *digest, uint64_
 	uint64_t got_size = 0;
 	int r;
 
-	if (!image_digest_syntax_ok(digest))
+	if (!image_digest_valid(digest))
 		return img_fail(e, -EINVAL, "image cache: \"%.80s\" is not a sha256 digest",
 				digest ? digest : "(null)");
 	if (fsync(w->fd) < 0)
@@ -461,7 +461,7 @@ static int open_verified(struct image_cache *c, const char *digest, int *ret_fd,
 	struct stat st;
 	int r;
 
-	if (!image_digest_syntax_ok(digest))
+	if (!image_digest_valid(digest))
 		return img_fail(e, -EINVAL, "image cache: \"%.80s\" is not a sha256 digest",
 				digest ? digest : "(null)");
 	blob_path(digest, path);
@@ -560,7 +560,7 @@ static bool blob_present(struct image_cache *c, const char *digest)
 	char path[96];
 	struct stat st;
 
-	if (!image_digest_syntax_ok(digest))
+	if (!image_digest_valid(digest))
 		return false;
 	blob_path(digest, path);
 	return fstatat(c->dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
@@ -656,7 +656,7 @@ static int entry_from_json(const char *buf, size_t len, struct image_cache_entry
 	r = json_str_dup(o, "ref", true, &en.ref);
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(digest_keys); i++) {
 		r = json_str_dup(o, digest_keys[i], false, d[i]);
-		if (r >= 0 && *d[i] && !image_digest_syntax_ok(*d[i]))
+		if (r >= 0 && *d[i] && !image_digest_valid(*d[i]))
 			r = -EINVAL;
 	}
 	if (r >= 0 && (!en.manifest_digest || !en.object_digest))
@@ -740,7 +740,7 @@ int image_cache_ref_set(struct image_cache *c, const struct image_cache_entry *e
 	for (size_t i = 0; i < ELEMENTSOF(digest_keys); i++) {
 		if (!d[i])
 			continue;
-		if (!image_digest_syntax_ok(d[i]))
+		if (!image_digest_valid(d[i]))
 			return img_fail(e, -EINVAL, "image cache: entry for %s: %s \"%.80s\" is not "
 						    "a sha256 digest",
 					en->ref, digest_keys[i], d[i]);
@@ -930,7 +930,7 @@ static int collect_garbage(struct image_cache *c)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
-		if (image_digest_syntax_ok(digest) && needed(v, n, digest))
+		if (image_digest_valid(digest) && needed(v, n, digest))
 			continue;
 		(void)unlinkat(dirfd(d), de->d_name, 0);
 	}
@@ -949,7 +949,7 @@ int image_cache_remove(struct image_cache *c, const char *ref_or_digest, struct 
 
 	if (!ref_or_digest || !*ref_or_digest)
 		return img_fail(e, -EINVAL, "image cache: nothing to remove");
-	by_digest = image_digest_syntax_ok(ref_or_digest);
+	by_digest = image_digest_valid(ref_or_digest);
 	r = image_cache_lock(c, e);
 	if (r < 0)
 		return r;

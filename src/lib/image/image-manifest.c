@@ -13,17 +13,6 @@
 #include "image-manifest.h"
 #include "image-parse.h"
 
-bool image_digest_syntax_ok(const char *d)
-{
-	if (!d || strncmp(d, "sha256:", 7) != 0)
-		return false;
-	d += 7;
-	for (size_t i = 0; i < 64; i++)
-		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
-			return false;
-	return d[64] == '\0';
-}
-
 int image_json_load(const void *body, size_t len, const char *what, json_t **ret,
 		    struct img_err *e)
 {
@@ -132,7 +121,7 @@ static int parse_descriptor(json_t *o, const char *path, bool in_index,
 	r = req_string(o, "digest", path, &d->digest, e);
 	if (r < 0)
 		return r;
-	if (!image_digest_syntax_ok(d->digest))
+	if (!image_digest_valid(d->digest))
 		return img_fail(e, -EINVAL, "%sdigest: \"%.80s\" is not sha256:<64 lower-case hex>",
 				path, d->digest);
 	size = json_object_get(o, "size");

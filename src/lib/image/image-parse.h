@@ -7,10 +7,9 @@
 #include <jansson.h>
 
 #include "image-error.h"
+#include "image-ref.h" /* image_digest_valid(): the one digest syntax */
 #include "strv.h"
 
-/* "sha256:" + 64 lower-case hex digits (the only algorithm we accept). */
-bool image_digest_syntax_ok(const char *digest);
 /* Parses body as a JSON object (duplicate keys refused); -EINVAL with a message starting
  * with what. */
 int image_json_load(const void *body, size_t len, const char *what, json_t **ret,
