@@ -54,7 +54,7 @@ positions() {
 # This test's dispatchers in the kernel: programs named xdp_dispatcher made since the setup
 # (DISP_BASE) and held by nothing of anyone else's, who run dispatchers at the same time.
 xdp_dispatchers() {
-	kernel_new_ours_ids prog "${DISP_BASE:?}" | while read -r id; do
+	kernel_new_ours_ids prog "${DISP_BASE?}" | while read -r id; do
 		bpftool prog show id "$id" -j 2>/dev/null | jq -r '.name // empty'
 	done | grep -cx xdp_dispatcher || true
 }

@@ -3,7 +3,7 @@
 # test-*.sh file in this directory (or those named on the command line: FILE, FILE:FUNC or
 # FUNC, FILE a base name or a path; a name that selects nothing is an error, exit 2),
 # each in its own subshell with its own bpfman root (a private bpffs), and reports:
-#   ok NAME | FAIL NAME | skip NAME: reason
+#   ok NAME (SECONDS s) | FAIL NAME (exit N, SECONDS s) | skip NAME: reason
 # ending with one machine-readable line:
 #   RESULT kernel=<release> passed=N failed=N skipped=N
 #
@@ -38,7 +38,8 @@ failed_names=()
 per_test_timeout=${PER_TEST_TIMEOUT:-300}
 
 run_one() {
-	local file=$1 fn=$2 name out rc
+	local file=$1 fn=$2 name out rc t0 took
+	t0=${EPOCHREALTIME/./}
 	name="$(basename "$file" .sh | sed 's/^test-//')/${fn#test_}"
 	out="$TEST_TMP/log.$$.$RANDOM"
 	(
@@ -67,10 +68,13 @@ run_one() {
 	rc=$?
 	kill "$watchdog" 2>/dev/null
 	wait "$watchdog" 2>/dev/null
+	# wall time in tenths of a second: where a run's time goes (CI has a time limit)
+	took=$(((${EPOCHREALTIME/./} - t0) / 100000))
+	took="$((took / 10)).$((took % 10)) s"
 	case $rc in
-	0) echo "ok $name"; passed=$((passed + 1)) ;;
+	0) echo "ok $name ($took)"; passed=$((passed + 1)) ;;
 	77) echo "skip $name: $(grep '^SKIP: ' "$out" | tail -n1 | sed 's/^SKIP: //')"; skipped=$((skipped + 1)) ;;
-	*) echo "FAIL $name (exit $rc)"; sed 's/^/    | /' "$out" | tail -n 40
+	*) echo "FAIL $name (exit $rc, $took)"; sed 's/^/    | /' "$out" | tail -n 40
 	   failed=$((failed + 1)); failed_names+=("$name") ;;
 	esac
 	rm -f "$out"

@@ -172,8 +172,9 @@ done
 # The loader cache, built in the guest by ldconfig from the host's configuration: lets
 # uprobe tests resolve "libc" the way they do on the host.
 cp -a /etc/ld.so.conf /etc/ld.so.conf.d "$R/etc/"
-printf 'root:x:0:0:root:/root:/bin/bash\n' >"$R/etc/passwd"
-printf 'root:x:0:\n' >"$R/etc/group"
+# nobody: the registry tests hand an htpasswd file to an unprivileged owner
+printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$R/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
 
 # The project: the suite and what run.sh expects in a build dir.
 mkdir -p "$R/bpfman/tests" "$R/bpfman/build/bpf" "$R/bpfman/build/tests/helpers"
@@ -301,8 +302,10 @@ run_suite() {
 	shift
 	mapfile -t sel <"/bpfman/selection-$name"
 	# Into a file, followed by tail, not "| tee": the suite's per-test watchdogs leave
-	# sleeping children holding its stdout, and a pipe would wait for them.
-	"$@" "${sel[@]}" >"/tmp/$name.out" 2>&1 &
+	# sleeping children holding its stdout, and a pipe would wait for them. The file exists
+	# before tail starts: tail -f of a missing file gives up, and the lines are not echoed.
+	: >"/tmp/$name.out"
+	"$@" "${sel[@]}" >>"/tmp/$name.out" 2>&1 &
 	pid=$!
 	tail -n +1 -f --pid=$pid "/tmp/$name.out" &
 	tailpid=$!
