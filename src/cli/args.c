@@ -1,12 +1,25 @@
 /* A small option scanner: getopt cannot take options with several values
  * (--programs a b c), which the reference CLI accepts. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "log.h"
+
+bool cli_usage_failed;
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LEVEL_ERROR, fmt, ap);
+	va_end(ap);
+	cli_usage_failed = true;
+}
 
 static int find_opt(const struct opt *opts, size_t n, const char *arg, const char **ret_inline)
 {
@@ -69,13 +82,13 @@ int parse_args(const struct opt *opts, size_t n_opts, int argc, char **argv, str
 		}
 		k = find_opt(opts, n_opts, argv[i], &inl);
 		if (k < 0) {
-			log_error("unknown option '%s'", argv[i]);
+			cli_usage_error("unknown option '%s'", argv[i]);
 			return -EINVAL;
 		}
 		p->seen[k]++;
 		if (!opts[k].takes_value) {
 			if (inl) {
-				log_error("option '--%s' takes no value", opts[k].long_name);
+				cli_usage_error("option '--%s' takes no value", opts[k].long_name);
 				return -EINVAL;
 			}
 			continue;
@@ -85,7 +98,7 @@ int parse_args(const struct opt *opts, size_t n_opts, int argc, char **argv, str
 				return -ENOMEM;
 		} else {
 			if (i + 1 >= argc) {
-				log_error("option '--%s' needs a value", opts[k].long_name);
+				cli_usage_error("option '--%s' needs a value", opts[k].long_name);
 				return -EINVAL;
 			}
 			if (push(&p->values[k], &p->n_values[k], argv[++i]) < 0)
@@ -97,6 +110,11 @@ int parse_args(const struct opt *opts, size_t n_opts, int argc, char **argv, str
 					return -ENOMEM;
 	}
 	return 0;
+}
+
+int parse_table(const struct opt_table *t, int argc, char **argv, struct parsed *ret)
+{
+	return parse_args(t->v, t->n, argc, argv, ret);
 }
 
 void parsed_free(struct parsed *p)

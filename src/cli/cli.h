@@ -4,16 +4,59 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bpfman.h"
+#include "log.h"
 
 /* One option of a command. Values: takes_value 1 = one value, 2 = one or more values
- * (everything up to the next option), 0 = a flag. */
+ * (everything up to the next option), 0 = a flag. value_name and help are what --help, the
+ * man page and the completion show, so the parser and the documentation are one table. */
 struct opt {
 	const char *long_name;
 	char short_name;
 	int takes_value;
+	const char *value_name;
+	const char *help;
 };
+
+/* A command's options; defined with OPT_TABLE next to the code that reads them, and
+ * referenced by the command table (commands.c) that --help and the generators walk. */
+struct opt_table {
+	const struct opt *v;
+	size_t n;
+};
+#define OPT_TABLE(name, ...)                                      \
+	static const struct opt name##_v[] = { __VA_ARGS__ };     \
+	const struct opt_table name = { name##_v, sizeof(name##_v) / sizeof(name##_v[0]) }
+
+/* One command or subcommand (commands.c). usage is the synopsis after "bpfman PATH";
+ * a group (subs != NULL) may run itself too (the older `bpfman list`, `bpfman get ID`). */
+struct cli_command {
+	const char *name;
+	const char *summary;
+	const char *usage;
+	const char *example;
+	const struct opt_table *opts;
+	const struct cli_command *subs; /* ends with a NULL name */
+	int (*run)(int argc, char **argv);
+	bool json; /* takes -o json */
+	const char *description; /* optional longer text for --help and the man page */
+};
+extern const struct cli_command cli_commands[]; /* ends with a NULL name */
+const struct cli_command *cli_command_find(const struct cli_command *list, const char *name);
+
+/* help.c: --help of one command (path is "load file"), the short usage of a usage error,
+ * and the generated man page, markdown reference and bash completion. */
+void cli_help(FILE *f, const char *path, const struct cli_command *c);
+void cli_short_usage(FILE *f, const char *path, const struct cli_command *c);
+void cli_main_help(FILE *f);
+int cli_generate(const char *what, FILE *f);
+
+/* A usage error (unknown or malformed argument): logged like log_error, and main exits 2
+ * with the command's short usage instead of 1. */
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool cli_usage_failed;
 
 /* Result of scanning: for each option index, the values given (in order) and a count of
  * times seen; positional arguments in pos[]. */
@@ -29,6 +72,7 @@ struct parsed {
 
 /* Returns 0, or -EINVAL after printing which option is wrong. */
 int parse_args(const struct opt *opts, size_t n_opts, int argc, char **argv, struct parsed *ret);
+int parse_table(const struct opt_table *t, int argc, char **argv, struct parsed *ret);
 void parsed_free(struct parsed *p);
 /* Last value of an option, or NULL. */
 const char *opt_value(const struct parsed *p, const char *long_name);
@@ -54,6 +98,11 @@ void print_links(const struct bpfman_link *l, size_t n, enum output_format f);
 void print_chain(const char *iface, const struct bpfman_chain *c, enum output_format f);
 /* In JSON mode errors are {"error": "..."} so the output stays valid JSON. */
 void print_error(enum output_format f, const char *msg);
+/* Set once -o json is known (main looks ahead; output_format_from confirms): from then on
+ * the first error logged is also printed as {"error": "..."} on stdout. */
+void cli_set_json_errors(bool on);
+/* The CLI's log writer (main.c installs it): stderr, and that JSON error. */
+void cli_log_writer(enum log_level level, const char *msg);
 
 /* Parses a decimal id; logs and returns -EINVAL when it is not one. */
 int cli_parse_id(const char *s, const char *what, uint32_t *ret);

@@ -20,17 +20,19 @@
 
 #define BOOT_DIR "/etc/bpfman/applications.d"
 
-static const struct opt apply_opts[] = {
-	{ "file", 'f', 1 },
-	{ "dry-run", 0, 0 },
-	{ "output", 'o', 1 },
-	{ "boot", 0, 0 },
-	{ "dir", 'd', 1 },
-};
+OPT_TABLE(apply_options,
+	  { "file", 'f', 1, "FILE|DIR", "YAML file, or directory of them (repeatable)" },
+	  { "dry-run", 0, 0, NULL, "show what would change, change nothing" },
+	  { "output", 'o', 1, "table|json", "output format (default table)" },
+	  { "boot", 0, 0, NULL, "apply every file of the boot directory, each on its own" },
+	  { "dir", 'd', 1, "DIR", "the boot directory (default " BOOT_DIR ")" });
 
-static const struct opt status_opts[] = {
-	{ "output", 'o', 1 },
-};
+OPT_TABLE(delete_options,
+	  { "file", 'f', 1, "FILE|DIR", "YAML file, or directory of them (repeatable)" },
+	  { "dry-run", 0, 0, NULL, "show what would be removed, remove nothing" },
+	  { "output", 'o', 1, "table|json", "output format (default table)" });
+
+OPT_TABLE(status_options, { "output", 'o', 1, "table|json", "output format (default table)" });
 
 static const char *kind_name(enum app_kind k)
 {
@@ -153,7 +155,7 @@ static int apply_files(const struct parsed *p, enum apply_verb verb, enum output
 	int r;
 
 	if (n_files == 0) {
-		log_error("-f FILE|DIR is required");
+		cli_usage_error("-f FILE|DIR is required");
 		return -EINVAL;
 	}
 	r = parse_all(files, n_files, &apps, &n_apps, &msg);
@@ -272,7 +274,7 @@ static int apply_boot(const struct parsed *p, enum output_format fmt)
 	int n, r = 0;
 
 	if (opt_flag(p, "dry-run") || opt_values(p, "file", &(char **){ NULL })) {
-		log_error("--boot applies the directory (-d DIR); it takes neither -f nor --dry-run");
+		cli_usage_error("--boot applies the directory (-d DIR); it takes neither -f nor --dry-run");
 		return -EINVAL;
 	}
 	if (!dir) {
@@ -320,12 +322,12 @@ int cmd_apply(int argc, char **argv)
 {
 	struct parsed p = { 0 };
 	enum output_format fmt = OUTPUT_TABLE;
-	int r = parse_args(apply_opts, ELEMENTSOF(apply_opts), argc, argv, &p);
+	int r = parse_table(&apply_options, argc, argv, &p);
 
 	if (r >= 0)
 		r = output_format_from(&p, &fmt);
 	if (r >= 0 && p.n_pos) {
-		log_error("usage: bpfman apply -f FILE|DIR [-f ...] [--dry-run] [-o json] | apply --boot [-d DIR]");
+		cli_usage_error("usage: bpfman apply -f FILE|DIR [-f ...] [--dry-run] [-o json] | apply --boot [-d DIR]");
 		r = -EINVAL;
 	}
 	if (r >= 0)
@@ -338,12 +340,12 @@ int cmd_delete(int argc, char **argv)
 {
 	struct parsed p = { 0 };
 	enum output_format fmt = OUTPUT_TABLE;
-	int r = parse_args(apply_opts, ELEMENTSOF(apply_opts), argc, argv, &p);
+	int r = parse_table(&delete_options, argc, argv, &p);
 
 	if (r >= 0)
 		r = output_format_from(&p, &fmt);
-	if (r >= 0 && (p.n_pos || opt_flag(&p, "boot") || opt_value(&p, "dir"))) {
-		log_error("usage: bpfman delete -f FILE|DIR [-f ...] [--dry-run] [-o json]");
+	if (r >= 0 && p.n_pos) {
+		cli_usage_error("usage: bpfman delete -f FILE|DIR [-f ...] [--dry-run] [-o json]");
 		r = -EINVAL;
 	}
 	if (r >= 0)
@@ -359,12 +361,12 @@ int cmd_status(int argc, char **argv)
 	struct app_result *res = NULL;
 	size_t n_res = 0;
 	struct bpfman *m = NULL;
-	int r = parse_args(status_opts, ELEMENTSOF(status_opts), argc, argv, &p);
+	int r = parse_table(&status_options, argc, argv, &p);
 
 	if (r >= 0)
 		r = output_format_from(&p, &fmt);
 	if (r >= 0 && p.n_pos) {
-		log_error("usage: bpfman status [-o json]");
+		cli_usage_error("usage: bpfman status [-o json]");
 		r = -EINVAL;
 	}
 	if (r < 0)

@@ -8,11 +8,10 @@
 #include "cli.h"
 #include "log.h"
 
-static const struct opt show_opts[] = {
-	{ "direction", 'd', 1 },
-	{ "netns", 'n', 1 },
-	{ "output", 'o', 1 },
-};
+OPT_TABLE(dispatcher_show_options,
+	  { "direction", 'd', 1, "ingress|egress", "the TC hook of this direction (default: XDP)" },
+	  { "netns", 'n', 1, "PATH", "network namespace of the interface" },
+	  { "output", 'o', 1, "table|json", "output format (default table)" });
 
 int cmd_dispatcher(int argc, char **argv)
 {
@@ -25,17 +24,17 @@ int cmd_dispatcher(int argc, char **argv)
 	int r;
 
 	if (argc < 1 || strcmp(argv[0], "show") != 0) {
-		log_error("usage: bpfman dispatcher show IFACE [-d ingress|egress] [-n NETNS] [-o json]");
+		cli_usage_error("expected 'dispatcher show'");
 		return -EINVAL;
 	}
-	r = parse_args(show_opts, ELEMENTSOF(show_opts), argc - 1, argv + 1, &p);
+	r = parse_table(&dispatcher_show_options, argc - 1, argv + 1, &p);
 	if (r < 0)
 		goto out;
 	r = output_format_from(&p, &fmt);
 	if (r < 0)
 		goto out;
 	if (p.n_pos != 1) {
-		log_error("usage: bpfman dispatcher show IFACE [-d ingress|egress] [-n NETNS] [-o json]");
+		cli_usage_error("expected one interface");
 		r = -EINVAL;
 		goto out;
 	}
@@ -45,7 +44,7 @@ int cmd_dispatcher(int argc, char **argv)
 	else if (d && !strcmp(d, "egress"))
 		dir = BPFMAN_DIR_EGRESS;
 	else if (d) {
-		log_error("invalid direction '%s' (expected ingress or egress)", d);
+		cli_usage_error("invalid direction '%s' (expected ingress or egress)", d);
 		r = -EINVAL;
 		goto out;
 	}

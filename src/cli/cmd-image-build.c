@@ -42,13 +42,25 @@ static const struct bc_arch {
 };
 #define N_BC ELEMENTSOF(bc_arches)
 
-#define BYTECODE_OPTS                                                                  \
-	{ "bytecode", 'b', 1 }, { "cilium-ebpf-project", 'c', 1 }, { "bc-386-el", 0, 1 },   \
-		{ "bc-amd64-el", 0, 1 }, { "bc-arm-el", 0, 1 }, { "bc-arm64-el", 0, 1 },    \
-		{ "bc-loong64-el", 0, 1 }, { "bc-mips-eb", 0, 1 }, { "bc-mipsle-el", 0, 1 }, \
-		{ "bc-mips64-eb", 0, 1 }, { "bc-mips64le-el", 0, 1 }, { "bc-ppc64-eb", 0, 1 }, \
-		{ "bc-ppc64le-el", 0, 1 }, { "bc-riscv64-el", 0, 1 }, { "bc-s390x-eb", 0, 1 }, \
-		{ "help", 'h', 0 }
+#define BC(arch) { "bc-" arch, 0, 1, "FILE", "the object for the " arch " platform" }
+#define BYTECODE_OPTS                                                                      \
+	{ "bytecode", 'b', 1, "FILE", "the BPF object (the host's architecture)" },           \
+		{ "cilium-ebpf-project", 'c', 1, "DIR", "the objects of a cilium/ebpf project" }, \
+		BC("386-el"), BC("amd64-el"), BC("arm-el"), BC("arm64-el"), BC("loong64-el"),     \
+		BC("mips-eb"), BC("mipsle-el"), BC("mips64-eb"), BC("mips64le-el"),               \
+		BC("ppc64-eb"), BC("ppc64le-el"), BC("riscv64-el"), BC("s390x-eb")
+
+OPT_TABLE(image_generate_build_args_options, BYTECODE_OPTS);
+
+OPT_TABLE(image_build_options, BYTECODE_OPTS,
+	  { "tag", 't', 1, "REF", "the image's name and tag (required)" },
+	  { "output", 'o', 1, "DIR", "write an OCI layout directory instead of pushing" },
+	  { "push", 0, 0, NULL, "push to the registry (the default without -o)" },
+	  { "chunked", 0, 0, NULL, "upload in chunks" },
+	  { "chunk-size", 0, 1, "BYTES", "chunk size of a chunked upload" },
+	  { "registry-auth", 0, 1, "BASE64", "base64 of USER:PASS for the registry" },
+	  { "container-file", 'f', 1, "FILE", "accepted for compatibility; not used" },
+	  { "runtime", 'r', 1, "NAME", "accepted for compatibility; not used" });
 
 /* One object to put in the image: its platform (NULL: the host's) and build arg. */
 struct bc_file {
@@ -166,7 +178,7 @@ static int collect_files(const struct parsed *p, struct bc_files *f)
 		if (opt_value(p, bc_arches[i].opt))
 			n_bc++;
 	if (!!b + !!c + !!n_bc != 1) {
-		log_error("give the bytecode one way: -b FILE (the host's architecture), -c "
+		cli_usage_error("give the bytecode one way: -b FILE (the host's architecture), -c "
 			  "CILIUM_EBPF_PROJECT, or --bc-<arch>-<el|eb> FILE for each platform");
 		return -EINVAL;
 	}
@@ -185,32 +197,21 @@ static int collect_files(const struct parsed *p, struct bc_files *f)
 	return 0;
 }
 
-static int parse_opts(const struct opt *opts, size_t n, int argc, char **argv,
-		      struct parsed *p, const char *usage)
+static int parse_opts(const struct opt_table *opts, int argc, char **argv, struct parsed *p)
 {
-	int r = parse_args(opts, n, argc, argv, p);
+	int r = parse_table(opts, argc, argv, p);
 
 	if (r < 0)
 		return r;
-	if (opt_flag(p, "help")) {
-		fputs(usage, stdout);
-		return 1;
-	}
 	if (p->n_pos) {
-		log_error("unexpected argument '%s'\n%s", p->pos[0], usage);
+		cli_usage_error("unexpected argument '%s'", p->pos[0]);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static const char generate_usage[] =
-	"usage: bpfman image generate-build-args (-b FILE | -c DIR | --bc-<arch>-<el|eb> FILE...)\n"
-	"Prints the build args of the reference's Containerfile.bytecode (BYTECODE_FILE= or\n"
-	"BC_<ARCH>_<EL|EB>=, PROGRAMS=, MAPS=) computed from the object.\n";
-
 int cmd_image_generate_build_args(int argc, char **argv)
 {
-	static const struct opt opts[] = { BYTECODE_OPTS };
 	struct parsed p;
 	struct bc_files f = { .n = 0 };
 	struct image_labels l = { 0 };
@@ -219,7 +220,7 @@ int cmd_image_generate_build_args(int argc, char **argv)
 	const char *label_from = NULL;
 	int r;
 
-	r = parse_opts(opts, ELEMENTSOF(opts), argc, argv, &p, generate_usage);
+	r = parse_opts(&image_generate_build_args_options, argc, argv, &p);
 	if (r)
 		goto out;
 	r = collect_files(&p, &f);
@@ -278,16 +279,6 @@ out:
 	parsed_free(&p);
 	return r < 0 ? r : 0;
 }
-
-static const char build_usage[] =
-	"usage: bpfman image build -t REF (-b FILE | -c DIR | --bc-<arch>-<el|eb> FILE...)\n"
-	"                          [-o OCI_LAYOUT_DIR] [--push] [--chunked [--chunk-size BYTES]]\n"
-	"                          [--registry-auth BASE64(user:pass)]\n"
-	"Writes the image itself (no docker or podman): to a new OCI image layout directory with\n"
-	"-o, to the registry with --push (the default when -o is not given). Several objects\n"
-	"make a multi-platform image (an index). -f and -r (the reference's Containerfile and\n"
-	"container runtime) are accepted and ignored. Credentials for the push: --registry-auth,\n"
-	"else the [registries] auth_file entry of the registry, else none.\n";
 
 /* Uploads: a progress line on a terminal once a push takes more than a moment, and at
  * debug level (BPFMAN_LOG=debug) one line per report (each chunk of a chunked upload). */
@@ -372,17 +363,6 @@ static int load_config(struct bpfman_config *c)
 
 int cmd_image_build(int argc, char **argv)
 {
-	static const struct opt opts[] = {
-		BYTECODE_OPTS,
-		{ "tag", 't', 1 },
-		{ "output", 'o', 1 },
-		{ "push", 0, 0 },
-		{ "chunked", 0, 0 },
-		{ "chunk-size", 0, 1 },
-		{ "registry-auth", 0, 1 },
-		{ "container-file", 'f', 1 },
-		{ "runtime", 'r', 1 },
-	};
 	struct image_build_input inputs[N_BC];
 	struct image_build_opts bo = { 0 };
 	struct bpfman_config cfg;
@@ -399,7 +379,7 @@ int cmd_image_build(int argc, char **argv)
 	bool push, have_cfg = false;
 	int r;
 
-	r = parse_opts(opts, ELEMENTSOF(opts), argc, argv, &p, build_usage);
+	r = parse_opts(&image_build_options, argc, argv, &p);
 	if (r)
 		goto out;
 	tag = opt_value(&p, "tag");
@@ -407,7 +387,7 @@ int cmd_image_build(int argc, char **argv)
 	auth = opt_value(&p, "registry-auth");
 	push = opt_flag(&p, "push") || !out;
 	if (!tag) {
-		log_error("-t/--tag REF is required\n%s", build_usage);
+		cli_usage_error("-t/--tag REF is required");
 		r = -EINVAL;
 		goto out;
 	}
@@ -419,7 +399,7 @@ int cmd_image_build(int argc, char **argv)
 		goto fail;
 	}
 	if ((opt_flag(&p, "chunked") || opt_value(&p, "chunk-size")) && !push) {
-		log_error("--chunked and --chunk-size are about the upload: they need --push");
+		cli_usage_error("--chunked and --chunk-size are about the upload: they need --push");
 		r = -EINVAL;
 		goto out;
 	}
@@ -431,7 +411,7 @@ int cmd_image_build(int argc, char **argv)
 		errno = 0;
 		v = strtoull(cs, &end, 10);
 		if (errno || *end || !v || v > (1ull << 30) || cs[0] == '-') {
-			log_error("--chunk-size: '%s' is not a size between 1 and 1073741824 bytes", cs);
+			cli_usage_error("--chunk-size: '%s' is not a size between 1 and 1073741824 bytes", cs);
 			r = -EINVAL;
 			goto out;
 		}
@@ -460,7 +440,7 @@ int cmd_image_build(int argc, char **argv)
 		if (auth) {
 			r = decode_auth(auth, &user, &pass);
 			if (r < 0) {
-				log_error("--registry-auth: not base64 of 'user:password'");
+				cli_usage_error("--registry-auth: not base64 of 'user:password'");
 				goto out;
 			}
 		}

@@ -24,7 +24,7 @@ int cli_registry_auth(const char *b64, char **ret_user, char **ret_pass)
 		return 0;
 	r = bpfman_registry_auth_decode(b64, ret_user, ret_pass);
 	if (r == -EINVAL)
-		log_error("invalid --registry-auth: expected base64 of USERNAME:PASSWORD");
+		cli_usage_error("invalid --registry-auth: expected base64 of USERNAME:PASSWORD");
 	return r;
 }
 
@@ -44,7 +44,7 @@ int cli_pull_policy(const char *s, int *ret)
 		return 0; /* the caller's default */
 	p = bpfman_pull_policy_from_string(s);
 	if (p < 0) {
-		log_error("invalid pull policy '%s' (expected Always, IfNotPresent or Never)", s);
+		cli_usage_error("invalid pull policy '%s' (expected Always, IfNotPresent or Never)", s);
 		return -EINVAL;
 	}
 	*ret = p;
@@ -59,7 +59,7 @@ int cli_image_source(const struct parsed *p, const char **ret_url, int *pull_pol
 	*ret_user = *ret_pass = NULL;
 	*ret_url = opt_value(p, "image-url");
 	if (!*ret_url) {
-		log_error("the image is required: -i|--image-url URL");
+		cli_usage_error("the image is required: -i|--image-url URL");
 		return -EINVAL;
 	}
 	r = cli_pull_policy(opt_value(p, "pull-policy"), pull_policy);
@@ -130,12 +130,11 @@ void cli_progress_end(void)
 
 /* ---- image pull ---- */
 
-static const struct opt pull_opts[] = {
-	{ "image-url", 'i', 1 },
-	{ "registry-auth", 'r', 1 },
-	{ "pull-policy", 'p', 1 },
-	{ "output", 'o', 1 },
-};
+OPT_TABLE(image_pull_options,
+	  { "image-url", 'i', 1, "URL", "the bytecode image (required)" },
+	  { "registry-auth", 'r', 1, "BASE64", "base64 of USER:PASS for the registry" },
+	  { "pull-policy", 'p', 1, "POLICY", "Always, IfNotPresent (default) or Never" },
+	  { "output", 'o', 1, "table|json", "output format (default table)" });
 
 static json_t *kv_json(const struct kv_list *l)
 {
@@ -188,14 +187,14 @@ int cmd_image_pull(int argc, char **argv)
 	struct parsed p;
 	int r;
 
-	r = parse_args(pull_opts, ELEMENTSOF(pull_opts), argc, argv, &p);
+	r = parse_table(&image_pull_options, argc, argv, &p);
 	if (r < 0)
 		goto out;
 	r = output_format_from(&p, &fmt);
 	if (r < 0)
 		goto out;
 	if (p.n_pos) {
-		log_error("unexpected argument '%s' (usage: bpfman image pull -i URL [-r BASE64] [-p POLICY])",
+		cli_usage_error("unexpected argument '%s' (usage: bpfman image pull -i URL [-r BASE64] [-p POLICY])",
 			  p.pos[0]);
 		r = -EINVAL;
 		goto out;
@@ -234,9 +233,7 @@ out:
 
 /* ---- image list ---- */
 
-static const struct opt list_opts[] = {
-	{ "output", 'o', 1 },
-};
+OPT_TABLE(image_list_options, { "output", 'o', 1, "table|json", "output format (default table)" });
 
 int cmd_image_list(int argc, char **argv)
 {
@@ -247,14 +244,14 @@ int cmd_image_list(int argc, char **argv)
 	size_t n = 0;
 	int r;
 
-	r = parse_args(list_opts, ELEMENTSOF(list_opts), argc, argv, &p);
+	r = parse_table(&image_list_options, argc, argv, &p);
 	if (r < 0)
 		goto out;
 	r = output_format_from(&p, &fmt);
 	if (r < 0)
 		goto out;
 	if (p.n_pos) {
-		log_error("unexpected argument '%s' (usage: bpfman image list [-o json])", p.pos[0]);
+		cli_usage_error("unexpected argument '%s' (usage: bpfman image list [-o json])", p.pos[0]);
 		r = -EINVAL;
 		goto out;
 	}
@@ -311,7 +308,7 @@ int cmd_image_rm(int argc, char **argv)
 	int r;
 
 	if (argc != 1) {
-		log_error("usage: bpfman image rm REF|DIGEST");
+		cli_usage_error("usage: bpfman image rm REF|DIGEST");
 		return -EINVAL;
 	}
 	r = cli_open(true, &m);

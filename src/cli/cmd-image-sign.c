@@ -19,17 +19,15 @@
 #include "log.h"
 #include "registry.h"
 
-static const struct opt sign_opts[] = {
-	{ "key", 'k', 1 },
-	{ "password-env", 0, 1 },
-	{ "registry-auth", 'r', 1 },
-};
+OPT_TABLE(image_sign_options,
+	  { "key", 'k', 1, "KEY", "the cosign private key (PEM; required)" },
+	  { "password-env", 0, 1, "VAR", "environment variable holding the key's password" },
+	  { "registry-auth", 'r', 1, "BASE64", "base64 of USER:PASS for the registry" });
 
-static const struct opt verify_opts[] = {
-	{ "key", 'k', 1 },
-	{ "registry-auth", 'r', 1 },
-	{ "output", 'o', 1 },
-};
+OPT_TABLE(image_verify_options,
+	  { "key", 'k', 1, "PUBLIC_KEY", "a trusted public key (repeatable; default: [signing] trusted_keys)" },
+	  { "registry-auth", 'r', 1, "BASE64", "base64 of USER:PASS for the registry" },
+	  { "output", 'o', 1, "table|json", "output format (default table)" });
 
 /* What a registry client needs from the config, and the config itself (for the keys). */
 struct sign_ctx {
@@ -64,7 +62,7 @@ static int parse_auth(const char *b64, struct sign_ctx *c)
 	d = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
 	if (d < 0 || len % 4) {
 		free(buf);
-		log_error("--registry-auth is not base64 of USER:PASSWORD");
+		cli_usage_error("--registry-auth is not base64 of USER:PASSWORD");
 		return -EINVAL;
 	}
 	n = (size_t)d;
@@ -77,7 +75,7 @@ static int parse_auth(const char *b64, struct sign_ctx *c)
 	if (!colon || colon == (char *)buf) {
 		explicit_bzero(buf, n);
 		free(buf);
-		log_error("--registry-auth is not base64 of USER:PASSWORD");
+		cli_usage_error("--registry-auth is not base64 of USER:PASSWORD");
 		return -EINVAL;
 	}
 	*colon = '\0';
@@ -164,13 +162,13 @@ int cmd_image_sign(int argc, char **argv)
 	const char *key, *pw_env, *password = NULL;
 	int r;
 
-	r = parse_args(sign_opts, ELEMENTSOF(sign_opts), argc, argv, &p);
+	r = parse_table(&image_sign_options, argc, argv, &p);
 	if (r < 0)
 		return r;
 	key = opt_value(&p, "key");
 	pw_env = opt_value(&p, "password-env");
 	if (!key || p.n_pos != 1) {
-		log_error("%s", usage);
+		cli_usage_error("%s", usage);
 		r = -EINVAL;
 		goto out;
 	}
@@ -178,7 +176,7 @@ int cmd_image_sign(int argc, char **argv)
 		/* a password never comes on the command line, where ps shows it */
 		password = secure_getenv(pw_env);
 		if (!password) {
-			log_error("--password-env %s: that variable is not set", pw_env);
+			cli_usage_error("--password-env %s: that variable is not set", pw_env);
 			r = -EINVAL;
 			goto out;
 		}
@@ -237,14 +235,14 @@ int cmd_image_verify(int argc, char **argv)
 	char **key_paths = NULL;
 	int r;
 
-	r = parse_args(verify_opts, ELEMENTSOF(verify_opts), argc, argv, &p);
+	r = parse_table(&image_verify_options, argc, argv, &p);
 	if (r < 0)
 		return r;
 	r = output_format_from(&p, &f);
 	if (r < 0)
 		goto out;
 	if (p.n_pos != 1) {
-		log_error("%s", usage);
+		cli_usage_error("%s", usage);
 		r = -EINVAL;
 		goto out;
 	}

@@ -1,6 +1,7 @@
 /* bpfman image SUBCOMMAND: the image cache (pull, list, rm; cmd-image-pull.c), building
  * images without a container engine (build, generate-build-args; cmd-image-build.c) and
- * their cosign signatures (sign, verify; cmd-image-sign.c). */
+ * their cosign signatures (sign, verify; cmd-image-sign.c). The subcommands are those of
+ * the command table (commands.c). */
 #include <errno.h>
 #include <string.h>
 
@@ -9,27 +10,16 @@
 
 int cmd_image(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
-		{ "pull", cmd_image_pull },
-		{ "list", cmd_image_list },
-		{ "rm", cmd_image_rm },
-		{ "build", cmd_image_build },
-		{ "generate-build-args", cmd_image_generate_build_args },
-		{ "sign", cmd_image_sign },
-		{ "verify", cmd_image_verify },
-	};
+	const struct cli_command *image = cli_command_find(cli_commands, "image"), *sub;
 
 	if (argc < 1) {
-		log_error("usage: bpfman image pull|list|rm|build|generate-build-args|sign|verify ...");
+		cli_usage_error("which image command?");
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[0], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	log_error("unknown image command '%s' (pull, list, rm, build, generate-build-args, sign, verify)",
-		  argv[0]);
-	return -EINVAL;
+	sub = cli_command_find(image->subs, argv[0]);
+	if (!sub) {
+		cli_usage_error("unknown image command '%s'", argv[0]);
+		return -EINVAL;
+	}
+	return sub->run(argc - 1, argv + 1);
 }

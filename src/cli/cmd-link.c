@@ -9,17 +9,27 @@
 #include "log.h"
 #include "parse-util.h"
 
-static const struct opt attach_opts[] = {
-	{ "iface", 'i', 1 },	  { "priority", 'p', 1 },  { "proceed-on", 0, 2 },
-	{ "netns", 'n', 1 },	  { "metadata", 'm', 2 },  { "direction", 'd', 1 },
-	{ "tracepoint", 't', 1 }, { "fn-name", 'f', 1 },   { "offset", 'o', 1 },
-	{ "target", 0, 1 },	  { "pid", 0, 1 },	   { "container-pid", 'c', 1 },
-};
+/* -o is the offset, as in the reference; `-o json`/`-o table` (never an offset) and
+ * --output choose the output format. */
+OPT_TABLE(attach_options,
+	  { "iface", 'i', 1, "IFACE", "interface (xdp, tc, tcx)" },
+	  { "priority", 'p', 1, "PRIORITY", "position in the chain, lower first (xdp, tc, tcx)" },
+	  { "proceed-on", 0, 2, "NAME", "continue the chain on these results (xdp, tc)" },
+	  { "netns", 'n', 1, "PATH", "network namespace of the interface" },
+	  { "metadata", 'm', 2, "K=V[,K=V]", "metadata pairs kept with the link" },
+	  { "direction", 'd', 1, "ingress|egress", "hook direction (tc, tcx)" },
+	  { "tracepoint", 't', 1, "CATEGORY/NAME", "the tracepoint; for uprobe, the target" },
+	  { "fn-name", 'f', 1, "FN", "function to probe (kprobe, uprobe)" },
+	  { "offset", 'o', 1, "OFFSET", "offset in the function (kprobe, uprobe)" },
+	  { "target", 0, 1, "PATH", "library or binary to probe (uprobe)" },
+	  { "pid", 0, 1, "PID", "only this process (uprobe)" },
+	  { "container-pid", 'c', 1, "PID", "a process of the container to probe in (uprobe)" },
+	  { "output", 0, 1, "table|json", "output format (default table; -o json too)" });
 
 static int parse_direction(const char *s, enum bpfman_direction *ret)
 {
 	if (!s) {
-		log_error("a direction is required: -d ingress|egress");
+		cli_usage_error("a direction is required: -d ingress|egress");
 		return -EINVAL;
 	}
 	if (!strcmp(s, "ingress"))
@@ -27,7 +37,7 @@ static int parse_direction(const char *s, enum bpfman_direction *ret)
 	else if (!strcmp(s, "egress"))
 		*ret = BPFMAN_DIR_EGRESS;
 	else {
-		log_error("invalid direction '%s' (expected ingress or egress)", s);
+		cli_usage_error("invalid direction '%s' (expected ingress or egress)", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -38,7 +48,7 @@ static int parse_i32(const char *s, const char *what, int32_t *ret)
 	int r = safe_atoi32(s, ret);
 
 	if (r < 0)
-		log_error("invalid %s '%s'", what, s);
+		cli_usage_error("invalid %s '%s'", what, s);
 	return r;
 }
 
@@ -55,7 +65,7 @@ static int parse_proceed_on(const struct parsed *p, enum bpfman_prog_type t, int
 	if (!n)
 		return 0;
 	if (t != BPFMAN_PROG_XDP && t != BPFMAN_PROG_TC) {
-		log_error("--proceed-on applies to xdp and tc only");
+		cli_usage_error("--proceed-on applies to xdp and tc only");
 		return -EINVAL;
 	}
 	v = calloc(n, sizeof(*v));
@@ -64,11 +74,17 @@ static int parse_proceed_on(const struct parsed *p, enum bpfman_prog_type t, int
 	*ret = v;
 	for (size_t i = 0; i < n; i++)
 		if (bpfman_proceed_on_from_string(t, vals[i], &v[i]) < 0) {
-			log_error("invalid proceed-on '%s' for %s", vals[i], bpfman_prog_type_to_string(t));
+			cli_usage_error("invalid proceed-on '%s' for %s", vals[i], bpfman_prog_type_to_string(t));
 			return -EINVAL;
 		}
 	*ret_n = n;
 	return 0;
+}
+
+/* `-o json` and `-o table` are the output format: an offset is a number */
+static bool is_output_format(const char *v)
+{
+	return !strcmp(v, "json") || !strcmp(v, "table");
 }
 
 /* Fills o from the options; `-t` means the tracepoint for tracepoints and the target for
@@ -90,7 +106,7 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 	for (size_t i = 0; i < n; i++) {
 		r = kv_list_parse(meta, vals[i]);
 		if (r < 0) {
-			log_error("invalid metadata '%s': expected KEY=VALUE[,KEY=VALUE]", vals[i]);
+			cli_usage_error("invalid metadata '%s': expected KEY=VALUE[,KEY=VALUE]", vals[i]);
 			return r;
 		}
 	}
@@ -105,10 +121,10 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 			return r;
 		o->has_priority = true;
 	}
-	if ((v = opt_value(p, "offset"))) {
+	if ((v = opt_value(p, "offset")) && !is_output_format(v)) {
 		r = safe_atou64(v, 0, &o->offset);
 		if (r < 0) {
-			log_error("invalid offset '%s'", v);
+			cli_usage_error("invalid offset '%s'", v);
 			return r;
 		}
 	}
@@ -121,20 +137,20 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 	case BPFMAN_PROG_TRACEPOINT:
 		o->tracepoint = opt_value(p, "tracepoint");
 		if (!o->tracepoint) {
-			log_error("a tracepoint is required: -t CATEGORY/NAME");
+			cli_usage_error("a tracepoint is required: -t CATEGORY/NAME");
 			return -EINVAL;
 		}
 		break;
 	case BPFMAN_PROG_KPROBE:
 		if (!o->fn_name) {
-			log_error("a function is required: -f FN");
+			cli_usage_error("a function is required: -f FN");
 			return -EINVAL;
 		}
 		break;
 	case BPFMAN_PROG_UPROBE:
 		o->target = opt_value(p, "target") ?: opt_value(p, "tracepoint");
 		if (!o->target) {
-			log_error("a target is required: -t LIBRARY|PATH");
+			cli_usage_error("a target is required: -t LIBRARY|PATH");
 			return -EINVAL;
 		}
 		break;
@@ -146,7 +162,7 @@ static int fill_attach(const struct parsed *p, enum bpfman_prog_type t, struct b
 		/* fall through */
 	case BPFMAN_PROG_XDP:
 		if (!o->iface) {
-			log_error("an interface is required: -i IFACE");
+			cli_usage_error("an interface is required: -i IFACE");
 			return -EINVAL;
 		}
 		break;
@@ -163,11 +179,13 @@ int cmd_attach(int argc, char **argv)
 	_cleanup_free_ int32_t *proceed = NULL;
 	struct bpfman *m = NULL;
 	struct parsed p = { 0 };
+	enum output_format fmt = OUTPUT_TABLE;
+	const char *ofs;
 	uint32_t prog_id, link_id;
 	int t, r;
 
 	if (argc < 2) {
-		log_error("usage: bpfman attach PROGRAM_ID TYPE [OPTIONS]");
+		cli_usage_error("a program id and an attach type are required");
 		return -EINVAL;
 	}
 	r = cli_parse_id(argv[0], "program id", &prog_id);
@@ -175,16 +193,24 @@ int cmd_attach(int argc, char **argv)
 		return r;
 	t = bpfman_prog_type_from_string(argv[1]);
 	if (t < 0) {
-		log_error("invalid attach type '%s'", argv[1]);
+		cli_usage_error("invalid attach type '%s'", argv[1]);
 		return -EINVAL;
 	}
-	r = parse_args(attach_opts, ELEMENTSOF(attach_opts), argc - 2, argv + 2, &p);
+	r = parse_table(&attach_options, argc - 2, argv + 2, &p);
 	if (r < 0)
 		goto out;
 	if (p.n_pos) {
-		log_error("unexpected argument '%s'", p.pos[0]);
+		cli_usage_error("unexpected argument '%s'", p.pos[0]);
 		r = -EINVAL;
 		goto out;
+	}
+	ofs = opt_value(&p, "offset");
+	if (ofs && is_output_format(ofs) && !opt_value(&p, "output"))
+		fmt = !strcmp(ofs, "json") ? OUTPUT_JSON : OUTPUT_TABLE;
+	else {
+		r = output_format_from(&p, &fmt);
+		if (r < 0)
+			goto out;
 	}
 	r = fill_attach(&p, t, &o, &meta, &proceed);
 	if (r < 0)
@@ -194,10 +220,20 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	r = bpfman_attach(m, prog_id, &o, &link_id);
 	if (r < 0) {
-		log_error("%s", bpfman_error(m));
+		print_error(fmt, bpfman_error(m));
 		goto out;
 	}
-	printf("Link ID: %u\n", link_id);
+	if (fmt == OUTPUT_JSON) {
+		/* the same object as `get link -o json` */
+		struct bpfman_link *l = NULL;
+
+		if (bpfman_get_link(m, link_id, &l) == 0)
+			print_link(l, fmt);
+		else
+			printf("{\n  \"id\": %u,\n  \"program_id\": %u\n}\n", link_id, prog_id);
+		bpfman_link_free(l);
+	} else
+		printf("Link ID: %u\n", link_id);
 out:
 	bpfman_close(m);
 	kv_list_clear(&meta);

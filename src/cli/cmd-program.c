@@ -9,18 +9,23 @@
 #include "log.h"
 #include "parse-util.h"
 
-static const struct opt load_opts[] = {
-	{ "programs", 0, 2 },	     { "path", 'p', 1 },	 { "global", 'g', 2 },
-	{ "application", 'a', 1 }, { "metadata", 'm', 2 },	 { "map-owner-id", 0, 1 },
-	{ "output", 'o', 1 },
-};
+#define PROGRAM_OPTS                                                                      \
+	{ "programs", 0, 2, "TYPE:FUNC[:ATTACH_FN]",                                      \
+	  "programs to load (TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm)" }, \
+		{ "global", 'g', 2, "NAME=HEX", "set a global variable (hex bytes)" },       \
+		{ "application", 'a', 1, "NAME", "shorthand for -m bpfman_application=NAME" }, \
+		{ "metadata", 'm', 2, "K=V[,K=V]", "metadata pairs kept with the program" },  \
+		{ "map-owner-id", 0, 1, "ID", "share the maps of program ID" },               \
+		{ "output", 'o', 1, "table|json", "output format (default table)" }
+
+OPT_TABLE(load_file_options, PROGRAM_OPTS,
+	  { "path", 'p', 1, "PATH", "the BPF object file (required)" });
 
 /* load image: the reference's options (-p is the pull policy there, not a path) */
-static const struct opt load_image_opts[] = {
-	{ "programs", 0, 2 },	     { "image-url", 'i', 1 },	 { "registry-auth", 'r', 1 },
-	{ "pull-policy", 'p', 1 }, { "global", 'g', 2 },	 { "application", 'a', 1 },
-	{ "metadata", 'm', 2 },    { "map-owner-id", 0, 1 },	 { "output", 'o', 1 },
-};
+OPT_TABLE(load_image_options, PROGRAM_OPTS,
+	  { "image-url", 'i', 1, "URL", "the bytecode image (required)" },
+	  { "registry-auth", 'r', 1, "BASE64", "base64 of USER:PASS for the registry" },
+	  { "pull-policy", 'p', 1, "POLICY", "Always, IfNotPresent (default) or Never" });
 
 /* TYPE:FUNC[:ATTACH_FN] */
 static int parse_program(const char *s, struct bpfman_prog_request *ret)
@@ -34,7 +39,7 @@ static int parse_program(const char *s, struct bpfman_prog_request *ret)
 	type = copy;
 	fn = strchr(type, ':');
 	if (!fn || !fn[1]) {
-		log_error("invalid program '%s': expected TYPE:FUNCTION[:ATTACH_FN]", s);
+		cli_usage_error("invalid program '%s': expected TYPE:FUNCTION[:ATTACH_FN]", s);
 		return -EINVAL;
 	}
 	*fn++ = '\0';
@@ -43,7 +48,7 @@ static int parse_program(const char *s, struct bpfman_prog_request *ret)
 		*target++ = '\0';
 	t = bpfman_prog_type_from_string(type);
 	if (t < 0) {
-		log_error("invalid program type '%s' in '%s' (expected xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry, fexit or lsm)",
+		cli_usage_error("invalid program type '%s' in '%s' (expected xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry, fexit or lsm)",
 			  type, s);
 		return -EINVAL;
 	}
@@ -61,12 +66,12 @@ static int parse_global(const char *s, struct bpfman_global *ret)
 	int r;
 
 	if (!eq || eq == s) {
-		log_error("invalid global '%s': expected NAME=HEX", s);
+		cli_usage_error("invalid global '%s': expected NAME=HEX", s);
 		return -EINVAL;
 	}
 	r = parse_hex_bytes(eq + 1, &ret->data, &ret->len);
 	if (r < 0) {
-		log_error("invalid global '%s': '%s' is not an even number of hex digits", s, eq + 1);
+		cli_usage_error("invalid global '%s': '%s' is not an even number of hex digits", s, eq + 1);
 		return r;
 	}
 	ret->name = strndup(s, eq - s);
@@ -90,22 +95,21 @@ int cmd_load(int argc, char **argv)
 	int r;
 
 	if (argc < 1 || (strcmp(argv[0], "file") && strcmp(argv[0], "image"))) {
-		log_error("usage: bpfman load file --programs TYPE:FUNC... -p PATH ... | "
-			  "bpfman load image --programs TYPE:FUNC... -i URL ...");
+		cli_usage_error("load what: 'load file' or 'load image'?");
 		return -EINVAL;
 	}
 	image = !strcmp(argv[0], "image");
 	if (image)
-		r = parse_args(load_image_opts, ELEMENTSOF(load_image_opts), argc - 1, argv + 1, &p);
+		r = parse_table(&load_image_options, argc - 1, argv + 1, &p);
 	else
-		r = parse_args(load_opts, ELEMENTSOF(load_opts), argc - 1, argv + 1, &p);
+		r = parse_table(&load_file_options, argc - 1, argv + 1, &p);
 	if (r < 0)
 		goto out;
 	r = output_format_from(&p, &fmt);
 	if (r < 0)
 		goto out;
 	if (p.n_pos) {
-		log_error("unexpected argument '%s'", p.pos[0]);
+		cli_usage_error("unexpected argument '%s'", p.pos[0]);
 		r = -EINVAL;
 		goto out;
 	}
@@ -118,14 +122,14 @@ int cmd_load(int argc, char **argv)
 	} else {
 		o.path = opt_value(&p, "path");
 		if (!o.path) {
-			log_error("the object file is required: -p|--path PATH");
+			cli_usage_error("the object file is required: -p|--path PATH");
 			r = -EINVAL;
 			goto out;
 		}
 	}
 	n = opt_values(&p, "programs", &vals);
 	if (!n) {
-		log_error("at least one program is required: --programs TYPE:FUNCTION");
+		cli_usage_error("at least one program is required: --programs TYPE:FUNCTION");
 		r = -EINVAL;
 		goto out;
 	}
@@ -154,7 +158,7 @@ int cmd_load(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		r = kv_list_parse(&meta, vals[i]);
 		if (r < 0) {
-			log_error("invalid metadata '%s': expected KEY=VALUE[,KEY=VALUE]", vals[i]);
+			cli_usage_error("invalid metadata '%s': expected KEY=VALUE[,KEY=VALUE]", vals[i]);
 			goto out;
 		}
 	}
@@ -167,7 +171,7 @@ int cmd_load(int argc, char **argv)
 	if (opt_value(&p, "map-owner-id")) {
 		r = safe_atou32(opt_value(&p, "map-owner-id"), 10, &o.map_owner_id);
 		if (r < 0) {
-			log_error("invalid map owner id '%s'", opt_value(&p, "map-owner-id"));
+			cli_usage_error("invalid map owner id '%s'", opt_value(&p, "map-owner-id"));
 			goto out;
 		}
 		o.has_map_owner = true;
@@ -215,7 +219,7 @@ int cli_parse_id(const char *s, const char *what, uint32_t *ret)
 	int r = safe_atou32(s, 10, ret);
 
 	if (r < 0)
-		log_error("invalid %s '%s': expected a number", what, s);
+		cli_usage_error("invalid %s '%s': expected a number", what, s);
 	return r;
 }
 
@@ -227,7 +231,7 @@ int cli_change_by_id(int argc, char **argv, const char *usage, const char *what,
 	int r;
 
 	if (argc != 1) {
-		log_error("usage: %s", usage);
+		cli_usage_error("expected one id: %s", usage);
 		return -EINVAL;
 	}
 	r = cli_parse_id(argv[0], what, &id);

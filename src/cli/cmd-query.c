@@ -9,10 +9,16 @@
 #include "log.h"
 #include "parse-util.h"
 
-static const struct opt list_opts[] = {
-	{ "program-type", 'p', 1 }, { "application", 0, 1 }, { "metadata", 'm', 2 },
-	{ "all", 'a', 0 },	    { "output", 'o', 1 },
-};
+#define LIST_OPTS                                                                    \
+	{ "program-type", 'p', 1, "KERNEL_TYPE", "only programs of this kernel type" },  \
+		{ "application", 0, 1, "NAME", "only this application's" },             \
+		{ "metadata", 'm', 2, "K=V[,K=V]", "only those with these metadata pairs" }, \
+		{ "output", 'o', 1, "table|json", "output format (default table)" }
+
+/* `bpfman list` (the older form) takes --all; `list links` refuses it with a message */
+OPT_TABLE(list_programs_options, LIST_OPTS,
+	  { "all", 'a', 0, NULL, "also the programs bpfman did not load" });
+OPT_TABLE(list_links_options, LIST_OPTS);
 
 static int kernel_type_filter(const struct parsed *p, bool *has, uint32_t *ret)
 {
@@ -26,7 +32,7 @@ static int kernel_type_filter(const struct parsed *p, bool *has, uint32_t *ret)
 	if (t < 0 && safe_atou32(v, 10, ret) == 0)
 		t = (int)*ret;
 	if (t < 0) {
-		log_error("invalid program type '%s'", v);
+		cli_usage_error("invalid program type '%s'", v);
 		return -EINVAL;
 	}
 	*ret = (uint32_t)t;
@@ -43,7 +49,7 @@ static int metadata_filter(const struct parsed *p, struct kv_list *meta)
 	for (size_t i = 0; i < n; i++) {
 		r = kv_list_parse(meta, vals[i]);
 		if (r < 0) {
-			log_error("invalid metadata selector '%s': expected KEY=VALUE", vals[i]);
+			cli_usage_error("invalid metadata selector '%s': expected KEY=VALUE", vals[i]);
 			return r;
 		}
 	}
@@ -95,7 +101,7 @@ static int list_links(const struct parsed *p, enum output_format fmt)
 	int r;
 
 	if (opt_flag(p, "all")) {
-		log_error("--all applies to 'list programs' only");
+		cli_usage_error("--all applies to 'list programs' only");
 		return -EINVAL;
 	}
 	r = kernel_type_filter(p, &f.has_kernel_type, &f.kernel_type);
@@ -134,11 +140,11 @@ int cmd_list(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	r = parse_args(list_opts, ELEMENTSOF(list_opts), argc, argv, &p);
+	r = parse_table(&list_programs_options, argc, argv, &p);
 	if (r < 0)
 		goto out;
 	if (p.n_pos) {
-		log_error("unexpected argument '%s' (expected: list programs|links)", p.pos[0]);
+		cli_usage_error("unexpected argument '%s' (expected: list programs|links)", p.pos[0]);
 		r = -EINVAL;
 		goto out;
 	}
@@ -151,9 +157,7 @@ out:
 	return r;
 }
 
-static const struct opt get_opts[] = {
-	{ "output", 'o', 1 },
-};
+OPT_TABLE(get_options, { "output", 'o', 1, "table|json", "output format (default table)" });
 
 int cmd_get(int argc, char **argv)
 {
@@ -170,14 +174,14 @@ int cmd_get(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	r = parse_args(get_opts, ELEMENTSOF(get_opts), argc, argv, &p);
+	r = parse_table(&get_options, argc, argv, &p);
 	if (r < 0)
 		goto out;
 	r = output_format_from(&p, &fmt);
 	if (r < 0)
 		goto out;
 	if (p.n_pos != 1) {
-		log_error("usage: bpfman get program|link ID");
+		cli_usage_error("expected one id: bpfman get program|link ID");
 		r = -EINVAL;
 		goto out;
 	}

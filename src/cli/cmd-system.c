@@ -39,7 +39,7 @@ int cmd_system(int argc, char **argv)
 	char **args;
 
 	if (argc < 1 || strcmp(argv[0], "service")) {
-		log_error("usage: bpfman system service [--timeout S] [--socket-path P] [--csi-support]");
+		cli_usage_error("expected 'system service'");
 		return -EINVAL;
 	}
 	args = calloc(argc + 3, sizeof(*args));

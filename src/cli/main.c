@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "version.h"
 #include "build-config.h"
 #include "log.h"
 
@@ -36,67 +37,44 @@ int cli_open(bool read_only, struct bpfman **ret)
 	return 0;
 }
 
-static void usage(FILE *f)
+/* -h/--help anywhere before "--" (no option value is ever "-h") */
+static bool wants_help(int argc, char **argv)
 {
-	fputs("Usage: bpfman [--root DIR] COMMAND ...\n"
-	      "\n"
-	      "Commands:\n"
-	      "  load file  --programs TYPE:FUNC[:ATTACH_FN]... -p PATH [-g NAME=HEX]...\n"
-	      "             [-a APP] [-m K=V[,K=V]] [--map-owner-id ID] [-o json]\n"
-	      "  load image --programs TYPE:FUNC[:ATTACH_FN]... -i URL [-r BASE64(USER:PASS)]\n"
-	      "             [-p Always|IfNotPresent|Never] [-g NAME=HEX]... [-a APP] [-m K=V]\n"
-	      "             [--map-owner-id ID] [-o json]\n"
-	      "  unload PROGRAM_ID\n"
-	      "  attach PROGRAM_ID tracepoint -t CATEGORY/NAME [-m K=V]\n"
-	      "  attach PROGRAM_ID kprobe     -f FN [-o OFFSET] [-m K=V]\n"
-	      "  attach PROGRAM_ID uprobe     -t TARGET [-f FN] [-o OFFSET] [--pid PID]\n"
-	      "                               [-c CONTAINER_PID] [-m K=V]\n"
-	      "  attach PROGRAM_ID xdp        -i IFACE [-p PRIO] [--proceed-on NAME...] [-n NETNS]\n"
-	      "  attach PROGRAM_ID tc         -d ingress|egress -i IFACE [-p PRIO]\n"
-	      "                               [--proceed-on NAME...] [-n NETNS]\n"
-	      "  attach PROGRAM_ID tcx        -d ingress|egress -i IFACE [-p PRIO] [-n NETNS]\n"
-	      "  attach PROGRAM_ID fentry|fexit|lsm [-m K=V]\n"
-	      "  detach LINK_ID\n"
-	      "  list programs [-p KERNEL_TYPE] [--application NAME] [-m K=V] [-a|--all] [-o json]\n"
-	      "  list links    [-p KERNEL_TYPE] [--application NAME] [-m K=V] [-o json]\n"
-	      "  get program PROGRAM_ID [-o json]\n"
-	      "  get link LINK_ID [-o json]\n"
-	      "  dispatcher show IFACE [-d ingress|egress] [-n NETNS] [-o json]   the xdp (or tc) chain\n"
-	      "  system service [--timeout S] [--socket-path P]   the gRPC server (bpfman-rpc)\n"
-	      "  image pull -i URL [-r BASE64] [-p Always|IfNotPresent|Never]   into the cache\n"
-	      "  image list [-o json]                          the cached images\n"
-	      "  image rm REF|DIGEST                           from the cache\n"
-	      "  image build -b OBJECT -t REF [--push | -o OCI_LAYOUT_DIR]   without docker\n"
-	      "  image generate-build-args -b OBJECT          the labels an image of OBJECT gets\n"
-	      "  image sign --key KEY [--password-env VAR] REF   cosign-format signature\n"
-	      "  image verify [--key PUBLIC_KEY]... [-o json] REF   check its signatures\n"
-	      "  apply -f FILE|DIR [-f ...] [--dry-run] [-o json]   declared applications (YAML)\n"
-	      "  apply --boot [-d DIR]          every file of DIR (/etc/bpfman/applications.d)\n"
-	      "  delete -f FILE|DIR [-f ...] [--dry-run] [-o json]  remove what the files declare\n"
-	      "  status [-o json]               each applied application: applied/partly/pending\n"
-	      "\n"
-	      "TYPE: xdp tc tcx tracepoint kprobe uprobe fentry fexit lsm\n"
-	      "--root DIR (or BPFMAN_ROOT) moves every path under DIR. BPFMAN_LOG sets the log level.\n",
-	      f);
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+/* -o json / --output json / --output=json / -ojson, looked for before parsing so that
+ * errors of the parsing itself are JSON too */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc &&
+		    !strcmp(argv[i + 1], "json"))
+			return true;
+		if (!strcmp(argv[i], "--output=json") || !strcmp(argv[i], "-ojson"))
+			return true;
+	}
+	return false;
+}
+
+static void print_version(void)
+{
+	printf("bpfman %s\ngit revision: %s\n", BPFMAN_VERSION, BPFMAN_GIT_REVISION);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-		{ "load", cmd_load },	{ "unload", cmd_unload }, { "attach", cmd_attach },
-		{ "detach", cmd_detach }, { "list", cmd_list },	  { "get", cmd_get },
-		{ "system", cmd_system }, { "dispatcher", cmd_dispatcher },
-		{ "image", cmd_image },
-		{ "apply", cmd_apply }, { "delete", cmd_delete }, { "status", cmd_status },
-	};
 	const char *lvl = secure_getenv("BPFMAN_LOG");
-	int i = 1;
+	const struct cli_command *top, *node;
+	char path[128];
+	int i = 1, r;
 
 	if (lvl && log_level_from_string(lvl) >= 0)
 		log_set_level(log_level_from_string(lvl));
+	log_set_writer(cli_log_writer);
 	arg_root = secure_getenv("BPFMAN_ROOT");
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--root") && i + 1 < argc) {
@@ -106,23 +84,48 @@ int main(int argc, char **argv)
 			arg_root = argv[i] + 7;
 			i++;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			cli_main_help(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("bpfman %s\n", BPFMAN_VERSION);
+			print_version();
 			return 0;
 		} else {
 			log_error("unknown option '%s'", argv[i]);
+			cli_short_usage(stderr, NULL, NULL);
 			return 2;
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		cli_main_help(stderr);
 		return 2;
 	}
-	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
-		if (!strcmp(argv[i], cmds[k].name))
-			return cmds[k].fn(argc - i - 1, argv + i + 1) < 0 ? 1 : 0;
-	log_error("unknown command '%s' (try --help)", argv[i]);
-	return 2;
+	/* the build writes the man page, the reference and the completion with this */
+	if (!strcmp(argv[i], "__generate") && i + 1 < argc)
+		return cli_generate(argv[i + 1], stdout) < 0 ? 2 : 0;
+	top = cli_command_find(cli_commands, argv[i]);
+	if (!top) {
+		log_error("unknown command '%s'", argv[i]);
+		cli_short_usage(stderr, NULL, NULL);
+		return 2;
+	}
+	node = top;
+	snprintf(path, sizeof(path), "%s", top->name);
+	if (top->subs && i + 1 < argc && cli_command_find(top->subs, argv[i + 1])) {
+		node = cli_command_find(top->subs, argv[i + 1]);
+		snprintf(path, sizeof(path), "%s %s", top->name, node->name);
+	}
+	if (wants_help(argc - i - 1, argv + i + 1)) {
+		cli_help(stdout, path, node);
+		return 0;
+	}
+	if (node->json && wants_json(argc - i - 1, argv + i + 1))
+		cli_set_json_errors(true);
+	r = top->run(argc - i - 1, argv + i + 1);
+	if (r >= 0)
+		return 0;
+	if (cli_usage_failed) {
+		cli_short_usage(stderr, path, node);
+		return 2;
+	}
+	return 1;
 }

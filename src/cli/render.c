@@ -23,21 +23,42 @@ int output_format_from(const struct parsed *p, enum output_format *ret)
 	else if (!strcmp(o, "json"))
 		*ret = OUTPUT_JSON;
 	else {
-		log_error("invalid output format '%s' (expected table or json)", o);
+		cli_usage_error("invalid output format '%s' (expected table or json)", o);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-void print_error(enum output_format f, const char *msg)
+/* In JSON mode the first error is also {"error": "..."} on stdout, so what a script reads
+ * stays one JSON document whatever failed (bpftool does the same). */
+static bool json_errors, json_error_printed;
+
+void cli_set_json_errors(bool on)
 {
-	if (f == OUTPUT_JSON) {
+	json_errors = on;
+}
+
+void cli_log_writer(enum log_level level, const char *msg)
+{
+	static const char *const prefix[] = { "Error: ", "Warning: ", "", "" };
+
+	if (level == LOG_LEVEL_ERROR && json_errors && !json_error_printed) {
 		json_t *o = json_pack("{s:s}", "error", msg);
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
+		fflush(stdout);
 		json_decref(o);
+		json_error_printed = true;
 	}
+	fprintf(stderr, "%s%s\n", prefix[level], msg);
+}
+
+/* cli_log_writer prints the first error of a JSON run as {"error": ...} on stdout */
+void print_error(enum output_format f, const char *msg)
+{
+	if (f == OUTPUT_JSON)
+		cli_set_json_errors(true);
 	log_error("%s", msg);
 }
 
