@@ -153,8 +153,17 @@ static void man_command(FILE *f, const char *path, const struct cli_command *c)
 	size_t len = 0;
 	FILE *usage;
 
-	if (c->subs && !c->opts)
-		return; /* a group: its subcommands have the sections */
+	if (c->subs && !c->opts) { /* a group: its subcommands have the details */
+		fputs(".SS \"", f);
+		roff(f, path);
+		fputs("\"\n", f);
+		roff(f, c->summary);
+		fputs(". Commands:", f);
+		for (const struct cli_command *s = c->subs; s->name; s++)
+			fprintf(f, "%s %s", s == c->subs ? "" : ",", s->name);
+		fputs(".\n", f);
+		return;
+	}
 	fputs(".SS \"", f);
 	roff(f, path);
 	fputs("\"\n.nf\n", f);
