@@ -1,0 +1,217 @@
+# What a user expects around the CLI: --help on every command, usage errors (exit 2 with
+# the command's usage), --version with the git revision, -o json on load and attach with
+# JSON errors, and the generated man page, reference and bash completion covering every
+# command of the command table (src/cli/commands.c). The generated files are read from the
+# build, next to the binary; nothing is compared with a copy.
+
+GEN_DIR=${GEN_DIR:-${BPFMAN%/src/cli/bpfman}/docs}
+HELP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# every command path the binary knows: the leaves its --help lists, and their groups
+command_paths() {
+	bpfman --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z-]*\( [a-z-]\+\)\?\)  .*/\1/p' |
+		awk '{ print; if (NF == 2) print $1 }' | sort -u
+}
+
+# run CMD...: sets OUT (stdout), ERR (stderr) and RC
+run() {
+	local o="$TEST_TMP/out.$TEST_ID" e="$TEST_TMP/err.$TEST_ID"
+	RC=0
+	"$@" >"$o" 2>"$e" || RC=$?
+	OUT=$(cat "$o")
+	ERR=$(cat "$e")
+	rm -f "$o" "$e"
+}
+
+test_every_command_has_help_man_and_completion() {
+	local paths p n=0 man="$GEN_DIR/bpfman.8" comp="$GEN_DIR/bpfman" md="$GEN_DIR/cli-reference.md"
+	paths=$(command_paths)
+	# the table has at least the reference's commands
+	for p in "load file" "load image" unload attach detach "list programs" "list links" \
+		"get program" "get link" "image pull" "image build" "image generate-build-args"; do
+		grep -qx "$p" <<<"$paths" || fail "bpfman --help does not list '$p'"
+	done
+	[ -s "$man" ] && [ -s "$comp" ] && [ -s "$md" ] || fail "generated files missing in $GEN_DIR"
+	while read -r p; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086 # the path is words
+		run bpfman $p --help
+		assert_eq "$RC" 0 "bpfman $p --help exit status"
+		assert_contains "$OUT" "Usage: bpfman $p" "bpfman $p --help"
+		assert_contains "$OUT" "Options:" "bpfman $p --help"
+		assert_contains "$OUT" "-h, --help" "bpfman $p --help"
+		assert_eq "$ERR" "" "bpfman $p --help stderr"
+		# shellcheck disable=SC2086
+		run bpfman $p -h
+		assert_eq "$RC" 0 "bpfman $p -h exit status"
+		# leaves have an example, groups their subcommands
+		case $OUT in
+		*"Commands:"*) ;;
+		*) assert_contains "$OUT" "Example:" "bpfman $p --help" ;;
+		esac
+		# every option of the help is one line: "  -x, --name VALUE  help" or "      --name"
+		sed -n '/^Options:/,/^$/p' <<<"$OUT" | sed 1d | grep -v '^$' | grep -vqE '^  (-[a-zA-Z], |    )--[a-z0-9-]+' &&
+			fail "bpfman $p --help: an option line that is not one"
+		# the man page has its section (roff writes '-' as '\-'), the completion its words
+		grep -qxF ".SS \"${p//-/\\-}\"" "$man" || fail "bpfman(8) has no section for '$p'"
+		grep -qF "'$p')" "$comp" || fail "the completion has no entry for '$p'"
+		grep -qxF "## bpfman $p" "$md" || fail "cli-reference.md has no section for '$p'"
+	done <<<"$paths"
+	[ "$n" -ge 20 ] || fail "only $n commands found in bpfman --help"
+	# the generated files name no command the binary does not know
+	while read -r p; do
+		grep -qxF "$p" <<<"$paths" || fail "bpfman(8) documents '$p', which bpfman --help does not list"
+	done < <(sed -n 's/^\.SS "\(.*\)"$/\1/p' "$man" | sed 's/\\-/-/g')
+	# an option the parser takes is in that command's help (the table is the parser's)
+	run bpfman load file --help
+	for o in --programs --path --global --application --metadata --map-owner-id --output; do
+		assert_contains "$OUT" "$o" "load file --help"
+	done
+	# the pages render without warnings
+	for f in "$man" "$GEN_DIR/bpfman-rpc.8" "$GEN_DIR/bpfman.toml.5"; do
+		[ -s "$f" ] || fail "$f missing"
+		assert_eq "$(groff -man -ww -z "$f" 2>&1)" "" "groff warnings of $f"
+	done
+	assert_contains "$(cat "$GEN_DIR/bpfman-rpc.8")" 'metrics\-address' "bpfman-rpc(8)"
+	assert_contains "$(cat "$GEN_DIR/bpfman.toml.5")" 'trusted_keys' "bpfman.toml(5)"
+}
+
+test_usage_errors_exit_2() {
+	local c
+	while IFS='|' read -r path args; do
+		# shellcheck disable=SC2086
+		run bpfman $args
+		assert_eq "$RC" 2 "exit status of: bpfman $args ($ERR)"
+		assert_eq "$OUT" "" "stdout of: bpfman $args"
+		assert_contains "$ERR" "Error: " "stderr of: bpfman $args"
+		assert_contains "$ERR" "Usage: bpfman $path" "usage of: bpfman $args"
+	done <<'EOF'
+|frobnicate
+|--frobnicate
+load|load
+load file|load file --programs xdp:x -p /nonexistent --bogus
+load file|load file -p /nonexistent
+load file|load file --programs nosuchtype:x -p /nonexistent
+load image|load image --programs xdp:x
+list|list programs --bogus
+list|list links -o yaml
+get|get program notanumber
+get|get link
+attach|attach 1
+attach|attach 1 nosuchtype
+attach|attach 1 xdp
+attach|attach 1 tc -i lo -d sideways
+detach|detach
+unload|unload 1 2
+image|image frobnicate
+image build|image build -b /nonexistent
+dispatcher|dispatcher show
+apply|apply --boot -f x
+EOF
+	# a failure that is not a usage error is 1
+	run bpfman get program 4000000000
+	assert_eq "$RC" 1 "exit status of a missing program ($ERR)"
+	run bpfman load file --programs xdp:x -p "$TEST_TMP/does-not-exist.o"
+	assert_eq "$RC" 1 "exit status of a missing object ($ERR)"
+	# with -o json the error is JSON on stdout, usage error or not
+	run bpfman get program notanumber -o json
+	assert_eq "$RC" 2 "json usage error exit"
+	assert_contains "$(jq -r .error <<<"$OUT")" "invalid program id 'notanumber'" "json usage error"
+	run bpfman list programs --bogus -o json
+	assert_eq "$RC" 2 "json unknown option exit"
+	assert_contains "$(jq -r .error <<<"$OUT")" "unknown option '--bogus'" "json unknown option"
+	run bpfman get link 4000000000 -o json
+	assert_eq "$RC" 1 "json failure exit"
+	jq -e '.error | length > 0' <<<"$OUT" >/dev/null || fail "not a JSON error: $OUT"
+	c=$(jq -s length <<<"$OUT")
+	assert_eq "$c" 1 "one JSON document"
+}
+
+test_version() {
+	local rev
+	run bpfman --version
+	assert_eq "$RC" 0 "--version exit"
+	assert_eq "$(sed -n 1p <<<"$OUT")" "bpfman $(sed -n "s/^\tversion: '\(.*\)',/\1/p" "$HELP_TOP/meson.build")" "version line"
+	rev=$(sed -n 's/^git revision: //p' <<<"$OUT")
+	[ -n "$rev" ] || fail "no git revision line: $OUT"
+	if git -C "$HELP_TOP" rev-parse --git-dir >/dev/null 2>&1; then
+		# a commit of this repository (built from it; -dirty when the tree had changes)
+		git -C "$HELP_TOP" cat-file -e "${rev%-dirty}^{commit}" || fail "'$rev' is no commit here"
+	else
+		assert_contains "$rev" "not built from a git checkout" "revision outside git"
+	fi
+	run bpfman -V
+	assert_eq "$RC" 0 "-V exit"
+	assert_contains "$OUT" "git revision: " "-V"
+}
+
+test_load_attach_json() {
+	local json id link out
+	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs tracepoint:tracepoint_counter)
+	jq -e 'type == "array" and length == 1' <<<"$json" >/dev/null || fail "load -o json: $json"
+	id=$(jq -r '.[0].kernel.id' <<<"$json")
+	out=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid -o json)
+	link=$(jq -r .id <<<"$out")
+	assert_eq "$(jq -r .program_id <<<"$out")" "$id" "attach -o json program_id"
+	assert_eq "$(bpfman get link "$link" -o json)" "$out" "attach -o json is get link -o json"
+	out=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getppid --output json)
+	jq -e '.id > 0' <<<"$out" >/dev/null || fail "attach --output json: $out"
+	# the table output is the reference's line, also with -o table
+	out=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_gettid)
+	[[ $out =~ ^Link\ ID:\ [0-9]+$ ]] || fail "attach table output: $out"
+	out=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getuid -o table)
+	[[ $out =~ ^Link\ ID:\ [0-9]+$ ]] || fail "attach -o table output: $out"
+	assert_eq "$(bpfman list links -o json | jq length)" 4 "links"
+	# a failing attach in JSON mode: one JSON error, exit 1, nothing attached
+	run bpfman attach "$id" tracepoint -t nosuchcategory/nosuchevent -o json
+	assert_eq "$RC" 1 "failed attach exit ($ERR)"
+	jq -e '.error | length > 0' <<<"$OUT" >/dev/null || fail "failed attach: $OUT"
+	assert_eq "$(bpfman list links -o json | jq length)" 4 "links after the failure"
+	run bpfman load file -o json -p "$COUNTERS_OBJ" --programs tracepoint:no_such_function
+	assert_eq "$RC" 1 "failed load exit ($ERR)"
+	jq -e '.error | length > 0' <<<"$OUT" >/dev/null || fail "failed load: $OUT"
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+# the completion offers the ids of this root's programs and links, asked at completion time
+test_completion_ids() {
+	local id link words
+	id=$(load_id -p "$COUNTERS_OBJ" --programs tracepoint:tracepoint_counter)
+	link=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid | awk '{print $3}')
+	complete_words() {
+		# shellcheck disable=SC1091
+		PATH="$(dirname "$BPFMAN"):$PATH" bash -c '
+			. "$1"; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+			_bpfman; echo "${COMPREPLY[*]}"' complete "$GEN_DIR/bpfman" "$@"
+	}
+	words=$(complete_words bpfman attach '')
+	assert_contains " $words " " $id " "program ids of attach"
+	words=$(complete_words bpfman get program '')
+	assert_contains " $words " " $id " "program ids of get program"
+	words=$(complete_words bpfman detach '')
+	assert_eq "$words" "$link" "link ids of detach"
+	words=$(complete_words bpfman attach "$id" '')
+	assert_contains " $words " " tracepoint " "attach types"
+	words=$(complete_words bpfman attach "$id" xdp -i '')
+	assert_contains " $words " " lo " "interfaces"
+	words=$(complete_words bpfman list links --)
+	assert_contains " $words " " --program-type " "options of list links"
+	words=$(complete_words bpfman load file --programs '')
+	assert_contains " $words " " xdp: " "program types"
+	bpfman unload "$id"
+	assert_clean_state
+}
+
+test_meson_install_destdir() {
+	local dest="$TEST_TMP/destdir-$TEST_ID" build="${BPFMAN%/src/cli/bpfman}" f
+	command -v meson >/dev/null || skip "meson is not installed here"
+	[ -f "$build/build.ninja" ] || skip "no meson build directory at $build"
+	meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >/dev/null
+	for f in share/man/man8/bpfman.8 share/man/man8/bpfman-rpc.8 share/man/man5/bpfman.toml.5 \
+		share/bash-completion/completions/bpfman; do
+		[ -n "$(find "$dest" -path "*/$f" -size +0)" ] || fail "meson install put no $f"
+	done
+	rm -rf "${dest:?}"
+}
