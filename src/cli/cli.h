@@ -101,6 +101,9 @@ void print_error(enum output_format f, const char *msg);
 /* Set once -o json is known (main looks ahead; output_format_from confirms): from then on
  * the first error logged is also printed as {"error": "..."} on stdout. */
 void cli_set_json_errors(bool on);
+/* Prints (and frees) the JSON document of the run. */
+struct json_t;
+void cli_print_json(struct json_t *j);
 /* The CLI's log writer (main.c installs it): stderr, and that JSON error. */
 void cli_log_writer(enum log_level level, const char *msg);
 

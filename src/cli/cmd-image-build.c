@@ -4,6 +4,7 @@
  * image is pushed, as the reference's build always pushes. */
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static const struct bc_arch {
 		BC("mips-eb"), BC("mipsle-el"), BC("mips64-eb"), BC("mips64le-el"),               \
 		BC("ppc64-eb"), BC("ppc64le-el"), BC("riscv64-el"), BC("s390x-eb")
 
-OPT_TABLE(image_generate_build_args_options, BYTECODE_OPTS);
+OPT_TABLE(image_generate_build_args_options, BYTECODE_OPTS,
+	  { "output", 'o', 1, "table|json", "output format (default: NAME=VALUE lines)" });
 
 OPT_TABLE(image_build_options, BYTECODE_OPTS,
 	  { "tag", 't', 1, "REF", "the image's name and tag (required)" },
@@ -218,10 +220,14 @@ int cmd_image_generate_build_args(int argc, char **argv)
 	struct img_err e = { "" };
 	_cleanup_free_ char *progs = NULL, *maps = NULL;
 	const char *label_from = NULL;
+	enum output_format fmt = OUTPUT_TABLE;
 	int r;
 
 	r = parse_opts(&image_generate_build_args_options, argc, argv, &p);
 	if (r)
+		goto out;
+	r = output_format_from(&p, &fmt);
+	if (r < 0)
 		goto out;
 	r = collect_files(&p, &f);
 	if (r < 0)
@@ -263,10 +269,22 @@ int cmd_image_generate_build_args(int argc, char **argv)
 		r = log_error_errno(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < f.n; i++)
-		printf("%s=%s\n", f.v[i].arch ? f.v[i].arch->build_arg : "BYTECODE_FILE",
-		       f.v[i].path);
-	printf("PROGRAMS=%s\nMAPS=%s\n", progs, maps);
+	if (fmt == OUTPUT_JSON) {
+		/* the same names and values, as one object (PROGRAMS and MAPS as objects) */
+		json_t *o = json_object();
+
+		for (size_t i = 0; i < f.n; i++)
+			json_object_set_new(o, f.v[i].arch ? f.v[i].arch->build_arg : "BYTECODE_FILE",
+					    json_string(f.v[i].path));
+		json_object_set_new(o, "PROGRAMS", json_loads(progs, 0, NULL));
+		json_object_set_new(o, "MAPS", json_loads(maps, 0, NULL));
+		cli_print_json(o);
+	} else {
+		for (size_t i = 0; i < f.n; i++)
+			printf("%s=%s\n", f.v[i].arch ? f.v[i].arch->build_arg : "BYTECODE_FILE",
+			       f.v[i].path);
+		printf("PROGRAMS=%s\nMAPS=%s\n", progs, maps);
+	}
 	r = 0;
 	goto out;
 fail:

@@ -156,9 +156,7 @@ static json_t *image_json(const struct bpfman_image *i)
 
 static void dump(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(j);
+	cli_print_json(j);
 }
 
 static char *programs_text(const struct kv_list *l)

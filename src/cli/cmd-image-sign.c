@@ -22,7 +22,8 @@
 OPT_TABLE(image_sign_options,
 	  { "key", 'k', 1, "KEY", "the cosign private key (PEM; required)" },
 	  { "password-env", 0, 1, "VAR", "environment variable holding the key's password" },
-	  { "registry-auth", 'r', 1, "BASE64", "base64 of USER:PASS for the registry" });
+	  { "registry-auth", 'r', 1, "BASE64", "base64 of USER:PASS for the registry" },
+	  { "output", 'o', 1, "table|json", "output format (default table)" });
 
 OPT_TABLE(image_verify_options,
 	  { "key", 'k', 1, "PUBLIC_KEY", "a trusted public key (repeatable; default: [signing] trusted_keys)" },
@@ -160,11 +161,15 @@ int cmd_image_sign(int argc, char **argv)
 	struct parsed p;
 	struct img_err e = {};
 	const char *key, *pw_env, *password = NULL;
+	enum output_format fmt = OUTPUT_TABLE;
 	int r;
 
 	r = parse_table(&image_sign_options, argc, argv, &p);
 	if (r < 0)
 		return r;
+	r = output_format_from(&p, &fmt);
+	if (r < 0)
+		goto out;
 	key = opt_value(&p, "key");
 	pw_env = opt_value(&p, "password-env");
 	if (!key || p.n_pos != 1) {
@@ -194,7 +199,10 @@ int cmd_image_sign(int argc, char **argv)
 		log_error("cannot sign %s: %s", p.pos[0], e.msg[0] ? e.msg : strerror(-r));
 		goto out;
 	}
-	printf("signed %s@%s\n", docker_ref, c.digest);
+	if (fmt == OUTPUT_JSON)
+		cli_print_json(json_pack("{s:s, s:s}", "signed", docker_ref, "digest", c.digest));
+	else
+		printf("signed %s@%s\n", docker_ref, c.digest);
 out:
 	sign_ctx_done(&c);
 	parsed_free(&p);
@@ -207,15 +215,10 @@ static void print_verify(enum output_format f, const char *ref, const char *dige
 	if (f == OUTPUT_JSON) {
 		json_t *o = json_pack("{s:s, s:s?, s:s}", "reference", ref, "digest", digest,
 				      "result", result);
-		char *s;
-
 		if (o && why)
 			json_object_set_new(o, "error", json_string(why));
-		s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		if (o)
+			cli_print_json(o);
 		return;
 	}
 	if (!why)

@@ -126,9 +126,7 @@ static void print_json(const struct app_result *v, size_t n, enum apply_verb ver
 		json_object_set_new(root, "changed", json_boolean(changed));
 	}
 	json_object_set_new(root, "applications", apps);
-	json_dumpf(root, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(root);
+	cli_print_json(root);
 }
 
 static void print_links_text(const struct app_result *r)

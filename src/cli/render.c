@@ -54,6 +54,17 @@ void cli_log_writer(enum log_level level, const char *msg)
 	fprintf(stderr, "%s%s\n", prefix[level], msg);
 }
 
+/* The document of a JSON run: after it, errors go to stderr only (stdout stays one JSON
+ * document; apply and verify print their results and then log what failed). */
+void cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	putchar('\n');
+	fflush(stdout);
+	json_decref(j);
+	json_error_printed = true;
+}
+
 /* cli_log_writer prints the first error of a JSON run as {"error": ...} on stdout */
 void print_error(enum output_format f, const char *msg)
 {
@@ -312,8 +323,7 @@ static json_t *view_json(const struct bpfman_program_view *v)
 
 static void dump(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2));
-	putchar('\n');
+	cli_print_json(json_incref(j));
 }
 
 /* ---- tables ---- */

@@ -174,6 +174,19 @@ test_load_attach_json() {
 	assert_clean_state
 }
 
+# image generate-build-args -o json: the text's names and values as one object
+test_generate_build_args_json() {
+	local text json
+	text=$(bpfman image generate-build-args -b "$COUNTERS_OBJ")
+	json=$(bpfman image generate-build-args -b "$COUNTERS_OBJ" -o json)
+	assert_eq "$(jq -r .BYTECODE_FILE <<<"$json")" "$(sed -n 's/^BYTECODE_FILE=//p' <<<"$text")" "BYTECODE_FILE"
+	assert_eq "$(jq -cS .PROGRAMS <<<"$json")" "$(sed -n 's/^PROGRAMS=//p' <<<"$text" | jq -cS .)" "PROGRAMS"
+	assert_eq "$(jq -cS .MAPS <<<"$json")" "$(sed -n 's/^MAPS=//p' <<<"$text" | jq -cS .)" "MAPS"
+	run bpfman image generate-build-args -b "$TEST_TMP/none.o" -o json
+	assert_eq "$RC" 1 "missing object exit"
+	jq -e '.error | test("none.o")' <<<"$OUT" >/dev/null || fail "JSON error: $OUT"
+}
+
 # the completion offers the ids of this root's programs and links, asked at completion time
 test_completion_ids() {
 	local id link words
