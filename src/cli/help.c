@@ -29,8 +29,10 @@ static void print_opt(FILE *f, const struct opt *o)
 	fprintf(f, "  %-34s %s\n", left, o->help ? o->help : "");
 }
 
-/* Each line of usage as "bpfman PATH LINE"; a group: its subcommands' */
-static void usage_lines(FILE *f, const char *first, const char *path, const struct cli_command *c)
+/* Each line of usage as "bpfman PATH LINE", the first after `first`, the others after
+ * `cont`; a group: its subcommands' */
+static void usage_lines(FILE *f, const char *first, const char *cont, const char *path,
+			const struct cli_command *c)
 {
 	const char *u = c->usage;
 
@@ -39,8 +41,8 @@ static void usage_lines(FILE *f, const char *first, const char *path, const stru
 			char sub[128];
 
 			snprintf(sub, sizeof(sub), "%s %s", path, s->name);
-			usage_lines(f, first, sub, s);
-			first = "       ";
+			usage_lines(f, first, cont, sub, s);
+			first = cont;
 		}
 		return;
 	}
@@ -49,7 +51,7 @@ static void usage_lines(FILE *f, const char *first, const char *path, const stru
 		int len = u ? (nl ? (int)(nl - u) : (int)strlen(u)) : 0;
 
 		fprintf(f, "%sbpfman %s%s%.*s\n", first, path, len ? " " : "", len, u ? u : "");
-		first = "       ";
+		first = cont;
 		u = nl ? nl + 1 : NULL;
 	} while (u);
 }
@@ -60,7 +62,7 @@ void cli_short_usage(FILE *f, const char *path, const struct cli_command *c)
 		fputs("Usage: bpfman [--root DIR] COMMAND ...\nTry 'bpfman --help'.\n", f);
 		return;
 	}
-	usage_lines(f, "Usage: ", path, c);
+	usage_lines(f, "Usage: ", "       ", path, c);
 	fprintf(f, "Try 'bpfman %s --help'.\n", path);
 }
 
@@ -68,7 +70,7 @@ void cli_help(FILE *f, const char *path, const struct cli_command *c)
 {
 	const struct opt help = HELP_OPT;
 
-	usage_lines(f, "Usage: ", path, c);
+	usage_lines(f, "Usage: ", "       ", path, c);
 	fprintf(f, "\n%s.%s%s\n", c->summary, c->description ? " " : "",
 		c->description ? c->description : "");
 	if (c->subs) {
@@ -169,7 +171,7 @@ static void man_command(FILE *f, const char *path, const struct cli_command *c)
 	fputs("\"\n.nf\n", f);
 	usage = open_memstream(&text, &len);
 	if (usage) {
-		usage_lines(usage, "", path, c);
+		usage_lines(usage, "", "", path, c);
 		fclose(usage);
 		roff(f, text ? text : "");
 		free(text);
@@ -243,7 +245,7 @@ static void md_command(FILE *f, const char *path, const struct cli_command *c)
 
 	fprintf(f, "\n## bpfman %s\n\n%s.%s%s\n\n```\n", path, c->summary,
 		c->description ? " " : "", c->description ? c->description : "");
-	usage_lines(f, "", path, c);
+	usage_lines(f, "", "", path, c);
 	fputs("```\n", f);
 	if (c->subs) {
 		fputs("\nSubcommands:", f);

@@ -20,8 +20,10 @@ int output_format_from(const struct parsed *p, enum output_format *ret)
 
 	if (!o || !strcmp(o, "table"))
 		*ret = OUTPUT_TABLE;
-	else if (!strcmp(o, "json"))
+	else if (!strcmp(o, "json")) {
 		*ret = OUTPUT_JSON;
+		cli_set_json_errors(true);
+	}
 	else {
 		cli_usage_error("invalid output format '%s' (expected table or json)", o);
 		return -EINVAL;

@@ -120,6 +120,13 @@ EOF
 	run bpfman list programs --bogus -o json
 	assert_eq "$RC" 2 "json unknown option exit"
 	assert_contains "$(jq -r .error <<<"$OUT")" "unknown option '--bogus'" "json unknown option"
+	# also the older forms (`bpfman list`, `bpfman get ID`)
+	run bpfman list --bogus -o json
+	assert_eq "$RC" 2 "json unknown option of 'list' exit"
+	assert_contains "$(jq -r .error <<<"$OUT")" "unknown option '--bogus'" "json error of 'list'"
+	run bpfman get 4000000000 -o json
+	assert_eq "$RC" 1 "json failure of 'get ID' exit"
+	jq -e '.error | length > 0' <<<"$OUT" >/dev/null || fail "not a JSON error: $OUT"
 	run bpfman get link 4000000000 -o json
 	assert_eq "$RC" 1 "json failure exit"
 	jq -e '.error | length > 0' <<<"$OUT" >/dev/null || fail "not a JSON error: $OUT"
