@@ -71,8 +71,9 @@ void cli_help(FILE *f, const char *path, const struct cli_command *c)
 	const struct opt help = HELP_OPT;
 
 	usage_lines(f, "Usage: ", "       ", path, c);
-	fprintf(f, "\n%s.%s%s\n", c->summary, c->description ? " " : "",
-		c->description ? c->description : "");
+	/* summaries are lowercase (they follow a name in lists); here they begin a sentence */
+	fprintf(f, "\n%c%s.%s%s\n", toupper((unsigned char)c->summary[0]), c->summary + 1,
+		c->description ? " " : "", c->description ? c->description : "");
 	if (c->subs) {
 		fputs("\nCommands:\n", f);
 		for (const struct cli_command *s = c->subs; s->name; s++)
@@ -243,8 +244,9 @@ static void md_command(FILE *f, const char *path, const struct cli_command *c)
 	const struct opt help = HELP_OPT;
 	char left[96];
 
-	fprintf(f, "\n## bpfman %s\n\n%s.%s%s\n\n```\n", path, c->summary,
-		c->description ? " " : "", c->description ? c->description : "");
+	fprintf(f, "\n## bpfman %s\n\n%c%s.%s%s\n\n```\n", path,
+		toupper((unsigned char)c->summary[0]), c->summary + 1, c->description ? " " : "",
+		c->description ? c->description : "");
 	usage_lines(f, "", "", path, c);
 	fputs("```\n", f);
 	if (c->subs) {
