@@ -141,6 +141,23 @@ static bool conn_write(struct conn *c)
 	return c->out_off < c->out_len;
 }
 
+/* Every slot is taken: the connection that has sent the least of a request for the
+ * longest is dropped, so clients that stall (or flood) never keep a scraper out; a real
+ * scraper sends its request at once and is answered in the same round. Returns the freed
+ * slot, or -1 when every connection is being answered. */
+static int evict_oldest(struct conn *conns)
+{
+	int oldest = -1;
+
+	for (int i = 0; i < METRICS_HTTP_MAX_CONNS; i++)
+		if (conns[i].fd >= 0 && !conns[i].out &&
+		    (oldest < 0 || conns[i].deadline_ms < conns[oldest].deadline_ms))
+			oldest = i;
+	if (oldest >= 0)
+		conn_close(&conns[oldest]);
+	return oldest;
+}
+
 void metrics_http_serve(int lfd, int stop_fd, metrics_http_render_fn render)
 {
 	static struct conn conns[METRICS_HTTP_MAX_CONNS];
@@ -170,8 +187,7 @@ void metrics_http_serve(int lfd, int stop_fd, metrics_http_render_fn render)
 				next = c->deadline_ms;
 		}
 		p[0] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-		/* with every slot taken, new clients wait in the backlog for one to free up */
-		p[1] = (struct pollfd){ .fd = free_slot >= 0 ? lfd : -1, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		wait_ms = next < 0 ? -1 : (int)(next - now);
 		if (poll(p, 2 + METRICS_HTTP_MAX_CONNS, wait_ms) < 0 && errno != EINTR)
 			break;
@@ -190,10 +206,14 @@ void metrics_http_serve(int lfd, int stop_fd, metrics_http_render_fn render)
 			if (!keep)
 				conn_close(c);
 		}
-		if (p[1].revents & POLLIN && free_slot >= 0 && conns[free_slot].fd < 0) {
+		if (p[1].revents & POLLIN) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-			if (fd >= 0) {
+			if (fd >= 0 && (free_slot < 0 || conns[free_slot].fd >= 0))
+				free_slot = evict_oldest(conns);
+			if (fd >= 0 && free_slot < 0) {
+				close(fd); /* every slot is busy writing an answer */
+			} else if (fd >= 0) {
 				conns[free_slot].fd = fd;
 				conns[free_slot].deadline_ms = mono_ms() + METRICS_HTTP_TIMEOUT_MS;
 			}

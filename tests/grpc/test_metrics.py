@@ -326,47 +326,34 @@ class MetricsTest(MetricsServer):
             return out
 
     def test_slow_clients_do_not_block(self):
-        # clients that connect and send half a request, or nothing, hold no scrape up, and
-        # are dropped after the bound
-        proc = self.start_metrics()
-        slow = []
-        for i in range(20):  # more than the server's 16 connection slots
+        # clients that connect and send half a request, or nothing, more of them than the
+        # server has slots (16): a scrape is still answered at once (the longest-stalled
+        # connection makes room), and every stalled one is closed within the bound
+        self.start_metrics()
+        stalled = []
+        for i in range(20):
             s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
             self.addCleanup(s.close)
             if i % 2:
                 s.sendall(b"GET /met")
-            slow.append(s)
+            stalled.append(s)
         time.sleep(0.3)
-        t0 = time.monotonic()
-        code, _, _ = self.curl(self.url)
-        took = time.monotonic() - t0
-        log("scrape beside 20 stalled clients: %d in %.3f s" % (code, took))
-        # with all 16 slots held the scrape waits in the backlog until the oldest are
-        # dropped: bounded by the timeout, never forever
-        self.assertEqual(200, code)
-        self.assertLess(took, HTTP_TIMEOUT_S + 2)
-        # a few stalled clients leave free slots: the scrape is served at once
-        for s in slow[4:]:
-            s.close()
-        time.sleep(HTTP_TIMEOUT_S + 0.5)  # the first ones timed out meanwhile
-        fresh = []
-        for _ in range(4):
-            s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-            self.addCleanup(s.close)
-            s.sendall(b"GET /metrics HTTP/1.1\r\n")  # never the empty line
-            fresh.append(s)
-        t0 = time.monotonic()
-        self.assertEqual(200, self.curl(self.url)[0])
-        took = time.monotonic() - t0
-        self.assertLess(took, 1.0, "scrape beside 4 stalled clients")
-        # the stalled ones are closed by the server after the bound
-        for s in slow[:4]:
-            s.settimeout(1)
-            self.assertEqual(b"", s.recv(100), "a client stalled past the bound is closed")
+        for _ in range(3):
+            t0 = time.monotonic()
+            code, _, _ = self.curl(self.url)
+            took = time.monotonic() - t0
+            log("scrape beside 20 stalled clients: %d in %.3f s" % (code, took))
+            self.assertEqual(200, code)
+            self.assertLess(took, 1.0)
         deadline = time.monotonic() + HTTP_TIMEOUT_S + 2
-        for s in fresh:
+        for s in stalled:
             s.settimeout(max(0.1, deadline - time.monotonic()))
-            self.assertEqual(b"", s.recv(100))
+            try:
+                self.assertEqual(b"", s.recv(100), "a stalled client got an answer")
+            except ConnectionResetError:
+                pass  # closed with our half request unread: also closed
+            except socket.timeout:
+                self.fail("a stalled client is still connected %d s later" % (HTTP_TIMEOUT_S + 2))
 
     def test_scrape_time_100_programs(self):
         proc = self.start_metrics()
