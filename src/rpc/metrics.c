@@ -28,7 +28,7 @@ static const double buckets_s[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 				     0.1,    0.25,  0.5,    1,     2.5,  5,     10 };
 #define N_BUCKETS (sizeof(buckets_s) / sizeof(buckets_s[0]))
 #define N_CODES 17 /* grpc status codes 0..16 */
-#define MAX_METHODS 16 /* rpc_methods, plus one row for unknown methods */
+#define MAX_METHODS 32 /* rows: rpc_methods (10 now), then one for unknown methods */
 
 static const char *const code_names[N_CODES] = {
 	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
@@ -54,14 +54,20 @@ static struct {
 	struct bpfman *ctx; /* the listener thread's */
 } M = { .lock = PTHREAD_MUTEX_INITIALIZER, .stats_fd = -1, .lfd = -1, .stop_fd = -1 };
 
+/* The row of unknown methods: after the known ones, or the last row if they are too many. */
+static unsigned unknown_row(void)
+{
+	return rpc_n_methods < MAX_METHODS ? rpc_n_methods : MAX_METHODS - 1;
+}
+
 static unsigned method_row(int method)
 {
-	return method >= 0 && (unsigned)method < rpc_n_methods ? (unsigned)method : rpc_n_methods;
+	return method >= 0 && (unsigned)method < unknown_row() ? (unsigned)method : unknown_row();
 }
 
 static const char *method_name(unsigned row)
 {
-	return row < rpc_n_methods ? strrchr(rpc_methods[row].path, '/') + 1 : "unknown";
+	return row < unknown_row() ? strrchr(rpc_methods[row].path, '/') + 1 : "unknown";
 }
 
 void metrics_record_call(int method, grpc_status_code code, uint64_t latency_ns)
@@ -243,14 +249,14 @@ static void render_calls(FILE *f)
 	pthread_mutex_unlock(&M.lock);
 	family(f, "bpfman_rpc_requests_total", "counter",
 	       "gRPC calls answered, by method and final status code.");
-	for (unsigned r = 0; r <= rpc_n_methods; r++)
+	for (unsigned r = 0; r <= unknown_row(); r++)
 		for (int c = 0; c < N_CODES; c++)
 			if (snap[r][c].count)
 				fprintf(f, "bpfman_rpc_requests_total{method=\"%s\",code=\"%s\"} %llu\n",
 					method_name(r), code_names[c], (unsigned long long)snap[r][c].count);
 	family(f, "bpfman_rpc_request_duration_seconds", "histogram",
 	       "Time from a call's arrival to its answer, by method and final status code.");
-	for (unsigned r = 0; r <= rpc_n_methods; r++)
+	for (unsigned r = 0; r <= unknown_row(); r++)
 		for (int c = 0; c < N_CODES; c++) {
 			const struct call_stats *s = &snap[r][c];
 			uint64_t cum = 0;
