@@ -21,8 +21,8 @@ import grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 import test_bpfman as tb
-from test_bpfman import (DEADLINE, OBJ, PT, RUN_ID, ServerProcess, StatusCode, load_request,
-                         log, pb, require_feature, run)
+from test_bpfman import (DEADLINE, RUN_ID, ServerProcess, StatusCode, load_request, log, pb,
+                         require_feature, run)
 
 HTTP_TIMEOUT_S = 5  # the server's bound from accept to the answer (METRICS_HTTP_TIMEOUT_MS)
 
