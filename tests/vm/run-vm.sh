@@ -251,6 +251,9 @@ if has_suite grpc; then
 	done
 	put_tree /usr/lib/python3/dist-packages/grpc
 	put_tree /usr/lib/python3/dist-packages/google
+	# the metrics test reads the text with Prometheus' own parser
+	[ ! -d /usr/lib/python3/dist-packages/prometheus_client ] ||
+		put_tree /usr/lib/python3/dist-packages/prometheus_client
 fi
 if has_suite examples; then
 	cp -a "$HERE/../examples" "$R/bpfman/tests/examples"
