@@ -10,7 +10,7 @@ build_pkgs=(meson ninja-build gcc clang llvm pkg-config libbpf-dev libelf-dev zl
 	libyaml-dev)
 test_pkgs=(jq bpftool iproute2 iputils-ping strace util-linux valgrind sqlite3 python3-grpcio
 	python3-protobuf protobuf-compiler protobuf-compiler-grpc xdp-tools docker-registry skopeo
-	apache2-utils curl openssl)
+	apache2-utils curl openssl python3-prometheus-client)
 vm_pkgs=(qemu-system-x86 busybox-static cpio gzip xz-utils kmod)
 
 want=()

@@ -92,6 +92,8 @@ for suite in $SUITES; do
 		;;
 	integration)
 		echo "== integration tests (sanitized CLI), host kernel $(uname -r)"
+		# the plain build's CLI, for the one test that runs it under valgrind
+		[ -x "${BUILD_DIR:-$TOP/build}/src/cli/bpfman" ] && export BPFMAN_UNSANITIZED="${BUILD_DIR:-$TOP/build}/src/cli/bpfman"
 		BPFMAN="$BUILD/src/cli/bpfman" BPF_OBJ_DIR="$BUILD/bpf" TESTS_HELPERS="$BUILD/tests/helpers" \
 			"$TOP/tests/integration/run.sh" 2>&1 | tee "$LOGS/integration.log"
 		add_result integration "$LOGS/integration.log"

@@ -1,13 +1,18 @@
 #!/bin/bash
-# Runs every test: unit tests (no root), the integration, gRPC and examples suites on the
-# host kernel (root), and inside qemu the integration suite on Debian 12's 6.1 kernel and the
-# integration, gRPC and examples suites on its 6.12 kernel (tests/vm/run-vm.sh); the crash
-# test; the unit, integration and gRPC suites under ASan + UBSan; each fuzzer for a minute.
-# Prints one line per suite or kernel and ends with "N passed, N failed, N skipped".
+# Runs every test and ends with "N passed, N failed, N skipped", one line per suite before it.
+#
+#   unit tests (no root), plain build;
+#   on the host kernel (root): the unit, integration and gRPC suites against the build with
+#     ASan + UBSan (scripts/test-sanitizers.sh; with SKIP_SAN=1 the plain build instead), the
+#     examples and the crash test against the plain build, each fuzzer for FUZZ_SECONDS;
+#   in qemu (tests/vm/run-vm.sh), the plain build on Debian 12's 6.1 kernel (integration)
+#     and 6.12 kernel (integration, gRPC, examples): the tests tests/vm/guest-tests lists,
+#     those whose outcome depends on the kernel. The guests start first and run beside the
+#     host suites: emulated without KVM they are the longest part, and CI has 90 minutes.
 #
 #   scripts/test.sh            everything
 #   SKIP_VM=1 scripts/test.sh  unit + host only
-#   SKIP_SAN=1, SKIP_FUZZ=1    leave out the sanitizer suites, the fuzzers
+#   SKIP_SAN=1, SKIP_FUZZ=1    the host suites on the plain build; leave out the fuzzers
 #   VM_KERNELS="6.12"          choose the guest kernels
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +56,19 @@ add_result() {
 	add "$1${k:+ $k}" "$p" "$f" "$s"
 }
 
+# add_san SUITE LABEL FILE: one suite's counts from test-sanitizers.sh's per-suite line
+# "SUITE: N passed, N failed, N skipped, N sanitizer reports" (a report is a failure)
+add_san() {
+	local line
+	line=$(grep -aE "^$1: +[0-9]+ passed" "$3" | tail -n 1)
+	if [ -z "$line" ]; then
+		add "$2 (no result line)" 0 1 0
+		return
+	fi
+	read -r p f s r < <(sed -E 's/^[^:]*: *([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped, ([0-9]+) .*/\1 \2 \3 \4/' <<<"$line")
+	add "$2" "$p" "$((f + r))" "$s"
+}
+
 # Counts from meson test's summary in file $1, run with exit status $2. meson counts a test
 # killed by a signal under "Fail:". No summary at all (meson could not run, no unit test
 # defined) or a non-zero exit with nothing counted as failed is one failure, never a pass.
@@ -76,6 +94,19 @@ add_unit() {
 log=$(mktemp -d /tmp/bpfman-test.XXXXXX)
 trap 'rm -rf "$log"' EXIT
 
+# The guests first, in the background: each qemu emulates one vCPU, and they take longest.
+vm_pids=()
+if [ "${SKIP_VM:-0}" != 1 ]; then
+	for k in ${VM_KERNELS:-6.1 6.12}; do
+		echo "== qemu, Debian kernel $k: started (its output follows when it ends)"
+		"$TOP/tests/vm/run-vm.sh" "$k" "$BUILD_DIR" >"$log/vm-$k" 2>&1 &
+		vm_pids+=($!)
+	done
+	# the host's two cores are shared with the guests meanwhile: the bounds that tell "at
+	# once" from "blocked" get twice the time (tests/integration/lib.sh)
+	export TIME_SCALE=${TIME_SCALE:-2}
+fi
+
 echo "== unit tests"
 meson test -C "$BUILD_DIR" --suite unit --print-errorlogs >"$log/unit" 2>&1
 urc=$?
@@ -83,56 +114,49 @@ grep -E '^ *[0-9]+/[0-9]+ ' "$log/unit"
 add_unit "$log/unit" "$urc"
 
 if [ "$(id -u)" = 0 ]; then
-	echo "== integration tests, host kernel $(uname -r)"
-	BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \
-		TESTS_HELPERS="$BUILD_DIR/tests/helpers" \
-		"$TOP/tests/integration/run.sh" 2>&1 | tee "$log/host"
-	add_result "host" "$log/host"
+	if [ "${SKIP_SAN:-0}" != 1 ]; then
+		# unit, integration and gRPC against the sanitized build: the same tests, and every
+		# memory error, leak or undefined behaviour on their paths fails them
+		echo "== host kernel $(uname -r): unit, integration and gRPC suites under ASan + UBSan"
+		"$TOP/scripts/test-sanitizers.sh" 2>&1 | tee "$log/san"
+		add_san unit "unit (ASan+UBSan)" "$log/san"
+		add_san integration "host $(uname -r) (ASan+UBSan)" "$log/san"
+		add_san grpc "grpc (ASan+UBSan)" "$log/san"
+	else
+		echo "== integration tests, host kernel $(uname -r)"
+		BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \
+			TESTS_HELPERS="$BUILD_DIR/tests/helpers" \
+			"$TOP/tests/integration/run.sh" 2>&1 | tee "$log/host"
+		add_result "host" "$log/host"
 
-	echo "== gRPC API tests (independent Python client, both protos)"
-	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/grpc/run.sh" 2>&1 | tee "$log/grpc"
-	add_result "grpc" "$log/grpc"
+		echo "== gRPC API tests (independent Python client, both protos)"
+		BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/grpc/run.sh" 2>&1 | tee "$log/grpc"
+		add_result "grpc" "$log/grpc"
+	fi
 
 	echo "== examples against a running server"
 	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/examples/run.sh" 2>&1 | tee "$log/examples"
 	add_result "examples" "$log/examples"
+
+	echo "== crash test: random operations, server and CLI killed at random"
+	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/chaos/run.sh" 2>&1 | tee "$log/chaos"
+	add_result "chaos" "$log/chaos"
 else
 	echo "== integration tests need root: not run"
 	add "host (needs root)" 0 1 0
 fi
 
-if [ "$(id -u)" = 0 ]; then
-	echo "== crash test: random operations, server and CLI killed at random"
-	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/chaos/run.sh" 2>&1 | tee "$log/chaos"
-	add_result "chaos" "$log/chaos"
-fi
-
-# the unit, integration and gRPC suites again, built with ASan + UBSan (LSan on)
-if [ "${SKIP_SAN:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
-	echo "== sanitizers: unit, integration and gRPC suites under ASan + UBSan"
-	"$TOP/scripts/test-sanitizers.sh" 2>&1 | tee "$log/san"
-	add_result "sanitizers" "$log/san"
-fi
-
-# each libFuzzer harness for a bounded time (FUZZ_SECONDS, default 60)
+# each libFuzzer harness for a bounded time
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 	echo "== fuzzers"
-	"$TOP/scripts/fuzz.sh" 2>&1 | tee "$log/fuzz"
+	FUZZ_SECONDS=${FUZZ_SECONDS:-45} "$TOP/scripts/fuzz.sh" 2>&1 | tee "$log/fuzz"
 	add_result "fuzz" "$log/fuzz"
 fi
 
-# The guests run side by side: each qemu emulates one vCPU on a core of its own, and the
-# suites on this host are over by now.
-if [ "${SKIP_VM:-0}" != 1 ]; then
-	vm_pids=()
-	for k in ${VM_KERNELS:-6.1 6.12}; do
-		echo "== qemu, Debian kernel $k: started (its output follows when it ends)"
-		"$TOP/tests/vm/run-vm.sh" "$k" "$BUILD_DIR" >"$log/vm-$k" 2>&1 &
-		vm_pids+=($!)
-	done
+if [ ${#vm_pids[@]} -gt 0 ]; then
 	for p in "${vm_pids[@]}"; do wait "$p"; done
 	for k in ${VM_KERNELS:-6.1 6.12}; do
-		echo "== integration tests, qemu, Debian kernel $k"
+		echo "== qemu, Debian kernel $k"
 		cat "$log/vm-$k"
 		add_result "qemu $k" "$log/vm-$k"
 	done

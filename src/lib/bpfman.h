@@ -106,6 +106,9 @@ struct bpfman_kernel_info {
 	uint32_t bytes_jited;
 	uint32_t bytes_memlock;
 	uint32_t verified_insns;
+	/* kernel.bpf_stats: counted only while someone holds BPF_ENABLE_STATS (or the sysctl) */
+	uint64_t run_cnt;
+	uint64_t run_time_ns;
 };
 
 /* What the manager knows about a program it loaded. */

@@ -127,6 +127,8 @@ int kernel_prog_info(int prog_fd, struct bpfman_kernel_info *ki, bool want_full_
 	ki->map_ids = TAKE_PTR(map_ids);
 	ki->n_map_ids = n_maps;
 	ki->btf_id = info.btf_id;
+	ki->run_cnt = info.run_cnt;
+	ki->run_time_ns = info.run_time_ns;
 	ki->bytes_xlated = info.xlated_prog_len;
 	ki->bytes_jited = info.jited_prog_len;
 	ki->jited = info.jited_prog_len > 0;

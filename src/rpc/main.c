@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bpfman.h"
 #include "build-config.h"
 #include "layout.h"
 #include "log.h"
+#include "metrics.h"
 #include "parse-util.h"
 #include "sd-protocol.h"
 #include "server.h"
@@ -35,12 +37,14 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: bpfman-rpc [--socket-path PATH] [--timeout SECONDS] [--csi-support]\n"
 		   "                  [--root DIR] [--log-level error|warn|info|debug] [--workers N]\n"
-		   "                  [--idle-timeout SECONDS]\n"
+		   "                  [--idle-timeout SECONDS] [--metrics-address HOST:PORT]\n"
 		   "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
 		   "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
 		   "request (0: never). --idle-timeout: close a connection without a call for that long\n"
 		   "(default %d; 0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets\n"
-		   "the level.\n",
+		   "the level. --metrics-address: serve Prometheus metrics at http://HOST:PORT/metrics\n"
+		   "(off by default; an IPv6 host in brackets, e.g. [::1]:9102); while on, the kernel\n"
+		   "counts run time per program (BPF_ENABLE_STATS).\n",
 		SERVER_DEFAULT_IDLE_S);
 }
 
@@ -54,6 +58,7 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "metrics-address", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -96,6 +101,15 @@ int main(int argc, char **argv)
 				log_error("invalid number of workers '%s' (1 to 64)", optarg);
 				return 2;
 			}
+			break;
+		case 'm':
+			if (metrics_parse_address(optarg, &(struct sockaddr_storage){ 0 },
+						  &(unsigned){ 0 }) < 0) {
+				log_error("invalid metrics address '%s': expected HOST:PORT, e.g. 127.0.0.1:9102 or [::1]:9102",
+					  optarg);
+				return 2;
+			}
+			o.metrics_address = optarg;
 			break;
 		case 'l':
 			if (log_level_from_string(optarg) < 0) {

@@ -62,6 +62,7 @@
 #include "layout.h"
 #include "link-watch.h"
 #include "log.h"
+#include "metrics.h"
 #include "sd-protocol.h"
 #include "server.h"
 
@@ -84,6 +85,7 @@ struct call {
 	bool refused; /* the connection is over the limit: RESOURCE_EXHAUSTED */
 	struct call *next; /* in the workers' queue */
 	int method; /* index into rpc_methods, -1 for an unknown method */
+	long long arrived_ns; /* CLOCK_MONOTONIC, for the latency metric */
 	grpc_call *call;
 	gpr_timespec deadline;
 	grpc_metadata_array md;
@@ -112,12 +114,17 @@ static struct {
 	atomic_llong last_activity_ms;
 } S;
 
-static long long now_ms(void)
+static long long now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 /* ---- requests ---- */
@@ -371,6 +378,7 @@ static void finish(struct call *c, grpc_status_code status, const char *message,
 	}
 	n++;
 	c->state = CALL_DONE;
+	metrics_record_call(c->method, status, (uint64_t)(now_ns() - c->arrived_ns));
 
 	pthread_rwlock_rdlock(&S.gate);
 	if (!S.cqs_closed)
@@ -436,6 +444,7 @@ static void *events(void *arg)
 			char *peer;
 
 			c = ev.tag;
+			c->arrived_ns = now_ns();
 			/* counted on its connection from now (so never closed as idle) until freed */
 			peer = grpc_call_get_peer(c->call);
 			c->refused = conns_call_begin(peer, &c->conn, &c->cred);
@@ -717,6 +726,14 @@ int server_run(const struct server_opts *o)
 		log_info("serving on %s", o->socket_path);
 	}
 
+	if (o->metrics_address) {
+		r = metrics_start(o->metrics_address, o->root);
+		if (r < 0) {
+			if (socket_created)
+				(void)unlink(o->socket_path);
+			return r;
+		}
+	}
 	grpc_init();
 	r = start_grpc(workers, o->idle_timeout_s);
 	if (r < 0) {
@@ -774,6 +791,7 @@ stop:
 		_exit(r < 0 ? 1 : 0); /* a stuck worker would run on into grpc's teardown */
 	}
 	link_watch_stop(lw);
+	metrics_stop();
 	grpc_shutdown();
 	if (socket_created && !activated)
 		(void)unlink(o->socket_path);

@@ -19,6 +19,7 @@ struct server_opts {
 	unsigned timeout_s; /* inactivity timeout; 0 = run until signalled */
 	unsigned idle_timeout_s; /* close connections without a call for that long; 0 = never */
 	uint32_t workers; /* 0: SERVER_DEFAULT_WORKERS */
+	const char *metrics_address; /* HOST:PORT of the Prometheus listener; NULL = off */
 };
 
 /* Runs until SIGTERM/SIGINT or the inactivity timeout. Returns 0 or a negative errno

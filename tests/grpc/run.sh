@@ -47,6 +47,7 @@ command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v grpc_python_plugin >/dev/null || need+=(protobuf-compiler-grpc)
 $PY -c 'import grpc' 2>/dev/null || need+=(python3-grpcio)
 $PY -c 'import google.protobuf' 2>/dev/null || need+=(python3-protobuf)
+$PY -c 'import prometheus_client' 2>/dev/null || need+=(python3-prometheus-client)
 command -v bpftool >/dev/null || need+=(bpftool)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
@@ -170,7 +171,7 @@ for flavour in $FLAVOURS; do
 		[ $# -eq 0 ] || [ -n "${file_args[$f]}" ] || continue
 		name=$(basename "$f" .py)
 		# it starts servers of its own: once, with the project's stubs, is enough
-		[ "$name" = test_server_limits ] && [ "$flavour" != project ] && continue
+		case $name in test_server_limits | test_metrics) [ "$flavour" = project ] || continue ;; esac
 		# shellcheck disable=SC2086 # class names: no spaces
 		BPFMAN_ROOT=$SERVER_ROOT BPFMAN_GRPC_SOCKET=$sock BPFMAN_GRPC_FLAVOUR=$flavour \
 			BPFMAN_GRPC_STUBS="$TMP/stubs-$flavour" $PY "$f" ${file_args[$f]} 2>&1 |

@@ -178,34 +178,38 @@ test_root_option_and_config() {
 test_cli_under_valgrind() {
 	require_feature tracepoint
 	command -v valgrind >/dev/null || skip "valgrind is not installed here"
-	# valgrind cannot run a sanitized binary; scripts/test-sanitizers.sh checks leaks with LSan
-	! grep -qa __asan_init "$BPFMAN" || skip "the CLI is built with AddressSanitizer"
+	# valgrind cannot run a sanitized binary: scripts/test-sanitizers.sh names the plain
+	# build's CLI in BPFMAN_UNSANITIZED (it checks the sanitized one with LSan)
+	local cli=${BPFMAN_UNSANITIZED:-$BPFMAN}
+	! grep -qa __asan_init "$cli" || skip "the CLI is built with AddressSanitizer"
 	# leaks and fds only: valgrind cannot see what bpf(2) writes into our memory, so its
 	# definedness checks flag every field the kernel filled in
 	local vg=(valgrind -q --undef-value-errors=no
 		--leak-check=full --errors-for-leak-kinds=definite,indirect
 		--error-exitcode=99 --track-fds=yes)
 	local id l out
-	out=$("${vg[@]}" "$BPFMAN" load file -o json --programs tracepoint:tracepoint_counter \
+	out=$("${vg[@]}" "$cli" load file -o json --programs tracepoint:tracepoint_counter \
 		tracepoint:globals_probe -p "$COUNTERS_OBJ" -g increment=0200000000000000 -m a=b 2>"$TEST_TMP/vg.$$")
 	id=$(echo "$out" | jq -r '.[0].kernel.id')
-	l=$("${vg[@]}" "$BPFMAN" attach "$id" tracepoint -t syscalls/sys_enter_getpid -m x=y 2>>"$TEST_TMP/vg.$$" | awk '/Link ID/ {print $3}')
+	l=$("${vg[@]}" "$cli" attach "$id" tracepoint -t syscalls/sys_enter_getpid -m x=y 2>>"$TEST_TMP/vg.$$" | awk '/Link ID/ {print $3}')
 	for cmd in "list programs" "list programs --all" "list links" "get program $id" "get link $l" \
 		"get program $id -o json" "list links -o json"; do
 		# shellcheck disable=SC2086
-		"${vg[@]}" "$BPFMAN" $cmd >/dev/null 2>>"$TEST_TMP/vg.$$" || fail "valgrind: $cmd: $(cat "$TEST_TMP/vg.$$")"
+		"${vg[@]}" "$cli" $cmd >/dev/null 2>"$TEST_TMP/vg1.$$" ||
+			fail "valgrind: $cmd (exit $?): $(cat "$TEST_TMP/vg1.$$")"
+		cat "$TEST_TMP/vg1.$$" >>"$TEST_TMP/vg.$$"
 	done
 	# error paths
 	local rc=0
-	"${vg[@]}" "$BPFMAN" load file --programs tracepoint:nosuch -p "$COUNTERS_OBJ" >/dev/null 2>>"$TEST_TMP/vg.$$" || rc=$?
+	"${vg[@]}" "$cli" load file --programs tracepoint:nosuch -p "$COUNTERS_OBJ" >/dev/null 2>>"$TEST_TMP/vg.$$" || rc=$?
 	[ $rc = 1 ] || fail "valgrind on a failing load (exit $rc): $(cat "$TEST_TMP/vg.$$")"
-	"${vg[@]}" "$BPFMAN" detach "$l" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: detach"
-	"${vg[@]}" "$BPFMAN" unload "$id" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: unload"
+	"${vg[@]}" "$cli" detach "$l" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: detach"
+	"${vg[@]}" "$cli" unload "$id" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: unload"
 	bpfman unload "$(bpfman list programs -o json | jq -r '.[0].kernel.id')"
 	# an fd we opened and did not close is listed with the stack that opened it
 	if grep -A1 '== Open ' "$TEST_TMP/vg.$$" | grep -q ' at 0x'; then
 		fail "fds left open: $(cat "$TEST_TMP/vg.$$")"
 	fi
-	rm -f "$TEST_TMP/vg.$$"
+	rm -f "$TEST_TMP/vg.$$" "$TEST_TMP/vg1.$$"
 	assert_clean_state
 }

@@ -8,7 +8,9 @@
 # KERNEL is 6.1 (Debian 12's default kernel) or 6.12 (its newer one). TEST_SELECTION picks
 # what runs: "grpc" or "examples" (a whole suite), "grpc:Class[.test]" or "examples:NAME"
 # (passed to that suite's run.sh), anything else goes to the integration run.sh as is (FILE,
-# FILE:FUNC or FUNC). Only the suites named run; without a selection, BPFMAN_VM_SUITES.
+# FILE:FUNC or FUNC). Only the suites named run. Without a selection: the suites of
+# BPFMAN_VM_SUITES (default: the kernel's), each with the tests tests/vm/guest-tests lists
+# (those whose outcome depends on the kernel), or every test with BPFMAN_VM_ALL=1.
 # The full serial output goes to BUILD_DIR/vm-KERNEL.log; test lines are echoed to stdout,
 # one "run-vm: suite NAME: passed=N ..." line per suite, then exactly one line
 #   RESULT kernel=<release> passed=N failed=N skipped=N
@@ -62,6 +64,19 @@ for s in $SUITES; do
 	case $s in integration | grpc | examples) ;; *) echo "run-vm: unknown suite '$s'" >&2; usage ;; esac
 done
 has_suite() { [[ " $SUITES " == *" $1 "* ]]; }
+# No selection: the tests whose outcome depends on the kernel, listed with the reasons in
+# tests/vm/guest-tests (BPFMAN_VM_ALL=1: every test of the suites).
+if [ $# -eq 0 ] && [ "${BPFMAN_VM_ALL:-0}" != 1 ]; then
+	while read -r suite sel; do
+		case $suite in
+		'' | '#'*) continue ;;
+		integration) has_suite integration && SEL_integration+=("$sel") ;;
+		grpc) has_suite grpc && SEL_grpc+=("$sel") ;;
+		examples) [ "$sel" = all ] || { has_suite examples && SEL_examples+=("$sel"); } ;;
+		*) echo "run-vm: unknown suite '$suite' in $HERE/guest-tests" >&2; exit 2 ;;
+		esac
+	done <"$HERE/guest-tests"
+fi
 
 # Without a RESULT line from the guest, report one failure so the CI counts it.
 KREL=$KERNEL
@@ -236,6 +251,9 @@ if has_suite grpc; then
 	done
 	put_tree /usr/lib/python3/dist-packages/grpc
 	put_tree /usr/lib/python3/dist-packages/google
+	# the metrics test reads the text with Prometheus' own parser
+	[ ! -d /usr/lib/python3/dist-packages/prometheus_client ] ||
+		put_tree /usr/lib/python3/dist-packages/prometheus_client
 fi
 if has_suite examples; then
 	cp -a "$HERE/../examples" "$R/bpfman/tests/examples"
