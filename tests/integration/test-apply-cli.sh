@@ -317,6 +317,40 @@ test_pending_interface_completed_by_server() {
 	assert_clean_state
 }
 
+# A delete while the server retries a pending link: the retry must not apply a declaration
+# it read before the delete (found by the demo: a Ctrl-C right after an apply left the
+# application loaded). Each round holds the manager's lock while the pending interface
+# appears, so the server's retry is under way and waiting for the lock (polling every 64 ms
+# by then), and starts the delete as the lock is let go: whichever takes it first, nothing
+# may be left. Before the fix the retry had read the declaration before it waited, and when
+# the delete came first it applied it again (most rounds).
+test_delete_while_the_server_retries() {
+	require_feature tracepoint
+	local dev="bt${TEST_ID}xd" f="$TEST_TMP/race.$TEST_ID.yaml" lock="$BPFMAN_ROOT/run/bpfman/.lock" fd round
+	dev=${dev:0:15}
+	manifest racy "$f" 50 "$dev" -
+	start_rpc
+	for round in 1 2 3 4 5; do
+		bpfman apply -f "$f" >"$TEST_TMP/out.$TEST_ID"
+		grep -q pending "$TEST_TMP/out.$TEST_ID" || fail "round $round: not pending: $(cat "$TEST_TMP/out.$TEST_ID")"
+		exec {fd}<>"$lock"
+		flock -x "$fd"
+		ip link add "$dev" type veth peer name "${dev:0:13}p"
+		sleep $((TIME_SCALE)) # the retry is waiting for the lock
+		exec {fd}>&-
+		bpfman delete -f "$f" >/dev/null
+		# the retry goes on after the delete: what it does then is what stays
+		sleep $((TIME_SCALE))
+		assert_eq "$(bpfman status -o json | jq '.applications | length')" 0 "round $round: applications after the delete"
+		assert_eq "$(bpfman list programs -o json | jq length)" 0 "round $round: programs after the delete"
+		! xdp_on "$dev" || fail "round $round: an xdp program on $dev after the delete"
+		ip link del "$dev"
+	done
+	kill -TERM "$RPC_PID"
+	wait "$RPC_PID" || fail "the server exited with $?"
+	assert_clean_state
+}
+
 test_pending_interface_without_server_at_next_status() {
 	require_feature tracepoint
 	local dev="bt${TEST_ID}xs" f="$TEST_TMP/pend2.$TEST_ID.yaml"

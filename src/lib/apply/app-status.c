@@ -99,19 +99,27 @@ int bpfman_app_retry_pending(struct bpfman *m, struct app_result **ret, size_t *
 	size_t n = 0, done = 0;
 	char *err = NULL;
 	int changed = 0;
-	int r = app_store_load(m, &apps, &n, &err);
+	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
+	/* Held from reading the declarations to the last apply: a delete (or apply) between
+	 * the two would otherwise be undone by applying what was read before it. */
+	r = manager_lock_hold(m);
+	if (r < 0)
+		return r;
+	r = app_store_load(m, &apps, &n, &err);
 	if (r < 0) {
 		(void)manager_error(m, r, "%s", err ? err : strerror(-r));
 		free(err);
+		manager_lock_release(m);
 		return r;
 	}
 	free(err);
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v) {
 		app_decls_free(apps, n);
+		manager_lock_release(m);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -137,6 +145,7 @@ int bpfman_app_retry_pending(struct bpfman *m, struct app_result **ret, size_t *
 		done++;
 	}
 	app_decls_free(apps, n);
+	manager_lock_release(m);
 	if (r == -ENOMEM) {
 		app_results_free(v, done);
 		return r;
