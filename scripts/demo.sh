@@ -169,6 +169,8 @@ if [ -n "${HAVE[tracepoint]:-}" ]; then
 		kill -0 "$REG_PID" 2>/dev/null || die "docker-registry exited: $(cat "$DEMO_TMP/registry.log")"
 		sleep 0.1
 	done
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/")" = 200 ] ||
+		die "docker-registry did not answer on $REG within 10 s"
 
 	IMG=$REG/demo/counter:v1
 	step bpfman image build -b "$OBJ" -t "$IMG" --push
