@@ -18,7 +18,7 @@
 # Runs on the real paths (/run/bpfman, /run/bpfman-sock, /var/cache/bpfman) unless
 # BPFMAN_ROOT names another root. Everything it makes goes again at the end, also on
 # failure and on Ctrl-C (SIGINT: exit 130, SIGTERM: 143).
-set -eu
+set -eu -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$TOP/build}
 BPFMAN=$BUILD_DIR/src/cli/bpfman
@@ -29,6 +29,7 @@ ROOT=${BPFMAN_ROOT:-}
 SOCK=${ROOT%/}/run/bpfman-sock/bpfman.sock
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+part() { printf '\n\033[1;4m%s\033[0m\n' "$*"; }
 say() { printf '%s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
@@ -87,6 +88,7 @@ free_port() {
 }
 
 # ---- 0. what this kernel can do -------------------------------------------------------
+part "0. What this kernel can do"
 step "probe-feature FEATURE   # what this kernel ($(uname -r)) can do: probed, not assumed"
 declare -A HAVE
 for f in tracepoint kprobe uprobe fentry lsm tcx freplace; do
@@ -131,10 +133,12 @@ count_getpid() { # PROGRAM-ID: calls getpid() 1000 times, shows the counter move
 	[ $((after - before)) -ge 1000 ]
 }
 
+part "1. The CLI: a tracepoint counter from an object file"
 if [ -n "${HAVE[tracepoint]:-}" ]; then
 	step bpfman load file --programs tracepoint:tracepoint_counter -p "$OBJ" -a demo
 	"$BPFMAN" load file --programs tracepoint:tracepoint_counter -p "$OBJ" -a demo
-	ID=$("$BPFMAN" list programs --application demo -o json | jq -r '.[-1].kernel.id')
+	ID=$("$BPFMAN" list programs --application demo -o json | jq -r '.[-1].kernel.id // empty')
+	[ -n "$ID" ] || die "the program just loaded is not listed"
 
 	step bpfman attach "$ID" tracepoint -t syscalls/sys_enter_getpid
 	"$BPFMAN" attach "$ID" tracepoint -t syscalls/sys_enter_getpid
@@ -151,9 +155,12 @@ if [ -n "${HAVE[tracepoint]:-}" ]; then
 
 	step bpfman unload "$ID"
 	"$BPFMAN" unload "$ID"
+else
+	say "skipped: this kernel has no tracepoint programs"
 fi
 
 # ---- 2. an image: build, push to a loopback registry, load from it ---------------------
+part "2. The same counter as an OCI image, through a registry on loopback"
 if [ -n "${HAVE[tracepoint]:-}" ]; then
 	REG=127.0.0.1:$(free_port)
 	mkdir -p "$DEMO_TMP/registry"
@@ -175,11 +182,14 @@ if [ -n "${HAVE[tracepoint]:-}" ]; then
 	IMG=$REG/demo/counter:v1
 	step bpfman image build -b "$OBJ" -t "$IMG" --push
 	"$BPFMAN" image build -b "$OBJ" -t "$IMG" --push
+	say "(no container engine: one layer holding the object, its programs in the io.ebpf.programs label)"
 
 	step bpfman load image --image-url "$IMG" --programs tracepoint:tracepoint_counter -a demo
 	ID=$("$BPFMAN" load image --image-url "$IMG" --programs tracepoint:tracepoint_counter -a demo \
-		-o json | jq -r '.[0].kernel.id')
-	say "loaded program $ID from the image"
+		-o json | jq -r '.[0].kernel.id // empty')
+	[ -n "$ID" ] || die "no program id from the image load"
+	say "loaded program $ID from the image (pulled into the image cache; unsigned images are"
+	say "accepted unless [signing] says otherwise: docs/image-signing.md)"
 	step bpfman attach "$ID" tracepoint -t syscalls/sys_enter_getpid
 	"$BPFMAN" attach "$ID" tracepoint -t syscalls/sys_enter_getpid
 	count_getpid "$ID"
@@ -194,9 +204,12 @@ if [ -n "${HAVE[tracepoint]:-}" ]; then
 	kill -TERM "$REG_PID"
 	wait "$REG_PID" 2>/dev/null || true
 	REG_PID=
+else
+	say "skipped: this kernel has no tracepoint programs"
 fi
 
 # ---- 3. the server, a client program, traffic ------------------------------------------
+part "3. The gRPC server, a client program, XDP between two network namespaces"
 ip netns del "$NS_A" 2>/dev/null || true
 ip netns del "$NS_B" 2>/dev/null || true
 ip netns add "$NS_A"
@@ -246,6 +259,7 @@ step bpfman list links
 for id in $XDP_IDS; do "$BPFMAN" unload "$id"; done
 
 # ---- 4. a declared application ---------------------------------------------------------
+part "4. A declared application: bpfman apply"
 APP=$DEMO_TMP/demo-app.yaml
 {
 	cat <<-EOF
@@ -302,7 +316,8 @@ step "bpfman apply -f demo-app.yaml   # again: already as declared"
 "$BPFMAN" apply -f "$APP"
 
 # ---- 5. metrics --------------------------------------------------------------------------
-step "ping -c 20 192.0.2.2   # from $NS_A: traffic for the applied XDP counter on veth-demo-b"
+part "5. The server's metrics"
+step "ip netns exec $NS_A ping -c 20 -i 0.05 192.0.2.2   # traffic for the applied XDP counter on veth-demo-b"
 ip netns exec "$NS_A" ping -q -c 20 -i 0.05 192.0.2.2 | grep -E 'packets'
 step "curl -s http://$METRICS/metrics | grep ...   # the server's Prometheus endpoint"
 curl -sf "http://$METRICS/metrics" >"$DEMO_TMP/metrics" || die "no answer from http://$METRICS/metrics"
