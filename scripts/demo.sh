@@ -77,6 +77,7 @@ trap cleanup EXIT
 trap 'interrupted interrupted 130' INT
 trap 'interrupted terminated 143' TERM
 
+[ "$(id -u)" = 0 ] || die "run me as root: I load BPF programs and make network namespaces"
 "$TOP/scripts/install-deps.sh" build test
 "$TOP/scripts/build.sh"
 BEFORE_IDS=$("$BPFMAN" list programs -o json | jq -r '.[].kernel.id' | tr '\n' ' ')
@@ -228,8 +229,14 @@ METRICS=127.0.0.1:$(free_port)
 step "bpfman-rpc --timeout 0 --metrics-address $METRICS &   # the gRPC server on $SOCK"
 setsid "$BUILD_DIR/src/rpc/bpfman-rpc" --timeout 0 --metrics-address "$METRICS" &
 SERVER_PID=$!
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || die "the server did not come up"
+# it answers on the metrics port once its socket is up (a stale socket file is no sign)
+up() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$METRICS/metrics")" = 200 ]; }
+for _ in $(seq 1 100); do
+	up && break
+	kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited"
+	sleep 0.1
+done
+up && [ -S "$SOCK" ] || die "the server did not come up within 10 s"
 
 step "xdp-counter -iface veth-demo-a -netns /run/netns/$NS_A -count 3 -interval 1   # a gRPC client; pings cross the veth meanwhile"
 ip netns exec "$NS_B" ping -q -c 30 -i 0.1 192.0.2.1 >/dev/null &
