@@ -42,6 +42,12 @@ cleanup() {
 	[ -z "$CLEANED" ] || return 0
 	CLEANED=1
 	[ -z "$PING_PID" ] || kill "$PING_PID" 2>/dev/null
+	# the server first: its retry of pending links (on link events) applies the declarations
+	# it read before a delete, and would bring a just-deleted application back
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
 	[ -z "$APP_FILE" ] || "$BPFMAN" delete -f "$APP_FILE" >/dev/null 2>&1
 	# every program of the demo's CLI loads (-a demo) and of the gRPC client (application
 	# xdp-counter) that was not there before the demo began
@@ -51,10 +57,6 @@ cleanup() {
 			       .bpfman.metadata.bpfman_application == "xdp-counter") | .kernel.id'); do
 			case " $BEFORE_IDS " in *" $id "*) ;; *) "$BPFMAN" unload "$id" >/dev/null 2>&1 ;; esac
 		done
-	fi
-	if [ -n "$SERVER_PID" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null
-		wait "$SERVER_PID" 2>/dev/null
 	fi
 	if [ -n "$REG_PID" ]; then
 		kill -TERM "$REG_PID" 2>/dev/null
@@ -333,14 +335,15 @@ grep -E '^bpfman_program_stats_enabled|^bpfman_programs\{type="xdp"\}|^bpfman_pr
 say "(run counts are the kernel's own, counted while the server holds BPF_ENABLE_STATS;"
 say " the requests are the calls of the xdp-counter client above; docs/metrics.md has every series)"
 
-step bpfman delete -f demo-app.yaml
-"$BPFMAN" delete -f "$APP"
-APP_FILE=
-
-step "kill -TERM bpfman-rpc   # programs outlive the server; it drains and exits 0"
+step "kill -TERM bpfman-rpc   # it drains and exits 0; the programs outlive it"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"
 SERVER_PID=
+step bpfman list programs
+"$BPFMAN" list programs
+step "bpfman delete -f demo-app.yaml   # the CLI needs no server"
+"$BPFMAN" delete -f "$APP"
+APP_FILE=
 cleanup
 echo
 echo "demo: ok"
