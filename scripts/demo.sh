@@ -13,8 +13,8 @@
 #      else the reason why not);
 #   4. `bpfman apply -f` a small declared application (tracepoint + XDP, TCX where the
 #      kernel has it), `bpfman status`, apply again (nothing changes);
-#   5. scrape the metrics (the XDP program's run count, the gRPC calls by method), then
-#      `bpfman delete -f` and stop the server.
+#   5. scrape the metrics (the XDP program's run count, the gRPC calls by method), stop the
+#      server (the programs outlive it), `bpfman delete -f` with the CLI.
 # Runs on the real paths (/run/bpfman, /run/bpfman-sock, /var/cache/bpfman) unless
 # BPFMAN_ROOT names another root. Everything it makes goes again at the end, also on
 # failure and on Ctrl-C (SIGINT: exit 130, SIGTERM: 143).
