@@ -19,6 +19,7 @@
 #include "parse-util.h"
 #include "sd-protocol.h"
 #include "server.h"
+#include "version.h"
 
 /* stderr is the journal: "<N>" sets each line's priority (err, warning, info, debug) */
 static void journal_writer(enum log_level level, const char *msg)
@@ -119,7 +120,7 @@ int main(int argc, char **argv)
 			log_set_level(log_level_from_string(optarg));
 			break;
 		case 'V':
-			printf("bpfman-rpc %s\n", BPFMAN_VERSION);
+			printf("bpfman-rpc %s\ngit revision: %s\n", BPFMAN_VERSION, BPFMAN_GIT_REVISION);
 			return 0;
 		case 'h':
 			usage(stdout);

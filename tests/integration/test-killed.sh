@@ -13,13 +13,13 @@ EINTR_CALLS="bpf sendto recvfrom recvmsg"
 
 # Which matrices run (KILL_MATRIX: kinds, default all) and every how many steps (KILL_STRIDE,
 # default 1: every step). The qemu guests set both: under TCG emulation one kill and its
-# check take seconds, so the host kernel runs every step of the kinds it has and the 6.12
-# guest every third step of those the host cannot run (kprobe, fentry).
+# check take seconds, so the host kernel runs every step of the kinds it has and the guests
+# every third step of those the host may lack (6.12 kprobe, 6.1 fentry).
 KILL_STRIDE=${KILL_STRIDE:-1}
 want_matrix() { # KIND
 	[ -z "${KILL_MATRIX+x}" ] && return 0
 	[[ " $KILL_MATRIX " == *" $1 "* ]] && return 0
-	skip "kill matrix of $1 not selected here (KILL_MATRIX=\"$KILL_MATRIX\"): under emulation its kills take minutes; it runs on the host kernel, or for kprobe and fentry (which the host may lack) in the 6.12 guest"
+	skip "kill matrix of $1 not selected here (KILL_MATRIX=\"$KILL_MATRIX\"): under emulation its kills take minutes; it runs on the host kernel, or for kprobe and fentry (which the host may lack) in one of the guests (6.12 kprobe, 6.1 fentry)"
 }
 
 OURS=""   # every program id this test loaded: "ours" even once its record is gone
