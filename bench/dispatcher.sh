@@ -24,7 +24,7 @@ printf 'export REPEAT=%s ROUNDS=%s PLACEMENTS=%s\n' "${REPEAT:-50000}" "${ROUNDS
 # stops qemu and removes its files when it gets one
 VM=
 trap '[ -z "$VM" ] || { kill -TERM "$VM" 2>/dev/null; wait "$VM"; }; exit 130' INT TERM HUP
-BPFMAN_VM_TESTS="$HERE/dispatcher" BPFMAN_VM_ENV="$out.env" \
+BPFMAN_VM_TESTS="$HERE/dispatcher" BPFMAN_VM_SUITES=integration BPFMAN_VM_ENV="$out.env" \
 	bash "$TOP/tests/vm/run-vm.sh" "${KERNEL:-6.12}" "$BUILD" >"$out" 2>&1 &
 VM=$!
 wait "$VM"

@@ -142,8 +142,7 @@ if [ -n "${BENCH_MD:-}" ]; then
 		echo "| measure | bpfman | peer | peer value | ratio | goal | met/MISSED |"
 		echo "|---|--:|---|--:|--:|---|---|"
 		awk -F'\t' '{ v = $7 == "MISSED" ? "**MISSED**" : $7
-			printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, v }' "$ROWS" |
-			sed 's/<=/≤/g; s/| < /| < /g'
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, v }' "$ROWS" | sed 's/<=/≤/g'
 	} >"$BENCH_MD"
 fi
 ((${#failed[@]} == 0))
