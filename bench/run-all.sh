@@ -11,8 +11,8 @@
 # met/MISSED) into one file; this prints them as one table with the machine line (kernel,
 # CPU, cores, load average at start and end: a busy machine skews every figure).
 #
-# Time, on the 2-core VM this was written on: about 9 minutes with the defaults (run.sh
-# ~1 min, image.sh ~1.5 min, dispatcher.sh ~6 min under qemu); QUICK=1 (small counts, for
+# Time, on the 2-core VM this was written on: about 7 minutes with the defaults (run.sh
+# ~1-2 min, image.sh ~20 s, dispatcher.sh ~5 min under qemu); QUICK=1 (small counts, for
 # a smoke run) about 3 minutes, most of it the guest's boot.
 #
 # Environment:
