@@ -6,7 +6,9 @@
  *   - Get and List latency with those programs loaded, each call over gRPC alternating with
  *     the same query done in-process by libbpfman on the server's root (read-only, as the
  *     CLI's list does): the RPC's cost over the library's own
- *   - `bpfman list programs -o json` through the CLI (a process launch) for comparison
+ *   - `bpfman list programs -o json` through the CLI (a process launch) for comparison,
+ *     each launch alternating with `bpftool -j prog show` (--bpftool): the kernel's own
+ *     listing of every program (no records, so it shows at least as many programs)
  *   - unloading them all, timed
  * Results go to stdout as "@ key value" lines (see run.sh), progress to stderr. */
 #include <errno.h>
@@ -60,11 +62,26 @@ static void warm_queries(struct bpfman_client *c, const uint32_t *ids, size_t n_
 	}
 }
 
+/* One `bpftool -j prog show`, timed: the kernel's listing of every loaded program, the
+ * peer of `bpfman list programs -o json` (which adds each program's record). */
+static void time_bpftool_list(const char *bpftool, struct samples *s)
+{
+	char *argv_show[] = { (char *)bpftool, "-j", "prog", "show", NULL };
+	char *out = NULL;
+	double t0 = bench_now_ms();
+	int st = bench_run(argv_show, &out);
+
+	samples_add(s, bench_now_ms() - t0);
+	if (st != 0)
+		bench_die("bpftool prog show exited %d: %.500s", st, out ? out : "");
+	free(out);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: bench-rpc --socket PATH --server-pid PID --obj OBJ [--root DIR]\n"
 	      "         [--programs N] [--rss-at N] [--get-iters N] [--list-iters N]\n"
-	      "         [--cli PATH] [--cli-list-iters N]\n"
+	      "         [--cli PATH] [--cli-list-iters N] [--bpftool PATH]\n"
 	      "  --root: the server's BPFMAN_ROOT, for the in-process peer (and the CLI's list)\n",
 	      f);
 }
@@ -82,15 +99,16 @@ int main(int argc, char **argv)
 		{ "list-iters", required_argument, NULL, 'l' },
 		{ "cli", required_argument, NULL, 'c' },
 		{ "cli-list-iters", required_argument, NULL, 'L' },
+		{ "bpftool", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const struct bpfman_prog_request req = { BPFMAN_PROG_TRACEPOINT, "tracepoint_counter" };
-	const char *sock = NULL, *obj = NULL, *root = NULL, *cli = NULL;
+	const char *sock = NULL, *obj = NULL, *root = NULL, *cli = NULL, *bpftool = NULL;
 	long n_progs = 1000, rss_at = 100, get_iters = 2000, list_iters = 100, cli_iters = 5;
 	pid_t server = 0;
 	struct samples load = { 0 }, unload = { 0 }, get_rpc = { 0 }, get_lib = { 0 };
-	struct samples list_rpc = { 0 }, list_lib = { 0 }, list_cli = { 0 };
+	struct samples list_rpc = { 0 }, list_lib = { 0 }, list_cli = { 0 }, list_bpftool = { 0 };
 	struct bpfman_client *c = NULL;
 	struct bpfman *lib = NULL;
 	uint32_t *ids;
@@ -127,6 +145,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			cli_iters = bench_parse_count("--cli-list-iters", optarg, 0, 10000);
+			break;
+		case 'b':
+			bpftool = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -261,8 +282,12 @@ int main(int argc, char **argv)
 				bench_die("bpfman list programs exited %d: %.500s", st,
 					  out ? out : "");
 			free(out);
+			if (bpftool)
+				time_bpftool_list(bpftool, &list_bpftool);
 		}
 		samples_report(&list_cli, "list.cli");
+		if (bpftool)
+			samples_report(&list_bpftool, "list.bpftool");
 	}
 	rss(server, "after_queries");
 

@@ -203,10 +203,39 @@ int floor_attach_tracepoint(const struct floor_prog *p, const char *tracepoint,
 	return pin_and_close(link_fd, link_pin, err, errlen);
 }
 
+/* As the manager detaches (src/lib/link-ops.c): a detach is over when it returns. The link
+ * is detached first where the kernel can (xdp: synchronously, one RCU grace period), the
+ * pin removed, then the last fd closed in process context (a perf-event link is released
+ * there), and the id waited for until the kernel has freed the link (polled every 5 ms, at
+ * most 1 s, as the manager does). */
 int floor_detach(const char *link_pin, char *err, size_t errlen)
 {
-	if (unlink(link_pin) < 0)
-		return fail(err, errlen, -errno, "cannot unpin %s: %s", link_pin, strerror(errno));
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	uint32_t id = 0;
+	int fd = bpf_obj_get(link_pin);
+
+	if (fd < 0)
+		return fail(err, errlen, -errno, "cannot open %s: %s", link_pin, strerror(errno));
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		id = info.id;
+	(void)bpf_link_detach(fd); /* EOPNOTSUPP for perf-event links: the close releases it */
+	if (unlink(link_pin) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return fail(err, errlen, e, "cannot unpin %s: %s", link_pin, strerror(-e));
+	}
+	close(fd);
+	for (int i = 0; id && i < 200; i++) {
+		int lfd = bpf_link_get_fd_by_id(id);
+
+		if (lfd < 0)
+			break;
+		close(lfd);
+		usleep(5000);
+	}
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  *           map directory of their own, close the object (pins hold everything)
  *   attach  open the program's pin, create the link (XDP: after checking the interface is
  *           free; tracepoint: perf event first), pin the link, close the fds
- *   detach  unlink the link's pin
+ *   detach  as the manager: detach the link (xdp), unlink its pin, close the last fd, wait
+ *           until the kernel has freed the link's id (a detach is over when it returns)
  *   unload  unlink the program's and the maps' pins, remove the map directory
  * Errors are returned as negative errno with a message in err. */
 #pragma once

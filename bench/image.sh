@@ -15,7 +15,9 @@
 # the ELF object (incompressible, so the layer is 50 MiB on the wire).
 #
 # Environment: LOADS=30 (loads of each kind), PULLS=5 (pulls of each kind), LAYER_MIB=50,
-#   BPFMAN_BUILD (default <repo>/build), BENCH_TABLE=FILE (also write the table there)
+#   BPFMAN_BUILD (default <repo>/build), BENCH_TABLE=FILE (also write the table there),
+#   BENCH_ROWS=FILE (also append one TSV row per measure there, for bench/run-all.sh:
+#   measure, bpfman's value, peer, peer's value, ratio, goal, met/MISSED)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -193,3 +195,16 @@ r2=$(ratio "$ps_ms" "$pb_ms")
 	printf '  %-48s %10s\n' "skopeo copy docker:// dir: (empty dir)" "$ps_ms"
 	printf '  %-48s %10s   goal >= 1.00: %s\n' "skopeo / bpfman" "$r2" "$(verdict "$r2" ">=" 1.00)"
 } | tee "${BENCH_TABLE:-/dev/null}"
+if [ -n "${BENCH_ROWS:-}" ]; then
+	row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_ROWS"; }
+	row "load from cached image, CLI" "$image_ms ms" "load from file, CLI" "$file_ms ms" "$r1" \
+		"<= 1.10x" "$(verdict "$r1" "<=" 1.10)"
+	if [ "$r1g" != - ]; then
+		row "load from cached image, gRPC" "$grpc_image_ms ms" "load from file, gRPC" \
+			"$grpc_file_ms ms" "$r1g" "<= 1.10x" "$(verdict "$r1g" "<=" 1.10)"
+	fi
+	# the goal is on skopeo / bpfman >= 1, i.e. bpfman / skopeo <= 1
+	r2b=$(ratio "$pb_ms" "$ps_ms")
+	row "image pull, ${LAYER_MIB} MiB layer" "$pb_ms ms" "skopeo copy" "$ps_ms ms" "$r2b" \
+		"<= 1.00x" "$(verdict "$r2" ">=" 1.00)"
+fi

@@ -23,6 +23,8 @@
 #   XDP_MODE=skb       skb (generic) or native, for every XDP method alike
 #   BPFMAN_BUILD       build directory (default: <repo>/build); NO_BUILD=1 skips ninja
 #   BENCH_TABLE=FILE   also write the table there
+#   BENCH_ROWS=FILE    also append one TSV row per measure there (bench/run-all.sh reads them):
+#                      measure, bpfman's value, peer, peer's value, ratio, goal, met/MISSED
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -74,6 +76,7 @@ for f in "$CYC" "$SCALE"; do
 done
 need=()
 command -v xdp-loader >/dev/null || need+=(xdp-tools)
+command -v bpftool >/dev/null || need+=(bpftool)
 command -v ip >/dev/null || need+=(iproute2)
 command -v mountpoint >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
@@ -81,6 +84,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	"$TOP/scripts/install-deps.sh" test || die "installing ${need[*]} failed"
 fi
 XDPL=$(command -v xdp-loader)
+BPFTOOL=$(command -v bpftool)
 
 # ---- what it makes, and its removal on every exit ----
 TMP=$(mktemp -d -t bpfman-bench.XXXXXX) || die "mktemp failed"
@@ -160,7 +164,8 @@ failed=()
 echo "== Get/List with $PROGRAMS programs, VmRSS ==" >&2
 run "$SCALE" --socket "$SOCK" --server-pid "$SERVER_PID" --obj "$OBJ" --root "$SROOT" \
 	--programs "$PROGRAMS" --rss-at "$RSS_AT" --get-iters "$GET_ITERS" \
-	--list-iters "$LIST_ITERS" --cli "$CLI" --cli-list-iters "$CLI_LIST_ITERS" ||
+	--list-iters "$LIST_ITERS" --cli "$CLI" --cli-list-iters "$CLI_LIST_ITERS" \
+	--bpftool "$BPFTOOL" ||
 	failed+=("Get/List/RSS")
 
 # ---- 2. load/attach/detach/unload cycles ----
@@ -254,6 +259,7 @@ rss_at=$(awk -v a="${R[rss.at_kib]:-}" -v b="${R[rss.at_queried_kib]:-}" 'BEGIN 
 	printf '  %-44s %8s %8s %9s\n' "List over gRPC" "$(v list.grpc.p50)" "$(v list.grpc.p99)" "$(v list.grpc.n 0)"
 	printf '  %-44s %8s %8s %9s\n' "List in-process (libbpfman, same root)" "$(v list.lib.p50)" "$(v list.lib.p99)" "$(v list.lib.n 0)"
 	printf '  %-44s %8s %8s %9s\n' "bpfman list programs -o json (CLI launch)" "$(v list.cli.p50)" "$(v list.cli.p99)" "$(v list.cli.n 0)"
+	printf '  %-44s %8s %8s %9s\n' "bpftool -j prog show (every kernel program)" "$(v list.bpftool.p50)" "$(v list.bpftool.p99)" "$(v list.bpftool.n 0)"
 	printf '  %-44s %8s %8s %9s\n' "Load over gRPC, while filling up" "$(v scale.load.p50)" "$(v scale.load.p99)" "$(v scale.load.n 0)"
 	printf '  %-44s %8s %8s %9s\n' "Unload over gRPC, while emptying" "$(v scale.unload.p50)" "$(v scale.unload.p99)" "$(v scale.unload.n 0)"
 	echo
@@ -301,6 +307,34 @@ rss_at=$(awk -v a="${R[rss.at_kib]:-}" -v b="${R[rss.at_queried_kib]:-}" 'BEGIN 
 	printf '  %-62s %10s  %s\n' "VmRSS with $(v rss.at_programs 0) programs at most 12 MiB (larger of the two)" "$rss_at MiB" "$(verdict "$rss_at" '<=' 12)"
 } | tee "$TMP/table"
 if [ -n "${BENCH_TABLE:-}" ]; then cp "$TMP/table" "$BENCH_TABLE"; fi
+
+# ---- machine-readable rows (bench/run-all.sh) ----
+# row MEASURE VALUE PEER PEER_VALUE RATIO GOAL VERDICT; "-" where a column does not apply
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_ROWS"; }
+if [ -n "${BENCH_ROWS:-}" ]; then
+	ms() { local x; x=$(v "$1"); [ "$x" = n/a ] && printf n/a || printf '%s ms' "$x"; }
+	g_cli=$(ratio cycle.xdp.cli.total.p50 cycle.xdp.xdp-loader.total.p50)
+	row "XDP cycle (load+attach+detach+unload), gRPC" "$(ms cycle.xdp.grpc.total.p50)" \
+		"libbpf in-process" "$(ms cycle.xdp.floor.total.p50)" "$g_floor" "<= 2x" "$(verdict "$g_floor" '<=' 2)"
+	row "  same without the attach (kernel RCU wait)" "$(ms cycle.xdp.grpc.noattach.p50)" \
+		"libbpf in-process" "$(ms cycle.xdp.floor.noattach.p50)" "$g_noatt" "<= 2x" "$(verdict "$g_noatt" '<=' 2)"
+	if ((TP_CYCLES > 0)); then
+		row "tracepoint cycle, gRPC" "$(ms cycle.tracepoint.grpc.total.p50)" \
+			"libbpf in-process" "$(ms cycle.tracepoint.floor.total.p50)" "$g_tp" "<= 2x" "$(verdict "$g_tp" '<=' 2)"
+	fi
+	row "XDP cycle, CLI (4 launches)" "$(ms cycle.xdp.cli.total.p50)" \
+		"xdp-loader (2 launches)" "$(ms cycle.xdp.xdp-loader.total.p50)" "$g_cli" "<= 0.75x" "$(verdict "$g_cli" '<=' 0.75)"
+	row "XDP cycle, gRPC" "$(ms cycle.xdp.grpc.total.p50)" "xdp-loader (2 launches)" \
+		"$(ms cycle.xdp.xdp-loader.total.p50)" "$(ratio cycle.xdp.grpc.total.p50 cycle.xdp.xdp-loader.total.p50)" - -
+	row "Get of 1 of $(v scale.loaded 0), gRPC" "$(ms get.grpc.p50)" "libbpfman in-process" \
+		"$(ms get.lib.p50)" "$(ratio get.grpc.p50 get.lib.p50)" - -
+	row "List of $(v scale.loaded 0), gRPC" "$(ms list.grpc.p50)" "libbpfman in-process" \
+		"$(ms list.lib.p50)" "$(ratio list.grpc.p50 list.lib.p50)" "< 20 ms" "$(verdict "$list_p50" '<' 20)"
+	list_cli=$(v list.cli.p50)
+	row "List of $(v scale.loaded 0), CLI launch" "$(ms list.cli.p50)" "bpftool -j prog show" \
+		"$(ms list.bpftool.p50)" "$(ratio list.cli.p50 list.bpftool.p50)" "< 50 ms" "$(verdict "$list_cli" '<' 50)"
+	row "VmRSS of bpfman-rpc, $(v rss.at_programs 0) programs" "$rss_at MiB" - - - "<= 12 MiB" "$(verdict "$rss_at" '<=' 12)"
+fi
 if ((${#failed[@]})); then
 	printf 'bench: failed: %s\n' "${failed[@]}" >&2
 	exit 1

@@ -21,6 +21,9 @@
 # libxdp).
 #
 # Environment: REPEAT=50000  ROUNDS=5 (per placement)  PLACEMENTS=7  BPFMAN  BPF_OBJ_DIR  TESTS_HELPERS (run.sh's layout)
+#   BENCH_ROWS=FILE: also append one TSV row per measure there (bench/run-all.sh): measure,
+#   bpfman's value, peer, peer's value, ratio, goal, met/MISSED; BENCH_ROWS=- prints them
+#   to stdout as "@row<TAB>..." lines after the table (how they leave a qemu guest)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -174,4 +177,24 @@ echo
 echo "Adding the 10th program (one process each): bpfman attach ${OURS_ADD10} ms, xdp-loader load ${LIBXDP_ADD10} ms ($(ratio "$OURS_ADD10" "$LIBXDP_ADD10")x)"
 echo "  less each tool's floor (bpfman detach of no link ${OURS_FLOOR} ms, xdp-loader status ${LIBXDP_FLOOR} ms):"
 echo "  the rebuild itself ${OURS_NET} ms vs ${LIBXDP_NET} ms ($(ratio "$OURS_NET" "$LIBXDP_NET")x)"
+if [ -n "${BENCH_ROWS:-}" ]; then
+	row() {
+		if [ "$BENCH_ROWS" = - ]; then
+			printf '@row\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@"
+		else
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_ROWS"
+		fi
+	}
+	# the ratios are the medians of the per-round ratios (the table's), not value / peer
+	read -r m1 _ <<<"${R_DIRECT[1]}"
+	row "dispatcher, 1 program, per packet" "${OURS[1]} ns" "direct (no dispatcher)" \
+		"${DIRECT[1]} ns" "$m1" "<= 1.05x" "$(met "$m1" 1.05)"
+	for n in 1 2 5 10; do
+		read -r m2 _ <<<"${R_LIBXDP[$n]}"
+		row "dispatcher, $n program(s), per packet" "${OURS[$n]} ns" "libxdp dispatcher" \
+			"${LIBXDP[$n]} ns" "$m2" "<= 1.00x" "$(met "$m2" 1.00)"
+	done
+	row "add the 10th program (a process)" "$OURS_ADD10 ms" "xdp-loader load" "$LIBXDP_ADD10 ms" \
+		"$(ratio "$OURS_ADD10" "$LIBXDP_ADD10")" - -
+fi
 echo "RESULT kernel=$(uname -r) passed=1 failed=0 skipped=0"
