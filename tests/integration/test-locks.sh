@@ -160,8 +160,9 @@ test_readers_do_not_wait_for_a_write_transaction() {
 	command -v sqlite3 >/dev/null || skip "no sqlite3 CLI to hold a write transaction"
 	local id db="$BPFMAN_ROOT/run/bpfman/db/store.db" lock="$BPFMAN_ROOT/run/bpfman/.lock" w
 	id=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ")
-	# a writer: the flock and an open BEGIN IMMEDIATE for 10 s
-	flock "$lock" sh -c "(echo 'BEGIN IMMEDIATE;'; sleep 10; echo 'ROLLBACK;') | sqlite3 '$db'" &
+	# a writer: the flock and an open BEGIN IMMEDIATE for 10 s (with a busy timeout: the
+	# probe below may hold its own short write transaction at the moment it begins)
+	flock "$lock" sh -c "(echo 'BEGIN IMMEDIATE;'; sleep 10; echo 'ROLLBACK;') | sqlite3 -cmd '.timeout 5000' '$db'" &
 	w=$!
 	PIDS_STARTED+=("$w")
 	for _ in $(seq 50); do
