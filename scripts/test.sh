@@ -4,7 +4,8 @@
 #   unit tests (no root), plain build;
 #   on the host kernel (root): the unit, integration and gRPC suites against the build with
 #     ASan + UBSan (scripts/test-sanitizers.sh; with SKIP_SAN=1 the plain build instead), the
-#     examples and the crash test against the plain build, each fuzzer for FUZZ_SECONDS;
+#     kill-at-every-step matrix (test-killed.sh), the examples and the crash test against the
+#     plain build, each fuzzer for FUZZ_SECONDS;
 #   in qemu (tests/vm/run-vm.sh), the plain build on Debian 12's 6.1 kernel (integration)
 #     and 6.12 kernel (integration, gRPC, examples): the tests tests/vm/guest-tests lists,
 #     those whose outcome depends on the kernel. The guests start first and run beside the
@@ -118,10 +119,18 @@ if [ "$(id -u)" = 0 ]; then
 		# unit, integration and gRPC against the sanitized build: the same tests, and every
 		# memory error, leak or undefined behaviour on their paths fails them
 		echo "== host kernel $(uname -r): unit, integration and gRPC suites under ASan + UBSan"
-		"$TOP/scripts/test-sanitizers.sh" 2>&1 | tee "$log/san"
+		SAN_EXCLUDE=test-killed.sh "$TOP/scripts/test-sanitizers.sh" 2>&1 | tee "$log/san"
 		add_san unit "unit (ASan+UBSan)" "$log/san"
 		add_san integration "host $(uname -r) (ASan+UBSan)" "$log/san"
 		add_san grpc "grpc (ASan+UBSan)" "$log/san"
+
+		# SIGKILL at every step of every direct attach, detach and unload: thousands of CLI
+		# runs under strace, where LeakSanitizer cannot work and ASan triples the time
+		echo "== host kernel $(uname -r): kill at every step (test-killed.sh, plain build)"
+		BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \
+			TESTS_HELPERS="$BUILD_DIR/tests/helpers" \
+			"$TOP/tests/integration/run.sh" test-killed.sh 2>&1 | tee "$log/killed"
+		add_result "killed" "$log/killed"
 	else
 		echo "== integration tests, host kernel $(uname -r)"
 		BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \

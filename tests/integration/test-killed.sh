@@ -14,7 +14,7 @@ EINTR_CALLS="bpf sendto recvfrom recvmsg"
 # Which matrices run (KILL_MATRIX: kinds, default all) and every how many steps (KILL_STRIDE,
 # default 1: every step). The qemu guests set both: under TCG emulation one kill and its
 # check take seconds, so the host kernel runs every step of the kinds it has and the guests
-# every third step of those the host may lack (6.12 kprobe, 6.1 fentry).
+# every sixth step of those the host may lack (6.12 kprobe, 6.1 fentry).
 KILL_STRIDE=${KILL_STRIDE:-1}
 want_matrix() { # KIND
 	[ -z "${KILL_MATRIX+x}" ] && return 0
