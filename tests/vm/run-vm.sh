@@ -252,9 +252,12 @@ if has_suite grpc; then
 	done
 	put_tree /usr/lib/python3/dist-packages/grpc
 	put_tree /usr/lib/python3/dist-packages/google
-	# the metrics test reads the text with Prometheus' own parser
-	[ ! -d /usr/lib/python3/dist-packages/prometheus_client ] ||
+	# the metrics test reads the text with Prometheus' own parser (Debian's imports the
+	# decorator module)
+	if [ -d /usr/lib/python3/dist-packages/prometheus_client ]; then
 		put_tree /usr/lib/python3/dist-packages/prometheus_client
+		put /usr/lib/python3/dist-packages/decorator.py
+	fi
 fi
 if has_suite examples; then
 	cp -a "$HERE/../examples" "$R/bpfman/tests/examples"
