@@ -101,7 +101,8 @@ class MetricsServer(ServerProcess):
 
     def curl(self, url, *args):
         """(status, headers text, body) of one request."""
-        r = subprocess.run(["curl", "-sS", "--max-time", "10", "-D", "-", "-o", "/dev/stdout",
+        # the body goes to stdout after the headers (no "-o /dev/stdout": the guests lack it)
+        r = subprocess.run(["curl", "-sS", "--max-time", "10", "-D", "-",
                             "-w", "\n%{http_code}", *args, url], capture_output=True)
         if r.returncode != 0:
             return 0, "", r.stderr.decode(errors="replace")
