@@ -464,32 +464,40 @@ class AttachTest(ServerTest):
                           StatusCode.NOT_FOUND, "does not exist")
 
 
+def veth_pair(test, a_suffix, b_suffix):
+    """A veth pair between two namespaces made here (192.0.2.0/24, TEST-NET-1), removed
+    with the test: veth-a (192.0.2.1) in bpfmg-RUN-A_SUFFIX, veth-b (192.0.2.2) in
+    bpfmg-RUN-B_SUFFIX. Returns the two namespace names."""
+    if not shutil.which("ip") or not shutil.which("ping"):
+        test.skipTest("ip or ping not installed")
+    ns = ["bpfmg-%s-%s" % (RUN_ID, a_suffix), "bpfmg-%s-%s" % (RUN_ID, b_suffix)]
+    for n in ns:
+        try:
+            run("ip", "netns", "add", n)
+        except subprocess.CalledProcessError as e:
+            test.skipTest("ip netns add: " + e.stderr.strip())
+        test.addCleanup(subprocess.run, ["ip", "netns", "del", n], capture_output=True)
+        # no IPv6: its router solicitations and DAD would cross the pair at any time,
+        # and the tests count packets
+        for conf in ("all", "default"):
+            run("ip", "netns", "exec", n, "sh", "-c",
+                "f=/proc/sys/net/ipv6/conf/%s/disable_ipv6; [ ! -e $f ] || echo 1 >$f" % conf)
+    a, b = ns
+    run("ip", "link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b",
+        "netns", b)
+    for n, dev, addr in ((a, "veth-a", "192.0.2.1/24"), (b, "veth-b", "192.0.2.2/24")):
+        run("ip", "-n", n, "addr", "add", addr, "dev", dev)
+        run("ip", "-n", n, "link", "set", dev, "up")
+    return ns
+
+
 class NetBase(ServerTest):
     """A veth pair between two namespaces made here (192.0.2.0/24, TEST-NET-1): veth-a in
     the first one (netns_path()), veth-b in the second."""
 
     def setUp(self):
         super().setUp()
-        if not shutil.which("ip") or not shutil.which("ping"):
-            self.skipTest("ip or ping not installed")
-        self.ns = ["bpfmg-%s-a" % RUN_ID, "bpfmg-%s-b" % RUN_ID]
-        for n in self.ns:
-            try:
-                run("ip", "netns", "add", n)
-            except subprocess.CalledProcessError as e:
-                self.skipTest("ip netns add: " + e.stderr.strip())
-            self.addCleanup(subprocess.run, ["ip", "netns", "del", n], capture_output=True)
-            # no IPv6: its router solicitations and DAD would cross the pair at any time,
-            # and the tests count packets
-            for conf in ("all", "default"):
-                run("ip", "netns", "exec", n, "sh", "-c",
-                    "f=/proc/sys/net/ipv6/conf/%s/disable_ipv6; [ ! -e $f ] || echo 1 >$f" % conf)
-        a, b = self.ns
-        run("ip", "link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b",
-            "netns", b)
-        for ns, dev, addr in ((a, "veth-a", "192.0.2.1/24"), (b, "veth-b", "192.0.2.2/24")):
-            run("ip", "-n", ns, "addr", "add", addr, "dev", dev)
-            run("ip", "-n", ns, "link", "set", dev, "up")
+        self.ns = veth_pair(self, "a", "b")
 
     def ping(self):
         subprocess.run(["ip", "netns", "exec", self.ns[1], "ping", "-c", "5", "-i", "0.2",

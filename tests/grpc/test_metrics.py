@@ -21,8 +21,8 @@ import grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 import test_bpfman as tb
-from test_bpfman import (DEADLINE, RUN_ID, ServerProcess, StatusCode, load_request, log, pb,
-                         require_feature, run)
+from test_bpfman import (DEADLINE, ServerProcess, StatusCode, load_request, log, pb,
+                         require_feature)
 
 HTTP_TIMEOUT_S = 5  # the server's bound from accept to the answer (METRICS_HTTP_TIMEOUT_MS)
 
@@ -133,22 +133,8 @@ class MetricsServer(ServerProcess):
 
     def make_netns(self):
         """veth-a in the first namespace (192.0.2.1), veth-b in the second (192.0.2.2)."""
-        if not shutil.which("ip") or not shutil.which("ping"):
-            self.skipTest("ip or ping not installed")
-        self.ns = ["bpfmg-%s-ma" % RUN_ID, "bpfmg-%s-mb" % RUN_ID]
-        for n in self.ns:
-            run("ip", "netns", "add", n)
-            self.addCleanup(subprocess.run, ["ip", "netns", "del", n], capture_output=True)
-            for conf in ("all", "default"):  # no IPv6 chatter on the pair
-                run("ip", "netns", "exec", n, "sh", "-c",
-                    "f=/proc/sys/net/ipv6/conf/%s/disable_ipv6; [ ! -e $f ] || echo 1 >$f" % conf)
-        a, b = self.ns
-        run("ip", "link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b",
-            "netns", b)
-        for ns, dev, addr in ((a, "veth-a", "192.0.2.1/24"), (b, "veth-b", "192.0.2.2/24")):
-            run("ip", "-n", ns, "addr", "add", addr, "dev", dev)
-            run("ip", "-n", ns, "link", "set", dev, "up")
-        return "/var/run/netns/" + a
+        self.ns = tb.veth_pair(self, "ma", "mb")
+        return "/var/run/netns/" + self.ns[0]
 
     def ping(self, n=5):
         subprocess.run(["ip", "netns", "exec", self.ns[1], "ping", "-c", str(n), "-i", "0.2",
