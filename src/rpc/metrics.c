@@ -113,6 +113,16 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+
+/* NAME{id="..",name="..",type=".."} of one managed program's series */
+static void program_series(FILE *f, const char *name, const struct bpfman_program_view *v)
+{
+	fprintf(f, "%s{id=\"%u\"", name, v->kernel.id);
+	label(f, "name", v->program->name, false);
+	label(f, "type", bpfman_prog_type_to_string(v->program->type), false);
+	fputc('}', f);
+}
+
 static void render_programs(FILE *f, struct bpfman *m)
 {
 	struct bpfman_program_view *v = NULL;
@@ -128,20 +138,16 @@ static void render_programs(FILE *f, struct bpfman *m)
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].program)
 			continue;
-		fprintf(f, "bpfman_program_run_count_total{id=\"%u\"", v[i].kernel.id);
-		label(f, "name", v[i].program->name, false);
-		label(f, "type", bpfman_prog_type_to_string(v[i].program->type), false);
-		fprintf(f, "} %llu\n", (unsigned long long)v[i].kernel.run_cnt);
+		program_series(f, "bpfman_program_run_count_total", &v[i]);
+		fprintf(f, " %llu\n", (unsigned long long)v[i].kernel.run_cnt);
 	}
 	family(f, "bpfman_program_run_time_seconds_total", "counter",
 	       "Time a managed program ran, in seconds, counted by the kernel while metrics are on.");
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].program)
 			continue;
-		fprintf(f, "bpfman_program_run_time_seconds_total{id=\"%u\"", v[i].kernel.id);
-		label(f, "name", v[i].program->name, false);
-		label(f, "type", bpfman_prog_type_to_string(v[i].program->type), false);
-		fprintf(f, "} %.9f\n", (double)v[i].kernel.run_time_ns / 1e9);
+		program_series(f, "bpfman_program_run_time_seconds_total", &v[i]);
+		fprintf(f, " %.9f\n", (double)v[i].kernel.run_time_ns / 1e9);
 		if ((unsigned)v[i].program->type < _BPFMAN_PROG_TYPE_MAX)
 			by_type[v[i].program->type]++;
 	}
