@@ -113,7 +113,6 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-
 /* NAME{id="..",name="..",type=".."} of one managed program's series */
 static void program_series(FILE *f, const char *name, const struct bpfman_program_view *v)
 {
