@@ -109,17 +109,25 @@ def counter(map_pin_path, slot):
 PROBE_FEATURE_ABSENT = 3  # probe-feature's exit status for "the kernel lacks it"
 
 
-def require_feature(name):
-    """Skips unless the running kernel has NAME (the project's own probe helper says why).
-    A missing or failing probe, or the absence of a feature the runner pinned for this
-    kernel (REQUIRED_FEATURES), is a failure, never a skip."""
+def probe_feature(name):
+    """(True, "") when the running kernel has NAME, else (False, why) as the project's own
+    probe helper says it. A missing or failing probe is a failure, never an answer."""
     probe = os.path.join(BUILD, "tests", "helpers", "probe-feature")
     r = subprocess.run([probe, name], capture_output=True, text=True)
     why = (r.stdout + r.stderr).strip()
     if r.returncode == 0:
-        return
+        return True, ""
     if r.returncode != PROBE_FEATURE_ABSENT:
         raise AssertionError("probe-feature %s gave no answer (exit %d): %s" % (name, r.returncode, why))
+    return False, why
+
+
+def require_feature(name):
+    """Skips unless the running kernel has NAME. The absence of a feature the runner pinned
+    for this kernel (REQUIRED_FEATURES) is a failure, never a skip."""
+    present, why = probe_feature(name)
+    if present:
+        return
     if name in os.environ.get("REQUIRED_FEATURES", "").split():
         raise AssertionError("%s is required on this kernel (REQUIRED_FEATURES), but: %s" % (name, why))
     raise unittest.SkipTest(why)

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import test_bpfman as tb
 from test_bpfman import (DEADLINE, ServerProcess, StatusCode, load_request, log, pb,
-                         require_feature)
+                         probe_feature, require_feature)
 
 HTTP_TIMEOUT_S = 5  # the server's bound from accept to the answer (METRICS_HTTP_TIMEOUT_MS)
 
@@ -241,9 +241,16 @@ class MetricsTest(MetricsServer):
         runs = s1.get("bpfman_program_run_count_total", **labels)
         log("xdp_counter ran %d times for 5 pings, %.6f s" % (
             runs, s1.get("bpfman_program_run_time_seconds_total", **labels)))
-        self.assertGreaterEqual(runs, 5)
-        self.assertLess(runs, 100, "more runs than the traffic sent")
-        self.assertGreater(s1.get("bpfman_program_run_time_seconds_total", **labels), 0)
+        if probe_feature("freplace")[0]:
+            # Attached through a dispatcher, the program runs as an freplace extension: the
+            # kernel jumps into it from the dispatcher and counts the runs to the dispatcher
+            # (measured on 6.12: 0 after 5 pings). docs/metrics.md says so; the runs show in
+            # the dispatcher's slot counts (test_dispatcher_slot_counts).
+            self.assertEqual(0, runs, "an extension's own run count")
+        else:
+            self.assertGreaterEqual(runs, 5)
+            self.assertLess(runs, 100, "more runs than the traffic sent")
+            self.assertGreater(s1.get("bpfman_program_run_time_seconds_total", **labels), 0)
         self.assertEqual(1, s1.get("bpfman_links", type="xdp"))
         self.c.Detach(pb.DetachRequest(link_id=link), timeout=DEADLINE)
         self.ping(3)
