@@ -375,7 +375,7 @@ static void unpublish_locked(struct csi *c, const char *volume_id, const char *t
 {
 	_cleanup_free_ char *vol_fs = NULL;
 	struct csi_record rec;
-	bool ours_here;
+	bool ours_here, known;
 	int r;
 
 	if (asprintf(&vol_fs, "%s/%s", c->fs_dir, volume_id) < 0)
@@ -383,6 +383,7 @@ static void unpublish_locked(struct csi *c, const char *volume_id, const char *t
 	r = csi_record_read(c, volume_id, &rec);
 	/* the volume lives on unless this is its target (or it has no record) */
 	ours_here = r < 0 || !strcmp(rec.target, target);
+	known = r == 0;
 	if (r == 0)
 		csi_record_clear(&rec);
 	if (csi_is_mount_root(target) == 1) {
@@ -408,7 +409,8 @@ static void unpublish_locked(struct csi *c, const char *volume_id, const char *t
 		if (r < 0)
 			return unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot remove the record of %s: %s",
 						 volume_id, strerror(-r));
-		log_info("CSI: unpublished volume %s from %s", volume_id, target);
+		if (known)
+			log_info("CSI: unpublished volume %s from %s", volume_id, target);
 	}
 	{
 		Csi__V1__NodeUnpublishVolumeResponse resp = CSI__V1__NODE_UNPUBLISH_VOLUME_RESPONSE__INIT;
