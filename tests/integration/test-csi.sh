@@ -366,6 +366,40 @@ test_unpublish_idempotent() {
 	umount "$PODS/pod-u/tmpfs"
 }
 
+# Calls for one volume at the same time: each is OK or ABORTED (the per-volume lock, the
+# client retries), never a second mount; other volumes go on in parallel.
+test_concurrent_publish() {
+	csi_setup
+	app_cluster stats
+	local t="$PODS/pod-c/maps" i out pids=()
+	mkdir -p "$PODS/pod-c"
+	for i in 1 2 3 4 5 6; do
+		csi publish vol-c "$t" --program stats --maps counters >"$SCRATCH/same.$i" &
+		pids+=($!)
+		csi publish "vol-p$i" "$PODS/pod-c/p$i" --program stats --maps counters >"$SCRATCH/other.$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}" # (not a bare wait: the server is a child too)
+	for i in 1 2 3 4 5 6; do
+		out=$(cat "$SCRATCH/same.$i")
+		case $out in "{}" | "ERROR ABORTED: "*) ;; *) fail "publish $i of one volume: $out" ;; esac
+		assert_eq "$(cat "$SCRATCH/other.$i")" "{}" "publish of volume vol-p$i"
+		assert_eq "$(mount_count "$PODS/pod-c/p$i")" 1 "mounts of vol-p$i"
+	done
+	grep -qx "{}" "$SCRATCH"/same.* || fail "no publish of vol-c succeeded"
+	assert_eq "$(mount_count "$t")" 1 "mounts of vol-c"
+	expect_ok csi publish vol-c "$t" --program stats --maps counters
+	pids=()
+	for i in 1 2 3 4 5 6; do
+		csi unpublish "vol-p$i" "$PODS/pod-c/p$i" >"$SCRATCH/un.$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in 1 2 3 4 5 6; do assert_eq "$(cat "$SCRATCH/un.$i")" "{}" "unpublish of vol-p$i"; done
+	expect_ok csi unpublish vol-c "$t"
+	assert_nothing_left "$t"
+}
+
 # csi-sanity (kubernetes-csi/csi-test v5) against the driver. Left out, with the reason:
 # [Controller Server] (and the group controller): the driver has no Controller service, by
 # design (inline ephemeral volumes only); "should remove target path": it needs a volume
