@@ -28,6 +28,10 @@
 #define ATTR_PROGRAM "csi.bpfman.io/program"
 #define ATTR_MAPS "csi.bpfman.io/maps"
 #define ATTR_POD_NS "csi.storage.k8s.io/pod.namespace"
+#define MODE_SINGLE_NODE_READER_ONLY \
+	CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_READER_ONLY
+#define MODE_MULTI_NODE_READER_ONLY \
+	CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_READER_ONLY
 
 struct publish {
 	const char *volume_id;
@@ -72,15 +76,18 @@ static void list_maps(const char *dir, char *buf, size_t len)
 
 /* Opens every requested map of the program before anything is created, so a wrong name
  * leaves nothing behind. */
-static int open_maps(const struct publish *p, const char *map_dir, int *fds, struct unary_reply *out)
+static int open_maps(const struct publish *p, const char *map_dir, int *fds,
+		     struct unary_reply *out)
 {
 	for (size_t i = 0; i < p->maps.n; i++) {
 		_cleanup_free_ char *path = NULL;
 		struct bpf_map_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		if (asprintf(&path, "%s/%s", map_dir, p->maps.names[i]) < 0)
-			return unary_reply_error(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory"), -ENOMEM;
+		if (asprintf(&path, "%s/%s", map_dir, p->maps.names[i]) < 0) {
+			unary_reply_error(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+			return -ENOMEM;
+		}
 		fds[i] = bpf_obj_get(path);
 		if (fds[i] < 0 || bpf_obj_get_info_by_fd(fds[i], &info, &len) < 0) {
 			char have[512];
@@ -114,6 +121,15 @@ static void undo(const char *vol_fs, const char *target, const char *target_top)
 		csi_rmdir_upto(target, target_top);
 }
 
+/* INTERNAL "<what> <path>: <errno text>", with errno as the call left it; -errno. */
+static int fail_errno(struct unary_reply *out, const char *what, const char *path)
+{
+	int e = errno ? errno : EIO;
+
+	unary_reply_error(out, GRPC_STATUS_INTERNAL, "%s %s: %s", what, path, strerror(e));
+	return -e;
+}
+
 /* The new bpffs with the pins, owned by the pod's fsGroup when it has one. */
 static int fill_volume(const char *vol_fs, const struct publish *p, const int *fds,
 		       struct unary_reply *out)
@@ -122,39 +138,24 @@ static int fill_volume(const char *vol_fs, const struct publish *p, const int *f
 	mode_t dir_mode = p->group >= 0 ? 0750 : 0755;
 
 	if (mount("bpffs", vol_fs, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
-		{
-		int e = errno;
-
-		unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot mount a bpffs at %s: %s",
-					 vol_fs, strerror(e));
-		return -e;
-	}
+		return fail_errno(out, "cannot mount a bpffs at", vol_fs);
 	if ((p->group >= 0 && chown(vol_fs, 0, (gid_t)p->group) < 0) || chmod(vol_fs, dir_mode) < 0)
-		{
-		int e = errno;
-
-		unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot set the owner of %s: %s",
-					 vol_fs, strerror(e));
-		return -e;
-	}
+		return fail_errno(out, "cannot set the owner of", vol_fs);
 	for (size_t i = 0; i < p->maps.n; i++) {
 		_cleanup_free_ char *pin = NULL;
 		int r;
 
-		if (asprintf(&pin, "%s/%s", vol_fs, p->maps.names[i]) < 0)
-			return unary_reply_error(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory"), -ENOMEM;
+		if (asprintf(&pin, "%s/%s", vol_fs, p->maps.names[i]) < 0) {
+			unary_reply_error(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+			return -ENOMEM;
+		}
 		r = bpf_obj_pin(fds[i], pin);
-		if (r < 0)
-			return unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot pin map '%s' at %s: %s",
-						 p->maps.names[i], pin, strerror(-r)), r;
+		if (r < 0) {
+			errno = -r;
+			return fail_errno(out, "cannot pin a map at", pin);
+		}
 		if ((p->group >= 0 && chown(pin, 0, (gid_t)p->group) < 0) || chmod(pin, pin_mode) < 0)
-			{
-		int e = errno;
-
-		unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot set the owner of %s: %s",
-						 pin, strerror(e));
-		return -e;
-	}
+			return fail_errno(out, "cannot set the owner of", pin);
 	}
 	return 0;
 }
@@ -164,22 +165,10 @@ static int bind_target(const char *vol_fs, const struct publish *p, struct unary
 	unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 	if (mount(vol_fs, p->target, NULL, MS_BIND, NULL) < 0)
-		{
-		int e = errno;
-
-		unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot bind-mount %s on %s: %s",
-					 vol_fs, p->target, strerror(e));
-		return -e;
-	}
+		return fail_errno(out, "cannot bind-mount the volume on", p->target);
 	/* a bind mount takes its flags only from a remount (readonly: bpfman #1670) */
 	if (mount(NULL, p->target, NULL, flags | (p->readonly ? MS_RDONLY : 0), NULL) < 0)
-		{
-		int e = errno;
-
-		unary_reply_error(out, GRPC_STATUS_INTERNAL, "cannot remount %s%s: %s", p->target,
-					 p->readonly ? " read-only" : "", strerror(e));
-		return -e;
-	}
+		return fail_errno(out, "cannot remount", p->target);
 	return 0;
 }
 
@@ -336,9 +325,8 @@ void csi_node_publish(void *ctx, const ProtobufCMessage *msg, struct unary_reply
 	p.pod_ns = attr(req, ATTR_POD_NS);
 	if (p.pod_ns && !*p.pod_ns)
 		p.pod_ns = NULL;
-	p.readonly = req->readonly ||
-		     cap->access_mode->mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_READER_ONLY ||
-		     cap->access_mode->mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_READER_ONLY;
+	p.readonly = req->readonly || cap->access_mode->mode == MODE_SINGLE_NODE_READER_ONLY ||
+		     cap->access_mode->mode == MODE_MULTI_NODE_READER_ONLY;
 	if (cap->mount->volume_mount_group && *cap->mount->volume_mount_group) {
 		uint32_t gid;
 
@@ -356,10 +344,11 @@ void csi_node_publish(void *ctx, const ProtobufCMessage *msg, struct unary_reply
 		free(bad);
 		return;
 	}
+	if (r == -E2BIG || r == -ENODATA)
+		return unary_reply_error(out, GRPC_STATUS_INVALID_ARGUMENT, "%s names %s", ATTR_MAPS,
+					 r == -E2BIG ? "more than 64 maps" : "no map");
 	if (r < 0)
-		return unary_reply_error(out, r == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INVALID_ARGUMENT,
-					 r == -E2BIG ? "%s names more than 64 maps" : r == -ENODATA ? "%s names no map" : "%s: out of memory",
-					 ATTR_MAPS);
+		return unary_reply_error(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
 	if (!csi_volume_trylock(c, p.volume_id)) {
 		unary_reply_error(out, GRPC_STATUS_ABORTED, "an operation on volume %s is in progress",
 				  p.volume_id);
