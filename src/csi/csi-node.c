@@ -164,10 +164,10 @@ static int bind_target(const char *vol_fs, const struct publish *p, struct unary
 {
 	unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-	if (mount(vol_fs, p->target, NULL, MS_BIND, NULL) < 0)
+	if (mount(vol_fs, p->target, "none", MS_BIND, NULL) < 0)
 		return fail_errno(out, "cannot bind-mount the volume on", p->target);
 	/* a bind mount takes its flags only from a remount (readonly: bpfman #1670) */
-	if (mount(NULL, p->target, NULL, flags | (p->readonly ? MS_RDONLY : 0), NULL) < 0)
+	if (mount("none", p->target, "none", flags | (p->readonly ? MS_RDONLY : 0), NULL) < 0)
 		return fail_errno(out, "cannot remount", p->target);
 	return 0;
 }
