@@ -187,6 +187,11 @@ int main(int argc, char **argv)
 
 	if (!csi_support && (co.socket_path || co.registration_dir))
 		log_warn("--csi-socket and --csi-registration-dir need --csi-support: ignored");
+	if (csi_support && o.timeout_s) {
+		/* kubelet's calls go to the CSI socket, which the inactivity timer does not see */
+		log_warn("--timeout is ignored with --csi-support: the CSI driver must stay up");
+		o.timeout_s = 0;
+	}
 	if (csi_support) {
 		grpc_init(); /* a reference of its own: server_run's grpc_shutdown leaves it up */
 		co.root = o.root;
