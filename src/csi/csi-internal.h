@@ -15,6 +15,7 @@ struct csi {
 	char *version;
 	char *socket_path;
 	char *reg_socket_path; /* NULL without registration */
+	char *reg_endpoint; /* what GetInfo names: the CSI socket as kubelet sees it */
 	char *fs_dir; /* <root>/run/bpfman/csi/fs: one bpffs per volume */
 	char *vol_dir; /* <root>/run/bpfman/csi/vol: one record per published volume */
 	pthread_mutex_t busy_lock;

@@ -13,7 +13,7 @@ static void get_info(void *ctx, const ProtobufCMessage *req, struct unary_reply 
 
 	resp.type = (char *)"CSIPlugin";
 	resp.name = (char *)CSI_DRIVER_NAME;
-	resp.endpoint = c->socket_path;
+	resp.endpoint = c->reg_endpoint;
 	resp.n_supported_versions = 1;
 	resp.supported_versions = versions;
 	unary_reply_ok(out, &resp.base);

@@ -54,6 +54,7 @@ static void csi_free(struct csi *c)
 	free(c->version);
 	free(c->socket_path);
 	free(c->reg_socket_path);
+	free(c->reg_endpoint);
 	free(c->fs_dir);
 	free(c->vol_dir);
 	free(c->busy);
@@ -111,8 +112,11 @@ int csi_start(const struct csi_opts *o, struct csi **ret)
 	    asprintf(&c->reg_socket_path, "%s/%s", o->registration_dir, CSI_REG_SOCKET_NAME) < 0)
 		c->reg_socket_path = NULL;
 	layout_free(&l);
+	if (r == 0 && c->socket_path)
+		c->reg_endpoint = strdup(o->registration_endpoint ? o->registration_endpoint
+								  : c->socket_path);
 	if (r < 0 || !c->root || !c->node_id || !c->version || !c->socket_path ||
-	    (o->registration_dir && !c->reg_socket_path)) {
+	    !c->reg_endpoint || (o->registration_dir && !c->reg_socket_path)) {
 		csi_free(c);
 		return -ENOMEM;
 	}
@@ -148,7 +152,8 @@ int csi_start(const struct csi_opts *o, struct csi **ret)
 			csi_free(c);
 			return r;
 		}
-		log_info("CSI: registration socket %s", c->reg_socket_path);
+		log_info("CSI: registration socket %s (endpoint %s)", c->reg_socket_path,
+			 c->reg_endpoint);
 	}
 	log_info("CSI: driver %s for node %s on %s", CSI_DRIVER_NAME, c->node_id, c->socket_path);
 	*ret = c;

@@ -11,6 +11,9 @@ struct csi_opts {
 	const char *root; /* BPFMAN_ROOT; NULL = real paths */
 	const char *socket_path; /* NULL: <root>/run/bpfman/csi/csi.sock */
 	const char *registration_dir; /* NULL: no registration socket */
+	/* the CSI socket's path as kubelet sees it (the daemon may run in a container that
+	 * mounts the kubelet's plugin directory elsewhere); NULL: socket_path */
+	const char *registration_endpoint;
 	const char *node_id; /* KUBE_NODE_NAME; required */
 	const char *version; /* GetPluginInfo's vendor_version */
 };

@@ -42,6 +42,7 @@ static void usage(FILE *f)
 		   "                  [--root DIR] [--log-level error|warn|info|debug] [--workers N]\n"
 		   "                  [--idle-timeout SECONDS] [--metrics-address HOST:PORT]\n"
 		   "                  [--csi-socket PATH] [--csi-registration-dir DIR]\n"
+		   "                  [--csi-registration-endpoint PATH]\n"
 		   "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
 		   "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
 		   "request (0: never). --idle-timeout: close a connection without a call for that long\n"
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 		   "--csi-support: also serve the CSI node plugin csi.bpfman.io (needs KUBE_NODE_NAME) on\n"
 		   "--csi-socket (default <root>/run/bpfman/csi/csi.sock); --csi-registration-dir DIR\n"
 		   "(e.g. /var/lib/kubelet/plugins_registry): register it with kubelet through\n"
-		   "DIR/csi.bpfman.io-reg.sock.\n",
+		   "DIR/csi.bpfman.io-reg.sock, naming --csi-registration-endpoint (default: the CSI\n"
+		   "socket path) as the driver's socket.\n",
 		SERVER_DEFAULT_IDLE_S);
 }
 
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
 		{ "csi-support", no_argument, NULL, 'c' },
 		{ "csi-socket", required_argument, NULL, 'C' },
 		{ "csi-registration-dir", required_argument, NULL, 'R' },
+		{ "csi-registration-endpoint", required_argument, NULL, 'E' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -111,6 +114,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			co.registration_dir = optarg;
+			break;
+		case 'E':
+			co.registration_endpoint = optarg;
 			break;
 		case 'r':
 			o.root = optarg;
@@ -185,8 +191,8 @@ int main(int argc, char **argv)
 	}
 	bpfman_close(m);
 
-	if (!csi_support && (co.socket_path || co.registration_dir))
-		log_warn("--csi-socket and --csi-registration-dir need --csi-support: ignored");
+	if (!csi_support && (co.socket_path || co.registration_dir || co.registration_endpoint))
+		log_warn("--csi-socket and --csi-registration-* need --csi-support: ignored");
 	if (csi_support && o.timeout_s) {
 		/* kubelet's calls go to the CSI socket, which the inactivity timer does not see */
 		log_warn("--timeout is ignored with --csi-support: the CSI driver must stay up");

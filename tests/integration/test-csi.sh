@@ -31,12 +31,12 @@ csi_setup() {
 	csi_start_server
 }
 
-csi_start_server() {
+csi_start_server() { # [EXTRA-ARGS...]
 	local rpc
 	rpc="$(dirname "$BPFMAN")/../rpc/bpfman-rpc"
 	RPC_LOG="$BPFMAN_ROOT/rpc.log"
 	KUBE_NODE_NAME=node-$TEST_ID "$rpc" --socket-path "$BPFMAN_ROOT/rpc.sock" --csi-support \
-		--csi-registration-dir "$REG_DIR" --log-level info 2>>"$RPC_LOG" &
+		--csi-registration-dir "$REG_DIR" --log-level info "$@" 2>>"$RPC_LOG" &
 	RPC_PID=$!
 	PIDS_STARTED+=("$RPC_PID")
 	for _ in $(seq 100); do [ -S "$CSI_SOCK" ] && [ -S "$REG_SOCK" ] && break; sleep 0.1; done
@@ -175,6 +175,18 @@ test_identity_and_registration() {
 	csi_stop_server
 	[ ! -e "$CSI_SOCK" ] || fail "the CSI socket outlived the server"
 	[ ! -e "$REG_SOCK" ] || fail "the registration socket outlived the server"
+
+	# in a container kubelet sees the socket elsewhere: registration names that path
+	csi_start_server --csi-registration-endpoint /var/lib/kubelet/plugins/csi-bpfman/csi.sock
+	out=$(/usr/bin/python3 "$TOP/tests/integration/csi-client.py" "$REG_SOCK" reg-info)
+	assert_eq "$(jq -r .endpoint <<<"$out")" /var/lib/kubelet/plugins/csi-bpfman/csi.sock "registration endpoint"
+	assert_eq "$(csi node-info | jq -r .node_id)" "node-$TEST_ID" "still served on the CSI socket"
+	# a second server is refused rather than stealing the sockets
+	OUT=$(KUBE_NODE_NAME=x timeout 20 "$(dirname "$BPFMAN")/../rpc/bpfman-rpc" --socket-path "$BPFMAN_ROOT/rpc2.sock" \
+		--csi-support --csi-registration-dir "$REG_DIR" 2>&1) && fail "a second server started: $OUT"
+	assert_contains "$OUT" "already serving on $CSI_SOCK" "second server refused"
+	assert_eq "$(csi probe | jq -r .ready.value)" true "the first server still answers"
+	csi_stop_server
 }
 
 test_refuses_without_node_name() {
