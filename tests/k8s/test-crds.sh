@@ -248,29 +248,33 @@ test_printer_columns() {
 	assert_eq "$(echo "$out" | head -n1 | tr -s ' ')" "NAME NODE STATUS AGE" "State header"
 	assert_contains "$(echo "$out" | sed -n 2p | tr -s ' ')" "app-example-0a1b2c3d node-a Success " "State row"
 
-	# the other G1 kinds: their -o wide columns
-	g1 TcProgram tc-cols ',"interfaceselector":{"interfaces":["eth0"]},"priority":5,"direction":"ingress"' | kc create -f - >/dev/null
+	# the other G1 kinds: their -o wide columns (and their status subresource)
+	g1_with_status() { # KIND NAME OWN-FIELDS
+		g1 "$@" | kc create -f - >/dev/null
+		set_status "${1,,}" "$2" "{\"conditions\":[$(condition ReconcileSuccess ReconcileSuccess 'bpfProgramReconciliation Succeeded on all nodes')]}"
+	}
+	g1_with_status TcProgram tc-cols ',"interfaceselector":{"interfaces":["eth0"]},"priority":5,"direction":"ingress"'
 	assert_eq "$(kc get tcprogram tc-cols -o wide | head -n1 | tr -s ' ')" \
 		"NAME BPFFUNCTIONNAME NODESELECTOR STATUS PRIORITY DIRECTION INTERFACESELECTOR PROCEEDON" "TcProgram wide header"
 	assert_eq "$(kc get tcprogram tc-cols -o wide --no-headers | tr -s ' ')" \
-		'tc-cols prog {} <none> 5 ingress {"interfaces":["eth0"]} ["pipe","dispatcher_return"]' "TcProgram wide row"
-	g1 TracepointProgram tp-cols ',"names":["syscalls/sys_enter_openat"]' | kc create -f - >/dev/null
+		'tc-cols prog {} ReconcileSuccess 5 ingress {"interfaces":["eth0"]} ["pipe","dispatcher_return"]' "TcProgram wide row"
+	g1_with_status TracepointProgram tp-cols ',"names":["syscalls/sys_enter_openat"]'
 	assert_eq "$(kc get tracepointprogram tp-cols -o wide | tr -s ' ')" \
 		'NAME BPFFUNCTIONNAME NODESELECTOR STATUS TRACEPOINT
-tp-cols prog {} <none> ["syscalls/sys_enter_openat"]' "TracepointProgram wide"
-	g1 KprobeProgram kp-cols ',"func_name":"try_to_wake_up","offset":16' | kc create -f - >/dev/null
+tp-cols prog {} ReconcileSuccess ["syscalls/sys_enter_openat"]' "TracepointProgram wide"
+	g1_with_status KprobeProgram kp-cols ',"func_name":"try_to_wake_up","offset":16'
 	assert_eq "$(kc get kprobeprogram kp-cols -o wide | tr -s ' ')" \
 		'NAME BPFFUNCTIONNAME NODESELECTOR STATUS FUNCTIONNAME OFFSET RETPROBE
-kp-cols prog {} <none> try_to_wake_up 16 false' "KprobeProgram wide"
-	g1 UprobeProgram up-cols ',"func_name":"malloc","target":"libc","pid":42' | kc create -f - >/dev/null
+kp-cols prog {} ReconcileSuccess try_to_wake_up 16 false' "KprobeProgram wide"
+	g1_with_status UprobeProgram up-cols ',"func_name":"malloc","target":"libc","pid":42'
 	assert_eq "$(kc get uprobeprogram up-cols -o wide | tr -s ' ')" \
 		'NAME BPFFUNCTIONNAME NODESELECTOR STATUS FUNCTIONNAME OFFSET TARGET RETPROBE PID
-up-cols prog {} <none> malloc 0 libc false 42' "UprobeProgram wide"
+up-cols prog {} ReconcileSuccess malloc 0 libc false 42' "UprobeProgram wide"
 	for k in FentryProgram FexitProgram; do
-		g1 $k "${k,,}-cols" ',"func_name":"do_unlinkat"' | kc create -f - >/dev/null
+		g1_with_status $k "${k,,}-cols" ',"func_name":"do_unlinkat"'
 		assert_eq "$(kc get "${k,,}" "${k,,}-cols" -o wide | tr -s ' ')" \
 			"NAME BPFFUNCTIONNAME NODESELECTOR STATUS FUNCTIONNAME
-${k,,}-cols prog {} <none> do_unlinkat" "$k wide"
+${k,,}-cols prog {} ReconcileSuccess do_unlinkat" "$k wide"
 	done
 	printf '{"apiVersion":"bpfman.io/v1alpha1","kind":"BpfProgram","metadata":{"name":"xdp-pass-all-nodes-node-a-eth0","labels":{"bpfman-test":"crds"}},"spec":{"type":"xdp"}}\n' |
 		kc create -f - >/dev/null
@@ -279,8 +283,12 @@ ${k,,}-cols prog {} <none> do_unlinkat" "$k wide"
 	out=$(kc get bpfprogram xdp-pass-all-nodes-node-a-eth0)
 	assert_eq "$(echo "$out" | head -n1 | tr -s ' ')" "NAME TYPE STATUS AGE" "BpfProgram header"
 	assert_contains "$(echo "$out" | sed -n 2p | tr -s ' ')" "xdp-pass-all-nodes-node-a-eth0 xdp bpfmanLoaded " "BpfProgram row"
-	assert_eq "$(printf '{"apiVersion":"bpfman.io/v1alpha1","kind":"Config","metadata":{"name":"cols-probe"},"spec":{"agent":{"image":"a"},"daemon":{"image":"d"},"configuration":"x"}}' |
-		kc create --dry-run=server -f - -o wide | head -n1 | tr -s ' ')" "NAME AGE" "Config header"
+	# a Config of another name than bpfman-config: the operator leaves it alone
+	printf '{"apiVersion":"bpfman.io/v1alpha1","kind":"Config","metadata":{"name":"crds-cols-probe","labels":{"bpfman-test":"crds"}},"spec":{"agent":{"image":"a"},"daemon":{"image":"d"},"configuration":"x"}}\n' |
+		kc create -f - >/dev/null
+	out=$(kc get config crds-cols-probe)
+	assert_eq "$(echo "$out" | head -n1 | tr -s ' ')" "NAME AGE" "Config header"
+	assert_contains "$(echo "$out" | sed -n 2p | tr -s ' ')" "crds-cols-probe " "Config row"
 }
 
 # Invalid objects are refused, each with a message naming the field
@@ -327,7 +335,7 @@ test_invalid_rejected() {
 	app ClusterBpfApplication bad19 "[$xdp]" | sed 's/"nodeSelector":{},//' |
 		expect_rejected "no nodeSelector" "spec.nodeSelector" "Required value"
 	# namespaced: fewer types, pod selection required
-	app BpfApplication bad20 '[{"name":"kprobe_prog","type":"KProbe","kprobe":{}}]' |
+	app BpfApplication bad20 '[{"name":"kprobe_prog","type":"KProbe"}]' |
 		expect_rejected "KProbe in a namespaced application" "spec.programs[0].type" 'Unsupported value: "KProbe"'
 	app BpfApplication bad21 "[$xdp]" |
 		expect_rejected "namespaced xdp link without networkNamespaces" \
