@@ -42,12 +42,18 @@ crds_cleanup() {
 	kc delete namespace -l bpfman-test=crds --ignore-not-found --wait=false >/dev/null 2>&1 || true
 	[ -n "${KUBECACHEDIR:-}" ] && rm -rf "${KUBECACHEDIR:?}"
 }
-if declare -F test_teardown >/dev/null; then
-	eval "crds_orig_$(declare -f test_teardown)"
-	test_teardown() { crds_cleanup; crds_orig_test_teardown "$@"; }
-else
-	trap crds_cleanup EXIT
-fi
+# crds_cleanup runs first in the runner's teardown (tests/k8s/lib.sh, else
+# tests/integration/lib.sh), which keeps the test's exit status; alone, at exit
+crds_hooked=""
+for crds_td in k8s_test_teardown test_teardown; do
+	if declare -F "$crds_td" >/dev/null; then
+		eval "crds_orig_$(declare -f "$crds_td")"
+		eval "$crds_td() { local rc=\$?; crds_cleanup; (exit \$rc); crds_orig_$crds_td \"\$@\"; }"
+		crds_hooked=1
+		break
+	fi
+done
+[ -n "$crds_hooked" ] || trap crds_cleanup EXIT
 
 # installs (or updates) every CRD and the admission policy, waits until all are Established
 crds_install() {
