@@ -67,13 +67,7 @@ crds_install() {
 
 # sample FILE: the sample with the test's label added (so the cleanup finds it)
 sample() {
-	python3 - "$SAMPLE_DIR/$1" <<'EOF'
-import sys, yaml
-for d in yaml.safe_load_all(open(sys.argv[1])):
-    d["metadata"].setdefault("labels", {})["bpfman-test"] = "crds"
-    print("---")
-    print(yaml.safe_dump(d, sort_keys=False))
-EOF
+	kc label --local -f "$SAMPLE_DIR/$1" bpfman-test=crds -o yaml
 }
 
 # expect_rejected WHAT NEEDLE... (the object on stdin): the API server must refuse to create
