@@ -1,7 +1,8 @@
 # Tests of the bpfman.io CRDs (dist/k8s/crds) and samples (dist/k8s/samples) on a real API
 # server: they install and become Established, the samples apply (client- and server-side),
 # `kubectl get` prints the printer columns with values, invalid objects are rejected with a
-# message naming the field, and the status subresource works. test_crd_files needs no
+# message naming the field, the status subresource works, and the host examples of
+# bpfman apply pass the same validation. test_crd_files needs no
 # cluster. Run by tests/k8s/run.sh (KUBECONFIG of its cluster); every object a test creates
 # carries the label bpfman-test=crds and is deleted at its end. The CRDs stay installed: the
 # other tests of the run use them, and the cluster goes with the run.
@@ -455,4 +456,21 @@ expect_fail_msg() {
 		fail "$what: accepted: $out"
 	fi
 	assert_contains "$out" "$needle" "$what"
+}
+
+# One format for host and cluster: every application of the host examples (examples/apply,
+# which bpfman apply's own parser accepts in the unit tests) passes the CRDs' validation
+test_host_examples_accepted() {
+	need_cluster
+	crds_install
+	local f ns out
+	for ns in $(grep -h '^  namespace: ' "$CRDS_TOP"/examples/apply/*.yaml | awk '{ print $2 }' | sort -u); do
+		if ! kc get namespace "$ns" >/dev/null 2>&1; then
+			kc create namespace "$ns" >/dev/null
+			kc label namespace "$ns" bpfman-test=crds >/dev/null
+		fi
+	done
+	for f in "$CRDS_TOP"/examples/apply/*.yaml; do
+		out=$(kc create --dry-run=server -f "$f" 2>&1) || fail "$f rejected: $out"
+	done
 }
