@@ -2,10 +2,10 @@
 # server: they install and become Established, the samples apply (client- and server-side),
 # `kubectl get` prints the printer columns with values, invalid objects are rejected with a
 # message naming the field, the status subresource works, and the host examples of
-# bpfman apply pass the same validation. test_crd_files needs no
-# cluster. Run by tests/k8s/run.sh (KUBECONFIG of its cluster); every object a test creates
-# carries the label bpfman-test=crds and is deleted at its end. The CRDs stay installed: the
-# other tests of the run use them, and the cluster goes with the run.
+# `bpfman apply` pass the same validation. test_crd_files and test_samples_host_apply need
+# no cluster. Run by tests/k8s/run.sh (KUBECONFIG of its cluster); every object a test
+# creates carries the label bpfman-test=crds and is deleted at its end. The CRDs stay
+# installed: the other tests of the run use them, and the cluster goes with the run.
 
 CRDS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CRD_DIR=$CRDS_TOP/dist/k8s/crds
