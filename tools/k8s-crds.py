@@ -466,10 +466,11 @@ def g2():
 G1_HEADER = """\
 # {kind} (bpfman.io/v1alpha1, cluster): first-generation (bpfman-operator v0.4) kind, kept
 # so that manifests written for it apply (contract section 2). The agent turns it into a
-# one-program ClusterBpfApplication and reports per node in BpfProgram objects.{extra}
+# one-program ClusterBpfApplication and reports per node in BpfProgram objects.
 #
-# Departure from v0.4, on purpose: bytecode must have exactly one of image and path
-# (upstream did not check it; neither the agent nor the daemon can use both).
+# Departures from v0.4, on purpose:
+# - bytecode must have exactly one of image and path (upstream did not check it; neither
+#   the agent nor the daemon can use both).{extra}
 """
 
 
@@ -529,8 +530,8 @@ def g1():
         }, ["names"], [],
             [column("TracePoint", ".spec.names", wide=True,
                     desc="The tracepoints (upstream's path .spec.name printed nothing)")],
-            "\n#\n# The TracePoint column reads .spec.names; upstream's .spec.name does not exist, so its\n"
-            "# column was always empty."),
+            "\n# - The TracePoint column reads .spec.names; upstream's .spec.name does not exist,\n"
+            "#   so its column was always empty."),
         ("KprobeProgram", {
             "func_name": string(description="Kernel function."),
             "offset": int64(minimum=0, default=0),
