@@ -5,6 +5,7 @@
 #  - oom_score_adj cannot always be lowered in a sandbox: containerd's restrict_oom_score_adj;
 #  - no pod network: a loopback-only CNI config makes the runtime report NetworkReady (so the
 #    node becomes Ready), and pods must use hostNetwork: true;
+#  - / is a private mount (no systemd): the kubelet's dir is made a shared mount of its own;
 #  - no registry or download: the pause and busybox images are built here and imported.
 TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGE_CACHE=${K8S_IMAGE_CACHE:-/opt/k8s/images}
@@ -150,9 +151,14 @@ node_up() {
 
 	sed -e "s#$DIR/pki/admin\.#$DIR/pki/node.#g; s#admin#node#g" "$DIR/admin.kubeconfig" >"$DIR/node.kubeconfig"
 	write_kubelet_config
+	# the kubelet's dir a shared mount of its own: pods (a CSI driver's) can then mount into
+	# it with mountPropagation Bidirectional, which needs a shared host mount, and / is
+	# private on a machine without systemd
+	mount --bind "$DIR/kubelet/root" "$DIR/kubelet/root"
+	mount --make-rshared "$DIR/kubelet/root"
 	start_proc kubelet "$K8S_BIN/kubelet" --config="$DIR/kubelet/config.yaml" \
 		--kubeconfig="$DIR/node.kubeconfig" --root-dir="$DIR/kubelet/root" \
-		--cert-dir="$DIR/kubelet/pki" --hostname-override="$NODE_NAME" --node-ip=127.0.0.1 --v=1
+		--cert-dir="$DIR/kubelet/pki" --hostname-override="$NODE_NAME" --v=1
 	wait_up scheduler 60 curl -skf "https://127.0.0.1:$PORT_SCHED/healthz"
 	wait_up kubelet 120 node_ready
 	cat >>"$DIR/env" <<ENV
