@@ -103,7 +103,7 @@ else
 		result 0 1 0
 		exit 1
 	fi
-	grep -E 'ready:|up:|Ready:' "$TEST_TMP/cluster-up.log" | sed 's/^/# /'
+	grep -E 'ready:|up|Ready:' "$TEST_TMP/cluster-up.log" | sed 's/^/# /'
 fi
 . "$cluster/env"
 

@@ -11,6 +11,9 @@ TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGE_CACHE=${K8S_IMAGE_CACHE:-/opt/k8s/images}
 PAUSE_IMAGE=localhost/pause:local
 BUSYBOX_IMAGE=localhost/busybox:local
+# made by the kubelet (device plugins' socket, links to pod logs) and containerd 1.6 (shim
+# sockets, runc state) at fixed paths
+NODE_HOST_DIRS="/var/lib/kubelet /var/log/containers /run/containerd"
 
 # Takes the machine's one node slot for DIR, or says who has it.
 node_lock() {
@@ -138,6 +141,9 @@ node_up() {
 	t=$(now_us)
 	build_images
 	ip netns list 2>/dev/null | awk '{print $1}' | sort >"$DIR/netns.before"
+	# host dirs the kubelet and containerd make at fixed places: those that are not there
+	# yet go again in cluster-down
+	for d in $NODE_HOST_DIRS; do [ -e "$d" ] || echo "$d"; done >"$DIR/host-dirs.made"
 	start_proc scheduler "$K8S_BIN/kube-scheduler" --kubeconfig="$DIR/admin.kubeconfig" \
 		--bind-address=127.0.0.1 --secure-port="$PORT_SCHED" --leader-elect=false
 	write_containerd_config
@@ -224,6 +230,10 @@ node_down() {
 			[ -L "$m" ] && case $(readlink "$m") in "$DIR"/*) rm -f "$m" ;; esac
 		done
 		rm -rf "${CTRD_STATE:?}"
+		if [ -f "$DIR/host-dirs.made" ]; then
+			for m in $NODE_HOST_DIRS; do grep -qx "$m" "$DIR/host-dirs.made" && rm -rf "$m"; done
+			rm -f "$DIR/host-dirs.made"
+		fi
 		rm -f "$NODE_LOCK"
 	fi
 	if awk '{print $2}' /proc/mounts | grep -qE "^$DIR/"; then
