@@ -145,20 +145,20 @@ k8s_test_teardown() {
 	if [ -f "$K8S_TRACKED" ]; then
 		# newest first: dependents before what they depend on
 		tac "$K8S_TRACKED" | while read -r kind name ns; do
-			k delete "$kind" "$name" ${ns:+-n "$ns"} --wait=false --ignore-not-found </dev/null >/dev/null 2>&1
+			k --request-timeout=10s delete "$kind" "$name" ${ns:+-n "$ns"} --wait=false --ignore-not-found </dev/null >/dev/null 2>&1
 		done
 		# finalizers that nobody will clear any more (the test's agent is stopped) must not
 		# keep the objects: after 10 s they are cleared
 		for i in $(seq 50); do
 			left=$(tac "$K8S_TRACKED" | while read -r kind name ns; do
-				k get "$kind" "$name" ${ns:+-n "$ns"} -o name </dev/null 2>/dev/null
+				k --request-timeout=10s get "$kind" "$name" ${ns:+-n "$ns"} -o name </dev/null 2>/dev/null
 			done)
 			[ -z "$left" ] && break
 			sleep 0.2
 		done
 		tac "$K8S_TRACKED" | while read -r kind name ns; do
 			[ "$kind" = namespace ] && k8s_clear_ns_finalizers "$name"
-			k patch "$kind" "$name" ${ns:+-n "$ns"} --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+			k --request-timeout=10s patch "$kind" "$name" ${ns:+-n "$ns"} --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 		done
 		rm -f "$K8S_TRACKED"
 	fi
