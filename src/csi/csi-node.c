@@ -208,15 +208,17 @@ static void publish_locked(struct csi *c, const struct publish *p, struct unary_
 			out->status = GRPC_STATUS_OK;
 			goto ok;
 		}
-		/* the mount went away (reboot, someone unmounted it): publish it anew */
+		/* the mount went away (reboot, someone unmounted it): publish it anew (what is
+		 * mounted at the target now, if anything, is not ours: left alone, refused below) */
 		log_info("CSI: volume %s: its mount is gone; publishing it again", p->volume_id);
-		undo(vol_fs, p->target, NULL);
+		undo(vol_fs, NULL, NULL);
 		(void)csi_record_remove(c, p->volume_id);
 	} else if (r != -ENOENT) {
 		log_warn("CSI: volume %s: unreadable record (%s): publishing anew", p->volume_id,
 			 strerror(-r));
 		(void)csi_record_remove(c, p->volume_id);
 	}
+	csi_record_clear(&rec); /* filled again, for the new record */
 	if (csi_record_find_target(c, p->target, &other) == 0) {
 		unary_reply_error(out, GRPC_STATUS_ALREADY_EXISTS, "target_path %s holds volume %s already",
 				  p->target, other);
