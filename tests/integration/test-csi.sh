@@ -289,6 +289,12 @@ test_publish_idempotent_and_conflicts() {
 	umount "$t"
 	expect_ok csi publish vol-i "$t" --program stats --maps counters,shared_by_name
 	assert_eq "$(findmnt -rn -o FSTYPE --mountpoint "$t")" bpf "mounted again"
+	# ... and when something else was mounted there meanwhile, it is refused and left alone
+	umount "$t"
+	mount -t tmpfs -o size=64k none "$t"
+	expect_code ALREADY_EXISTS csi publish vol-i "$t" --program stats --maps counters,shared_by_name
+	assert_eq "$(findmnt -rn -o FSTYPE --mountpoint "$t")" tmpfs "the foreign mount is kept"
+	umount "$t"
 }
 
 test_publish_errors_leave_nothing() {
