@@ -156,7 +156,7 @@ k8s_test_teardown() {
 			[ -z "$left" ] && break
 			sleep 0.2
 		done
-		tac "$K8S_TRACKED" | while read -r kind name ns; do
+		[ -z "$left" ] || tac "$K8S_TRACKED" | while read -r kind name ns; do
 			[ "$kind" = namespace ] && k8s_clear_ns_finalizers "$name"
 			k --request-timeout=10s patch "$kind" "$name" ${ns:+-n "$ns"} --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 		done
