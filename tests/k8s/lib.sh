@@ -13,6 +13,7 @@ K8S_TEST_LABEL=k8s-testbed/test
 # Objects to delete in teardown, one "KIND NAME [NAMESPACE]" a line, in creation order
 K8S_TRACKED=$TEST_TMP/tracked.$TEST_ID
 BG_PIDS=()
+K8S_TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed
 
 # kubectl on the test cluster
 k() { "$K8S_BIN/kubectl" "$@"; }
@@ -135,6 +136,22 @@ stop_bg() {
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	return 0
+}
+
+# k8s_stop_apiserver, k8s_start_apiserver: the run's API server goes away and comes back
+# (same flags and data; its watch cache starts anew, so watches resumed from an older
+# resourceVersion get 410 Gone): for the clients' fault tests. k8s_start_apiserver waits
+# until it is ready again.
+k8s_stop_apiserver() {
+	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; stop_proc kube-apiserver 10 >/dev/null)
+}
+k8s_start_apiserver() {
+	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; restart_proc kube-apiserver; wait_up kube-apiserver 90 api_get /readyz) ||
+		fail "the API server did not come back"
+}
+k8s_restart_apiserver() {
+	k8s_stop_apiserver
+	k8s_start_apiserver
 }
 
 # Deletes what the test made (see the top of this file), then test_teardown.

@@ -117,6 +117,28 @@ test_watch_too_old_gives_410() {
 	assert_contains "$out" "too old resource version" "410 reason"
 }
 
+test_apiserver_restart() {
+	make_gadget_crd
+	gadget g1 10 | k create -f - >/dev/null
+	rv=$(curl_api -f "$GADGETS" | jq -r .metadata.resourceVersion)
+	w=$TEST_TMP/watch.$TEST_ID
+	start_bg watch curl_api -N -o "$w" "$GADGETS?watch=1&resourceVersion=$rv"
+	wpid=$BG_PID
+	k8s_stop_apiserver
+	# a client's watch ends with the server
+	wait_for 15 bash -c "! kill -0 $wpid 2>/dev/null"
+	! k get "gadgets.$GROUP" g1 -o name 2>/dev/null || fail "the API server still answers after k8s_stop_apiserver"
+	k8s_start_apiserver
+	assert_eq "$(k get "gadgets.$GROUP" g1 -o jsonpath='{.spec.priority}')" 10 "the Gadget after the restart"
+	# the new watch cache starts at the current revision: resuming the old watch means relisting
+	gadget g2 20 | k create -f - >/dev/null
+	out=$(curl_api -N -m 10 -w '\nHTTP %{http_code}\n' "$GADGETS?watch=1&resourceVersion=$rv")
+	case $out in
+	*'"code":410'* | *'HTTP 410'*) ;;
+	*) fail "watch resumed from $rv after the restart: $out" ;;
+	esac
+}
+
 test_server_side_apply_and_conflict() {
 	make_gadget_crd
 	gadget g1 10 | k create -f - >/dev/null
