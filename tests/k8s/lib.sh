@@ -134,7 +134,8 @@ stop_bg() {
 		sleep 0.1
 	done
 	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	# reaped, when it is a job of this shell (bash warns on others, also in an EXIT trap)
+	if jobs -p | grep -qx "$pid"; then wait "$pid" 2>/dev/null || true; fi
 	return 0
 }
 
@@ -156,7 +157,7 @@ k8s_restart_apiserver() {
 
 # Deletes what the test made (see the top of this file), then test_teardown.
 k8s_test_teardown() {
-	local rc=$? p kind name ns left i
+	local rc=$? p kind name ns left end
 	set +e
 	for p in "${BG_PIDS[@]}"; do stop_bg "$p"; done
 	if [ -f "$K8S_TRACKED" ]; then
@@ -166,11 +167,12 @@ k8s_test_teardown() {
 		done
 		# finalizers that nobody will clear any more (the test's agent is stopped) must not
 		# keep the objects: after 10 s they are cleared
-		for i in $(seq 50); do
+		end=$((${EPOCHREALTIME/./} + 10000000))
+		while :; do
 			left=$(tac "$K8S_TRACKED" | while read -r kind name ns; do
 				k --request-timeout=10s get "$kind" "$name" ${ns:+-n "$ns"} -o name </dev/null 2>/dev/null
 			done)
-			[ -z "$left" ] && break
+			[ -n "$left" ] && [ "${EPOCHREALTIME/./}" -lt "$end" ] || break
 			sleep 0.2
 		done
 		[ -z "$left" ] || tac "$K8S_TRACKED" | while read -r kind name ns; do
@@ -183,14 +185,13 @@ k8s_test_teardown() {
 	test_teardown
 }
 
-# The finalizers of the objects left in namespace NS (custom resources the test's stopped
-# agent or operator would have cleared), so that the namespace can go.
+# The finalizers of the objects left in namespace NS (what the test's stopped agent or
+# operator would have cleared), so that the namespace can go.
 k8s_clear_ns_finalizers() {
-	local ns=$1 r o
+	local ns=$1 kinds o
 	k get namespace "$ns" -o name >/dev/null 2>&1 || return 0
-	for r in $(k api-resources --namespaced --verbs=list,patch -o name 2>/dev/null | grep '\.'); do
-		for o in $(k get "$r" -n "$ns" -o name 2>/dev/null); do
-			k patch "$o" -n "$ns" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-		done
+	kinds=$(k api-resources --namespaced --verbs=list,patch -o name 2>/dev/null | grep -v '^events' | paste -sd,)
+	for o in $(k get "$kinds" -n "$ns" -o name 2>/dev/null); do
+		k patch "$o" -n "$ns" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 	done
 }
