@@ -24,6 +24,13 @@ require_node() {
 	[ "${K8S_WITH_NODE:-0}" = 1 ] || skip "needs the cluster's node (kubelet); the cluster runs without one"
 }
 
+# k8s_import_image ARCHIVE: an OCI image archive (testbed/mkoci.py's) into the node's
+# containerd, where pods find it by its name (imagePullPolicy IfNotPresent or Never)
+k8s_import_image() {
+	require_node
+	ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io images import "$1" >/dev/null
+}
+
 # wait_for SECONDS COMMAND...: until COMMAND succeeds (polled every 0.2 s); fails the test
 # naming COMMAND and its last output when SECONDS pass.
 wait_for() {
