@@ -42,6 +42,7 @@ for p in "${ports[@]}"; do
 done
 if [ "$WITH_NODE" = 1 ]; then
 	. "$HERE/testbed/node.sh"
+	node_check_host || exit 2
 	node_lock || exit 2
 fi
 

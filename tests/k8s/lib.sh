@@ -13,6 +13,7 @@ K8S_TEST_LABEL=k8s-testbed/test
 # Objects to delete in teardown, one "KIND NAME [NAMESPACE]" a line, in creation order
 K8S_TRACKED=$TEST_TMP/tracked.$TEST_ID
 BG_PIDS=()
+K8S_TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed
 
 # kubectl on the test cluster
 k() { "$K8S_BIN/kubectl" "$@"; }
@@ -21,6 +22,13 @@ k() { "$K8S_BIN/kubectl" "$@"; }
 # need it says K8S_NEEDS_NODE=1 at the top level, so that run.sh starts the cluster with one.
 require_node() {
 	[ "${K8S_WITH_NODE:-0}" = 1 ] || skip "needs the cluster's node (kubelet); the cluster runs without one"
+}
+
+# k8s_import_image ARCHIVE: an OCI image archive (testbed/mkoci.py's) into the node's
+# containerd, where pods find it by its name (imagePullPolicy IfNotPresent or Never)
+k8s_import_image() {
+	require_node
+	ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io images import "$1" >/dev/null
 }
 
 # wait_for SECONDS COMMAND...: until COMMAND succeeds (polled every 0.2 s); fails the test
@@ -133,13 +141,31 @@ stop_bg() {
 		sleep 0.1
 	done
 	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	# reaped, when it is a job of this shell (bash warns on others, also in an EXIT trap)
+	if jobs -p | grep -qx "$pid"; then wait "$pid" 2>/dev/null || true; fi
 	return 0
+}
+
+# k8s_stop_apiserver, k8s_start_apiserver: the run's API server goes away and comes back
+# (same flags and data; its watch cache starts anew, so watches resumed from an older
+# resourceVersion get 410 Gone): for the clients' fault tests. k8s_start_apiserver waits
+# until it is ready again. The stop is a SIGTERM, and a SIGKILL after 2 s: with clients
+# connected the API server's graceful shutdown takes longer than 10 s.
+k8s_stop_apiserver() {
+	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; stop_proc kube-apiserver 2 >/dev/null)
+}
+k8s_start_apiserver() {
+	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; restart_proc kube-apiserver; wait_up kube-apiserver 90 api_get /readyz) ||
+		fail "the API server did not come back"
+}
+k8s_restart_apiserver() {
+	k8s_stop_apiserver
+	k8s_start_apiserver
 }
 
 # Deletes what the test made (see the top of this file), then test_teardown.
 k8s_test_teardown() {
-	local rc=$? p kind name ns left i
+	local rc=$? p kind name ns left end
 	set +e
 	for p in "${BG_PIDS[@]}"; do stop_bg "$p"; done
 	if [ -f "$K8S_TRACKED" ]; then
@@ -149,14 +175,15 @@ k8s_test_teardown() {
 		done
 		# finalizers that nobody will clear any more (the test's agent is stopped) must not
 		# keep the objects: after 10 s they are cleared
-		for i in $(seq 50); do
+		end=$((${EPOCHREALTIME/./} + 10000000))
+		while :; do
 			left=$(tac "$K8S_TRACKED" | while read -r kind name ns; do
 				k --request-timeout=10s get "$kind" "$name" ${ns:+-n "$ns"} -o name </dev/null 2>/dev/null
 			done)
-			[ -z "$left" ] && break
+			[ -n "$left" ] && [ "${EPOCHREALTIME/./}" -lt "$end" ] || break
 			sleep 0.2
 		done
-		tac "$K8S_TRACKED" | while read -r kind name ns; do
+		[ -z "$left" ] || tac "$K8S_TRACKED" | while read -r kind name ns; do
 			[ "$kind" = namespace ] && k8s_clear_ns_finalizers "$name"
 			k --request-timeout=10s patch "$kind" "$name" ${ns:+-n "$ns"} --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 		done
@@ -166,14 +193,13 @@ k8s_test_teardown() {
 	test_teardown
 }
 
-# The finalizers of the objects left in namespace NS (custom resources the test's stopped
-# agent or operator would have cleared), so that the namespace can go.
+# The finalizers of the objects left in namespace NS (what the test's stopped agent or
+# operator would have cleared), so that the namespace can go.
 k8s_clear_ns_finalizers() {
-	local ns=$1 r o
+	local ns=$1 kinds o
 	k get namespace "$ns" -o name >/dev/null 2>&1 || return 0
-	for r in $(k api-resources --namespaced --verbs=list,patch -o name 2>/dev/null | grep '\.'); do
-		for o in $(k get "$r" -n "$ns" -o name 2>/dev/null); do
-			k patch "$o" -n "$ns" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-		done
+	kinds=$(k api-resources --namespaced --verbs=list,patch -o name 2>/dev/null | grep -v '^events' | paste -sd,)
+	for o in $(k get "$kinds" -n "$ns" -o name 2>/dev/null); do
+		k patch "$o" -n "$ns" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 	done
 }

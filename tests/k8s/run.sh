@@ -11,7 +11,7 @@
 # Environment:
 #   K8S_PORT_BASE  first of the cluster's 10 ports (default: the first free one of 26000,
 #                  26010, ...; give each of several parallel runs its own)
-#   K8S_WITH_NODE  auto (default: as the selected files need), 1 (always), 0 (never: tests
+#   WITH_NODE      auto (default: as the selected files need), 1 (always), 0 (never: tests
 #                  that need the node skip)
 #   K8S_CLUSTER    a DIR where cluster-up.sh already runs a cluster: use it, start none
 #   K8S_KEEP=1     keep the cluster (and its dir) after the run, for a look
@@ -50,7 +50,7 @@ if [ ${#PLAN[@]} = 0 ]; then
 	exit 0
 fi
 
-with_node=${K8S_WITH_NODE:-auto}
+with_node=${WITH_NODE:-auto}
 if [ "$with_node" = auto ]; then
 	with_node=0
 	for p in "${PLAN[@]}"; do

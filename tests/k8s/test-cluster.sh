@@ -117,6 +117,28 @@ test_watch_too_old_gives_410() {
 	assert_contains "$out" "too old resource version" "410 reason"
 }
 
+test_apiserver_restart() {
+	make_gadget_crd
+	gadget g1 10 | k create -f - >/dev/null
+	rv=$(curl_api -f "$GADGETS" | jq -r .metadata.resourceVersion)
+	w=$TEST_TMP/watch.$TEST_ID
+	start_bg watch curl_api -N -o "$w" "$GADGETS?watch=1&resourceVersion=$rv"
+	wpid=$BG_PID
+	k8s_stop_apiserver
+	# a client's watch ends with the server
+	wait_for 15 bash -c "! kill -0 $wpid 2>/dev/null"
+	! k get "gadgets.$GROUP" g1 -o name 2>/dev/null || fail "the API server still answers after k8s_stop_apiserver"
+	k8s_start_apiserver
+	assert_eq "$(k get "gadgets.$GROUP" g1 -o jsonpath='{.spec.priority}')" 10 "the Gadget after the restart"
+	# the new watch cache starts at the current revision: resuming the old watch means relisting
+	gadget g2 20 | k create -f - >/dev/null
+	out=$(curl_api -N -m 10 -w '\nHTTP %{http_code}\n' "$GADGETS?watch=1&resourceVersion=$rv")
+	case $out in
+	*'"code":410'* | *'HTTP 410'*) ;;
+	*) fail "watch resumed from $rv after the restart: $out" ;;
+	esac
+}
+
 test_server_side_apply_and_conflict() {
 	make_gadget_crd
 	gadget g1 10 | k create -f - >/dev/null
@@ -173,6 +195,9 @@ test_finalizer_blocks_deletion() {
 }
 
 test_owner_reference_gc() {
+	# first: the garbage collector learns of a new resource type only at its next discovery
+	# (every 30 s), so the custom resource part waits for that
+	make_gadget_crd
 	ns=$(k8s_ns gc)
 	k -n "$ns" create configmap owner >/dev/null
 	uid=$(k -n "$ns" get cm owner -o jsonpath='{.metadata.uid}')
@@ -187,7 +212,6 @@ YAML
 	k -n "$ns" delete cm owner >/dev/null
 	wait_for 60 k_gone -n "$ns" cm dependent
 	# a cluster-scoped custom resource owning a namespaced object, foreground deletion
-	make_gadget_crd
 	gadget g1 10 | k create -f - >/dev/null
 	uid=$(k get "gadgets.$GROUP" g1 -o jsonpath='{.metadata.uid}')
 	k apply -f - >/dev/null <<YAML

@@ -15,6 +15,18 @@ BUSYBOX_IMAGE=localhost/busybox:local
 # sockets, runc state) at fixed paths
 NODE_HOST_DIRS="/var/lib/kubelet /var/log/containers /run/containerd"
 
+# What the node needs from the host (Debian packages)
+node_check_host() {
+	local missing=""
+	command -v containerd >/dev/null && command -v ctr >/dev/null || missing+=" containerd"
+	command -v runc >/dev/null || missing+=" runc"
+	[ -x /usr/lib/cni/loopback ] || missing+=" containernetworking-plugins"
+	[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' || missing+=" busybox-static"
+	[ -z "$missing" ] && return 0
+	echo "the node needs:$missing (apt-get install$missing)" >&2
+	return 1
+}
+
 # Takes the machine's one node slot for DIR, or says who has it.
 node_lock() {
 	local other
@@ -36,8 +48,6 @@ build_images() {
 	key=$(cat "$TESTBED/pause.go" "$TESTBED/mkoci.py" /bin/busybox | sha256sum | cut -c1-16)
 	IMAGES=$IMAGE_CACHE/$key
 	[ -f "$IMAGES/busybox.tar" ] && return 0
-	[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
-		{ echo "a static /bin/busybox is needed: apt-get install busybox-static" >&2; return 1; }
 	w=$(mktemp -d "$IMAGE_CACHE.work.XXXXXX")
 	mkdir -p "$w/pause-src" "$w/pause-root" "$w/bb-root/bin" "$w/bb-root/tmp" "$w/bb-root/etc"
 	cp "$TESTBED/pause.go" "$w/pause-src/main.go"
