@@ -105,8 +105,10 @@ static json_t *link_json(enum app_prog_type t, const struct app_link *l,
 	case APP_XDP:
 	case APP_TC:
 	case APP_TCX:
-		if (l->ifaces.interfaces && l->ifaces.interfaces[0])
-			json_object_set_new(o, "interfaceName", json_string(l->ifaces.interfaces[0]));
+		json_object_set_new(o, "interfaceName",
+				    json_string(l->ifaces.interfaces && l->ifaces.interfaces[0]
+							? l->ifaces.interfaces[0]
+							: ""));
 		if (l->netns)
 			json_object_set_new(o, "netnsPath", json_string(l->netns));
 		json_object_set_new(o, "priority", json_integer(l->priority));
@@ -146,7 +148,6 @@ static json_t *link_json(enum app_prog_type t, const struct app_link *l,
 		break;
 	case APP_FENTRY:
 	case APP_FEXIT:
-		json_object_set_new(o, "mode", json_string("Attach"));
 		break;
 	}
 	return o;
@@ -179,10 +180,6 @@ json_t *state_status(struct agent *a, json_t *app, json_t *old_state,
 
 		json_object_set_new(p, "name", json_string(jstr(jp, "name") ?: ""));
 		json_object_set_new(p, "type", json_string(type));
-		if (jstr(jp, "fentry.function") || jstr(jp, "fexit.function"))
-			json_object_set_new(p, "function",
-					    json_string(jstr(jp, "fentry.function")
-							    ?: jstr(jp, "fexit.function")));
 		if (ids && ids[i])
 			json_object_set_new(p, "programId", json_integer(ids[i]));
 		if (dp) {
@@ -223,8 +220,14 @@ json_t *state_status(struct agent *a, json_t *app, json_t *old_state,
 		else if (!strcmp(pls, "Pending"))
 			any_pending = true;
 		json_object_set_new(p, "programLinkStatus", json_string(pls));
-		if (dp)
-			json_object_set_new(p, member_name(dp->type), json_pack("{s:o}", "links", links));
+		if (dp) {
+			json_t *mem = json_pack("{s:o}", "links", links);
+
+			/* fentry/fexit: the function is fixed at load, beside the links */
+			if (dp->attach_fn)
+				json_object_set_new(mem, "function", json_string(dp->attach_fn));
+			json_object_set_new(p, member_name(dp->type), mem);
+		}
 		else
 			json_decref(links);
 		json_array_append_new(progs, p);

@@ -1,0 +1,307 @@
+# bpfman-agent against a real API server (tests/k8s/run.sh starts it): Node objects made
+# through the API (no kubelet), the agent as a host process with its own node name and
+# bpfman root, real programs in the kernel, real veth pairs and traffic between the test's
+# namespaces (192.0.2.0/24). Programs are counted as new ones only.
+
+AGENT=${BPFMAN_AGENT:-$(dirname "$(dirname "$BPFMAN")")/agent/bpfman-agent}
+CRD_DIR=${CRD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/dist/k8s/crds}
+
+# The bpfman.io CRDs (once per cluster; apply is idempotent), established.
+install_crds() {
+	if ! k get crd clusterbpfapplicationstates.bpfman.io xdpprograms.bpfman.io bpfprograms.bpfman.io \
+		-o name >/dev/null 2>&1; then
+		k apply --server-side -f "$CRD_DIR" >/dev/null
+	fi
+	k wait --for condition=established --timeout=60s -f "$CRD_DIR" >/dev/null
+}
+
+# agent_setup: CRDs, a veth pair whose host end HIF holds the Node's InternalIP HOST_IP
+# (its peer PIF in the test namespace NS_P at PEER_IP: traffic from there reaches HIF), the
+# Node object NODE labelled bpfman-test/sel=yes, the agent started (AGENT_PID).
+agent_setup() {
+	[ -x "$AGENT" ] || skip "no bpfman-agent binary at $AGENT"
+	install_crds
+	NODE=agent-node-$TEST_ID
+	NS_P=$(make_netns p)
+	HIF="bt${TEST_ID}x$RANDOM"
+	HIF=${HIF:0:15}
+	PIF=veth-p
+	# a /30 of 192.0.2.0/24 of its own: two tests never share addresses
+	local q=$(( (TEST_ID % 60) * 4 ))
+	HOST_IP=192.0.2.$((q + 1)) PEER_IP=192.0.2.$((q + 2))
+	ip link add "$HIF" type veth peer name "$PIF" netns "$NS_P"
+	ip addr add "$HOST_IP/30" dev "$HIF"
+	ip link set "$HIF" up
+	ip -n "$NS_P" addr add "$PEER_IP/30" dev "$PIF"
+	ip -n "$NS_P" link set "$PIF" up
+	create_node_object "$NODE" bpfman-test/sel=yes --ip "$HOST_IP"
+	start_agent
+}
+
+start_agent() {
+	start_bg agent "$AGENT" --kubeconfig "$KUBECONFIG" --node "$NODE" --root "$BPFMAN_ROOT" \
+		--resync "${RESYNC:-5}"
+	AGENT_PID=$BG_PID
+}
+
+APP=app-$TEST_ID
+# write_app FILE [PRIORITY] [IFACE-SELECTOR-YAML]: ClusterBpfApplication APP: xdp_counter on
+# HIF, tracepoint_counter on getpid, selecting nodes labelled bpfman-test/sel=yes and
+# this test's node
+app_yaml() {
+	local prio=${1:-50} sel=${2:-"{interfaces: [$HIF]}"}
+	cat <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: $APP
+spec:
+  nodeSelector:
+    matchLabels: {bpfman-test/sel: "yes", kubernetes.io/hostname: $NODE}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: xdp_counter
+      type: XDP
+      xdp:
+        links:
+          - interfaceSelector: $sel
+            priority: $prio
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint:
+        links:
+          - name: syscalls/sys_enter_getpid
+YAML
+}
+apply_app() {
+	app_yaml "$@" | k apply -f - >/dev/null
+	k8s_track clusterbpfapplication "$APP"
+}
+
+# state FIELD-JSONPATH: of this node's State of APP
+state() {
+	k get clusterbpfapplicationstates -l "bpfman.io/ownedByProgram=$APP,kubernetes.io/hostname=$NODE" \
+		-o jsonpath="{.items[*]$1}"
+}
+state_cond() { state '.status.conditions[0].type'; }
+state_load() { state '.status.appLoadStatus'; }
+# "name=id" of the State's programs
+state_ids() { state '.status.programs[*].programId'; }
+state_link_ids() {
+	k get clusterbpfapplicationstates -l "bpfman.io/ownedByProgram=$APP,kubernetes.io/hostname=$NODE" \
+		-o json | jq -r '[.items[0].status.programs[] | (.xdp // .tracepoint).links[] | .linkId] | map(tostring) | join(" ")'
+}
+app_progs() {
+	bpfman list programs -o json |
+		jq -r ".[] | select(.bpfman.metadata[\"bpfman.io/application-id\"] == \"ClusterBpfApplication/$APP\") | .kernel.id" | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+prog_named() { bpfman list programs -o json | jq -r ".[] | select(.bpfman.name == \"$1\") | .kernel.id"; }
+xdp_count() { counter "$(prog_named tracepoint_counter)" $SLOT_XDP; }
+traffic() { ip netns exec "$NS_P" ping -c "${1:-5}" -i 0.2 -W 1 -q "$HOST_IP" >/dev/null 2>&1 || true; }
+# the agent's resident memory, kB
+agent_rss() { awk '/^VmRSS/ {print $2}' "/proc/$AGENT_PID/status"; }
+
+# A ClusterBpfApplication selecting this node: programs in the kernel (new ones), counters
+# move with traffic and syscalls, the State says LoadSuccess / Success with link ids.
+test_apply_loads_and_reports() {
+	agent_setup
+	local before t0 t1 ids tp b a
+	before=$(kernel_ids prog)
+	t0=${EPOCHREALTIME/./}
+	apply_app
+	wait_for 60 test -n "$(app_progs | awk 'NF == 2')"
+	t1=${EPOCHREALTIME/./}
+	wait_for_eq 60 Success state_cond
+	echo "MEASURE apply-to-running-ms=$(( (t1 - t0) / 1000 )) agent-rss-kb=$(agent_rss)"
+	assert_eq "$(state_load)" LoadSuccess "appLoadStatus"
+	assert_eq "$(state '.status.node')" "$NODE" "status.node"
+	[ "$(kernel_new prog "$before")" -ge 2 ] || fail "no new programs in the kernel"
+	ids=$(state_ids)
+	assert_eq "$(echo "$ids" | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')" "$(app_progs)" "State programIds"
+	for id in $ids; do assert_kernel_prog "$id"; done
+	[[ $(state_link_ids) =~ ^[0-9]+\ [0-9]+$ ]] || fail "link ids in the State: '$(state_link_ids)'"
+	assert_eq "$(state '.status.programs[0].xdp.links[0].interfaceName')" "$HIF" "interfaceName"
+	assert_eq "$(state '.status.programs[0].xdp.links[0].linkStatus')" Attached "linkStatus"
+	# labels, owner, finalizer of the State
+	assert_eq "$(state '.metadata.finalizers[0]')" bpfman.io.clbpfapplicationcontroller/finalizer "finalizer"
+	assert_eq "$(state '.metadata.ownerReferences[0].name')" "$APP" "owner"
+	[[ $(state '.metadata.name') == "$APP"-???????? ]] || fail "State name $(state '.metadata.name')"
+	# counters move
+	tp=$(prog_named tracepoint_counter)
+	b=$(counter "$tp" $SLOT_TRACEPOINT)
+	trigger getpid 5 >/dev/null
+	a=$(counter "$tp" $SLOT_TRACEPOINT)
+	[ $((a - b)) -ge 5 ] || fail "tracepoint counter $b -> $a"
+	b=$(xdp_count)
+	traffic 5
+	a=$(xdp_count)
+	[ $((a - b)) -ge 5 ] || fail "xdp counter $b -> $a after 5 pings"
+}
+
+# Applying the same spec again, and resyncs, change nothing: same link ids, no new write.
+test_apply_twice_no_change() {
+	agent_setup
+	local links count
+	apply_app
+	wait_for_eq 60 Success state_cond
+	links=$(state_link_ids)
+	count=$(state '.status.updateCount')
+	apply_app
+	k annotate clusterbpfapplication "$APP" bpfman-test/touch=1 >/dev/null
+	sleep 12 # two resyncs (--resync 5)
+	assert_eq "$(state_link_ids)" "$links" "link ids after re-apply and resyncs"
+	assert_eq "$(state '.status.updateCount')" "$count" "updateCount (no status write)"
+	assert_eq "$(bpfman list links -o json | jq length)" 2 "links in the store"
+}
+
+# A priority edit replaces the link (new link id), the programs stay (same ids).
+test_priority_edit_replaces_link() {
+	agent_setup
+	local progs links
+	apply_app 50
+	wait_for_eq 60 Success state_cond
+	progs=$(app_progs)
+	links=$(state_link_ids)
+	apply_app 60
+	wait_for_eq 60 60 state '.status.programs[0].xdp.links[0].priority'
+	wait_for_eq 60 Success state_cond
+	assert_eq "$(app_progs)" "$progs" "program ids"
+	[ "${links%% *}" != "$(state_link_ids | cut -d' ' -f1)" ] || fail "xdp link id unchanged"
+	assert_eq "${links##* }" "$(state_link_ids | cut -d' ' -f2)" "tracepoint link id"
+	assert_eq "$(bpfman list links -o json | jq '[.[] | select(.program_type == "xdp")] | .[0].priority')" 60 "priority in the store"
+}
+
+# The node leaves the selection: unloaded, State NotSelected / Success; back: loaded again.
+test_node_label_unselects_and_reselects() {
+	agent_setup
+	local progs
+	apply_app
+	wait_for_eq 60 Success state_cond
+	progs=$(app_progs)
+	k label node "$NODE" bpfman-test/sel=no --overwrite >/dev/null
+	wait_for_eq 60 NotSelected state_load
+	assert_eq "$(state_cond)" Success "condition when not selected"
+	assert_eq "$(app_progs)" "" "programs after unselect"
+	for id in $progs; do eventually_gone "$id"; done
+	k label node "$NODE" bpfman-test/sel=yes --overwrite >/dev/null
+	wait_for_eq 60 LoadSuccess state_load
+	wait_for_eq 60 Success state_cond
+	[ -n "$(app_progs)" ] && [ "$(app_progs)" != "$progs" ] || fail "not reloaded (ids $(app_progs), were $progs)"
+}
+
+eventually_gone() {
+	local i
+	for i in $(seq 1 50); do
+		kernel_prog_exists "$1" || return 0
+		sleep 0.1
+	done
+	fail "kernel still has program $1 after 5 s"
+}
+
+# Deleting the app unloads it, the State loses its finalizer (and the garbage collector
+# removes it), nothing is left in the kernel or the store.
+test_delete_unloads_and_releases() {
+	agent_setup
+	local before progs name
+	before=$(kernel_ids prog)
+	apply_app
+	wait_for_eq 60 Success state_cond
+	progs=$(app_progs)
+	name=$(state '.metadata.name')
+	k delete clusterbpfapplication "$APP" --wait=false >/dev/null
+	wait_for 60 k_gone clusterbpfapplicationstate "$name"
+	for id in $progs; do eventually_gone "$id"; done
+	assert_eq "$(bpfman list programs -o json | jq length)" 0 "programs in the store"
+	assert_eq "$(bpfman list links -o json | jq length)" 0 "links in the store"
+	wait_for_eq 10 0 kernel_new_ours prog "$before"
+}
+
+# An interface that does not exist yet: link Pending (NotAttached), attached when it appears
+# (netlink event: well before the 60 s resync).
+test_interface_created_later() {
+	RESYNC=60 agent_setup
+	local late="bt${TEST_ID}y"
+	late=${late:0:15}
+	apply_app 50 "{interfaces: [$late]}"
+	wait_for_eq 60 Pending state_cond
+	assert_eq "$(state '.status.programs[0].xdp.links[0].linkStatus')" NotAttached "pending link"
+	assert_eq "$(state '.status.programs[0].programLinkStatus')" Pending "programLinkStatus"
+	ip link add "$late" type veth peer name "${late:0:13}p"
+	ip link set "$late" up
+	wait_for_eq 10 Success state_cond
+	assert_eq "$(state '.status.programs[0].xdp.links[0].linkStatus')" Attached "link after the interface appeared"
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.program_type == "xdp") | .interface')" "$late" "xdp link interface"
+}
+
+# primaryNodeInterface is the host interface holding the Node's InternalIP.
+test_primary_node_interface() {
+	agent_setup
+	apply_app 50 "{primaryNodeInterface: true}"
+	wait_for_eq 60 Success state_cond
+	assert_eq "$(state '.status.programs[0].xdp.links[0].interfaceName')" "$HIF" "primary interface"
+	local b a
+	b=$(xdp_count)
+	traffic 3
+	a=$(xdp_count)
+	[ $((a - b)) -ge 3 ] || fail "xdp counter $b -> $a on the primary interface"
+}
+
+# SIGKILL mid-apply, restart: converges to exactly the app's programs, nothing orphaned;
+# after delete nothing is left.
+test_agent_killed_mid_apply() {
+	agent_setup
+	local before i
+	before=$(kernel_ids prog)
+	apply_app
+	# kill while it works: as soon as anything of the app shows (State or program)
+	for i in $(seq 1 200); do
+		[ -n "$(app_progs)" ] && break
+		sleep 0.02
+	done
+	kill -9 "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null || true
+	start_agent
+	wait_for_eq 60 Success state_cond
+	assert_eq "$(app_progs | wc -w)" 2 "the app's programs after restart"
+	assert_eq "$(k get clusterbpfapplicationstates -l "bpfman.io/ownedByProgram=$APP,kubernetes.io/hostname=$NODE" -o name | wc -l)" 1 "State objects"
+	assert_eq "$(bpfman list links -o json | jq length)" 2 "links"
+	k delete clusterbpfapplication "$APP" --wait=false >/dev/null
+	wait_for_eq 60 "" app_progs
+	wait_for_eq 10 0 kernel_new_ours prog "$before"
+}
+
+# G1: an XdpProgram (the article's shape) -> loaded, a BpfProgram named
+# <name>-<node>-<interface> with condition bpfmanLoaded and the ProgramId annotation.
+test_g1_xdpprogram() {
+	agent_setup
+	local name=xdp-$TEST_ID bp id
+	k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: XdpProgram
+metadata:
+  name: $name
+spec:
+  bpffunctionname: xdp_counter
+  nodeselector:
+    matchLabels: {kubernetes.io/hostname: $NODE}
+  interfaceselector:
+    primarynodeinterface: true
+  priority: 0
+  bytecode:
+    path: $COUNTERS_OBJ
+YAML
+	k8s_track xdpprogram "$name"
+	bp="$name-$NODE-$HIF"
+	bp=${bp//_/-}
+	wait_for_eq 60 bpfmanLoaded k get bpfprogram "$bp" -o jsonpath='{.status.conditions[0].reason}'
+	assert_eq "$(k get bpfprogram "$bp" -o jsonpath='{.spec.type}')" xdp "spec.type"
+	assert_eq "$(k get bpfprogram "$bp" -o jsonpath='{.metadata.labels.bpfman\.io/ownedByProgram}')" "$name" "label"
+	assert_eq "$(k get bpfprogram "$bp" -o jsonpath='{.metadata.finalizers[0]}')" bpfman.io.xdpprogramcontroller/finalizer "finalizer"
+	id=$(k get bpfprogram "$bp" -o jsonpath='{.metadata.annotations.bpfman\.io/ProgramId}')
+	assert_kernel_prog "$id"
+	assert_eq "$(bpfman list programs -o json | jq -r ".[] | select(.kernel.id == $id) | .bpfman.metadata[\"bpfman.io/ProgramName\"]")" "$name" "ProgramName metadata"
+	k delete xdpprogram "$name" --wait=false >/dev/null
+	wait_for 60 k_gone bpfprogram "$bp"
+	eventually_gone "$id"
+}
