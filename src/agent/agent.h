@@ -87,6 +87,11 @@ int decl_build(struct agent *a, json_t *app, json_t *node, struct app_decl *ret,
 	       struct decl_issue **issues, size_t *n_issues, char **ret_err);
 void decl_issues_free(struct decl_issue *v, size_t n);
 
+/* ---- image pull secrets (secret.c) ---- */
+/* 0, or <0 with *why: a namespaced app names a Secret of another namespace, or the Secret
+ * cannot be read. */
+int pull_secret_check(struct agent *a, const struct app_decl *d, char **why);
+
 /* ---- State objects (state.c) ---- */
 /* The State of this node for the app (NULL if none): a new reference. */
 json_t *state_find(struct agent *a, bool namespaced, const char *ns, const char *app_name);

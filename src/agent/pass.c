@@ -164,6 +164,12 @@ static void one_app(struct agent *a, json_t *app, json_t *node, bool namespaced)
 		err = NULL;
 		log_error("%s %s: %s", namespaced ? "BpfApplication" : "ClusterBpfApplication",
 			  name, o.load_error ? o.load_error : "?");
+	} else if (pull_secret_check(a, &d, &err) < 0) {
+		o.load_failed = true;
+		o.load_error = err ? err : strdup("imagePullSecret");
+		err = NULL;
+		o.decl = &d;
+		log_error("%s: %s", name, o.load_error ? o.load_error : "?");
 	} else {
 		reconcile(a, &d, false, &o);
 		o.decl = &d;

@@ -91,7 +91,7 @@ json_t *state_create(struct agent *a, json_t *app, bool namespaced)
 	obj = json_pack("{s:s, s:s, s:{s:s, s:o, s:[{s:s, s:s, s:s, s:s, s:b, s:b}], s:[s]}}",
 			"apiVersion", "bpfman.io/v1alpha1", "kind", res->kind, "metadata", "name",
 			name, "labels", labels, "ownerReferences", "apiVersion",
-			"bpfman.io/v1alpha1", "kind", jstr(app, "kind") ?: "", "name",
+			"bpfman.io/v1alpha1", "kind", namespaced ? RES_NAPP.kind : RES_CAPP.kind, "name",
 			kube_obj_name(app), "uid", kube_obj_uid(app) ?: "", "controller", 1,
 			"blockOwnerDeletion", 1, "finalizers",
 			namespaced ? FIN_NSTATE : FIN_CSTATE);
