@@ -305,3 +305,88 @@ YAML
 	wait_for 60 k_gone bpfprogram "$bp"
 	eventually_gone "$id"
 }
+
+# A "pod" without a kubelet: a Pod object bound to NODE, and a process in a cgroup named
+# as the kubelet names a pod's (pod<uid>) running in the network namespace NETNS. Sets
+# POD_PID. The cgroup and the process go in teardown.
+POD_CGROUP_ROOT=/sys/fs/cgroup/pids
+make_pod() { # NS NAME LABEL NETNS
+	local ns=$1 name=$2 label=$3 netns=$4 uid
+	wait_for 30 k get serviceaccount default -n "$ns"
+	k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $name, namespace: $ns, labels: {$label}}
+spec:
+  nodeName: $NODE
+  containers: [{name: c, image: busybox}]
+YAML
+	uid=$(k get pod "$name" -n "$ns" -o jsonpath='{.metadata.uid}')
+	[ -d "$POD_CGROUP_ROOT" ] || skip "no cgroup v1 pids hierarchy to put a pod's process in"
+	POD_CG="$POD_CGROUP_ROOT/bpfman-agent-test-$TEST_ID/kubepods/pod$uid"
+	mkdir -p "$POD_CG"
+	wrap_teardown
+	ip netns exec "$netns" sleep 600 &
+	POD_PID=$!
+	PIDS_STARTED+=("$POD_PID")
+	echo "$POD_PID" >"$POD_CG/cgroup.procs"
+}
+# teardown: the pod's process and cgroup first, then the usual
+wrap_teardown() {
+	declare -F agent_orig_teardown >/dev/null && return 0
+	eval "agent_orig_teardown() $(declare -f k8s_test_teardown | sed 1d)"
+	k8s_test_teardown() {
+		local rc=$? d
+		[ -z "${POD_PID:-}" ] || { kill -9 "$POD_PID" 2>/dev/null; wait "$POD_PID" 2>/dev/null; }
+		if [ -d "$POD_CGROUP_ROOT/bpfman-agent-test-$TEST_ID" ]; then
+			for d in $(find "$POD_CGROUP_ROOT/bpfman-agent-test-$TEST_ID" -depth -type d); do
+				rmdir "$d" 2>/dev/null
+			done
+		fi
+		(exit $rc)
+		agent_orig_teardown
+	}
+}
+
+# networkNamespaces: the XDP link goes into the selected pod's network namespace
+# (/proc/PID/ns/net of its process, found by the pod UID in /proc/PID/cgroup); the counter
+# moves with traffic between the test's namespaces; the pod gone -> link gone.
+test_pod_network_namespace() {
+	agent_setup
+	make_veth_pair # NS_A/IF_A 192.0.2.1 <-> NS_B/IF_B 192.0.2.2
+	local ns b a
+	ns=$(k8s_ns agent)
+	make_pod "$ns" web "app: web-$TEST_ID" "$NS_A"
+	k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: $APP
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $NODE}}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: xdp_counter
+      type: XDP
+      xdp:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {namespace: $ns, pods: {matchLabels: {app: web-$TEST_ID}}}
+            priority: 20
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	k8s_track clusterbpfapplication "$APP"
+	wait_for_eq 60 Success state_cond
+	assert_eq "$(state '.status.programs[0].xdp.links[0].netnsPath')" "/proc/$POD_PID/ns/net" "netnsPath"
+	assert_eq "$(ip -n "$NS_A" -j link show "$IF_A" | jq -r '.[0].xdp.prog.id // empty' | grep -c .)" 1 "XDP on IF_A in the pod's netns"
+	b=$(xdp_count)
+	ip netns exec "$NS_B" ping -c 5 -i 0.2 -W 1 -q 192.0.2.1 >/dev/null 2>&1 || true
+	a=$(xdp_count)
+	[ $((a - b)) -ge 5 ] || fail "xdp counter $b -> $a after 5 pings into the pod's netns"
+	# the pod goes: its link goes
+	k delete pod web -n "$ns" --grace-period=0 --force >/dev/null 2>&1
+	wait_for_eq 30 "" state '.status.programs[0].xdp.links[*].linkId'
+	assert_eq "$(bpfman list links -o json | jq '[.[] | select(.program_type == "xdp")] | length')" 0 "xdp links after the pod left"
+}
