@@ -59,6 +59,8 @@ struct agent {
 
 /* ---- one pass (pass.c) ---- */
 int agent_pass(struct agent *a);
+/* one line per action the reconciler took */
+void log_actions(const struct app_result *res, size_t n);
 
 /* ---- the Node (node.c) ---- */
 /* 1 selected, 0 not, <0 malformed selector */
@@ -123,6 +125,8 @@ int g1_pass(struct agent *a, json_t *node);
 /* ---- helpers (util.c) ---- */
 const char *jstr(json_t *o, const char *path); /* "a.b.c": a string or NULL */
 json_t *jget(json_t *o, const char *path);
+/* metadata.labels[key] (keys have dots: no jget path) */
+const char *label_of(json_t *obj, const char *key);
 char *now_rfc3339(void);
 void random_hex(char *buf, size_t n); /* n hex chars + NUL (buf holds n + 1) */
 char *random_uuid(void);

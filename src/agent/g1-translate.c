@@ -33,8 +33,13 @@ static json_t *iface_link(json_t *spec, bool tc)
 	else
 		json_object_set_new(l, "interfaceSelector",
 				    json_pack("{s:b}", "primaryNodeInterface", 1));
+	/* G1 allows priority 0 (the article's sample uses it); the manager's range is 1..1000
+	 * and 0 and 1 both mean "first", so 0 runs as 1 */
 	if (json_object_get(spec, "priority"))
-		json_object_set(l, "priority", json_object_get(spec, "priority"));
+		json_object_set_new(l, "priority",
+				    json_integer(json_integer_value(json_object_get(spec, "priority")) < 1
+							 ? 1
+							 : json_integer_value(json_object_get(spec, "priority"))));
 	if (tc)
 		json_object_set_new(l, "direction",
 				    json_string(!strcmp(jstr(spec, "direction") ?: "", "egress")

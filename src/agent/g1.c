@@ -89,8 +89,8 @@ static void unload(struct agent *a, const struct g1_kind *gk, const char *name)
 	g1_identity(&d, gk, name);
 	if (bpfman_app_delete(a->m, &d, 1, false, &res, &n) < 0)
 		log_error("unloading %s %s: %s", gk->res.kind, name, bpfman_error(a->m));
-	else if (n && res[0].n_actions)
-		log_info("%s %s unloaded", gk->res.kind, name);
+	else
+		log_actions(res, n);
 	app_results_free(res, n);
 }
 
@@ -266,6 +266,7 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 	d.namespace = strdup(gk->res.kind);
 	if (sel == 1) {
 		r = bpfman_apply(a->m, &d, 1, false, &res, &n_res);
+		log_actions(res, n_res);
 		if (r < 0 && r != -EIO)
 			fail = bpfman_error(a->m);
 		else if (n_res && res[0].failed)

@@ -21,6 +21,17 @@ static const char *bpfman_msg(struct agent *a, int r)
 	return e && *e ? e : strerror(-r);
 }
 
+void log_actions(const struct app_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < res[i].n_actions; k++)
+			log_info("%s: %s %s %s", res[i].app,
+				 (const char *[]){ "load", "attach", "detach",
+						   "unload" }[res[i].actions[k].kind],
+				 res[i].actions[k].program ? res[i].actions[k].program : "",
+				 res[i].actions[k].what ? res[i].actions[k].what : "");
+}
+
 /* apply or unload; fills o (res, load_failed, load_error) */
 static void reconcile(struct agent *a, const struct app_decl *d, bool unload,
 		      struct app_outcome *o)
@@ -40,13 +51,7 @@ static void reconcile(struct agent *a, const struct app_decl *d, bool unload,
 	if (o->load_failed)
 		log_error("%s %s: %s", unload ? "unloading" : "applying", d->name,
 			  o->load_error ? o->load_error : "?");
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < res[i].n_actions; k++)
-			log_info("%s: %s %s %s", res[i].app,
-				 (const char *[]){ "load", "attach", "detach",
-						   "unload" }[res[i].actions[k].kind],
-				 res[i].actions[k].program ? res[i].actions[k].program : "",
-				 res[i].actions[k].what ? res[i].actions[k].what : "");
+	log_actions(res, n);
 	o->res = n ? res : NULL;
 	if (!n)
 		app_results_free(res, n);
@@ -75,7 +80,7 @@ static int release_state(struct agent *a, json_t *app, json_t *state, bool names
 {
 	const struct kube_res *res = namespaced ? &RES_NSTATE : &RES_CSTATE;
 	const char *fin = namespaced ? FIN_NSTATE : FIN_CSTATE;
-	const char *app_name = jstr(state, "metadata.labels." LABEL_OWNER);
+	const char *app_name = label_of(state, LABEL_OWNER);
 	struct app_outcome o = { .deleting = true };
 	struct app_decl d;
 	json_t *st;
@@ -177,7 +182,7 @@ static void one_app(struct agent *a, json_t *app, json_t *node, bool namespaced)
 	st = state_status(a, app, state, &o);
 	if (st && state_write_status(a, state, namespaced, st) > 0)
 		log_info("%s %s: %s", namespaced ? "BpfApplicationState" : "ClusterBpfApplicationState",
-			 kube_obj_name(state), jstr(st, "conditions.0.type") ?: "");
+			 kube_obj_name(state), json_string_value(json_object_get(json_array_get(json_object_get(st, "conditions"), 0), "type")) ?: "");
 	json_decref(st);
 	json_decref(state);
 	app_decl_clear(&d);
@@ -198,8 +203,8 @@ static void orphans(struct agent *a, bool namespaced)
 		return;
 	items = kube_informer_items(a->inf[namespaced ? INF_NSTATE : INF_CSTATE]);
 	json_array_foreach (items, i, s) {
-		const char *owner = jstr(s, "metadata.labels." LABEL_OWNER);
-		const char *host = jstr(s, "metadata.labels." LABEL_HOST);
+		const char *owner = label_of(s, LABEL_OWNER);
+		const char *host = label_of(s, LABEL_HOST);
 		json_t *app = NULL;
 		int r;
 
@@ -212,6 +217,8 @@ static void orphans(struct agent *a, bool namespaced)
 		r = kube_get(a->k, namespaced ? &RES_NAPP : &RES_CAPP, kube_obj_namespace(s), owner,
 			     &app, NULL);
 		json_decref(app);
+		log_debug("State %s: its app %s is not cached; the API says %s", kube_obj_name(s),
+			  owner, r < 0 ? strerror(-r) : "it exists");
 		if (r != -ENOENT)
 			continue;
 		release_state(a, NULL, s, namespaced);
@@ -221,6 +228,7 @@ static void orphans(struct agent *a, bool namespaced)
 
 int agent_pass(struct agent *a)
 {
+	log_debug("pass");
 	json_t *node = kube_informer_get(a->inf[INF_NODE], NULL, a->node), *apps, *app;
 	static bool warned;
 	size_t i;

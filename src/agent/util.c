@@ -31,6 +31,11 @@ const char *jstr(json_t *o, const char *path)
 	return json_string_value(jget(o, path));
 }
 
+const char *label_of(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(jget(obj, "metadata.labels"), key));
+}
+
 char *now_rfc3339(void)
 {
 	char buf[32];
