@@ -330,6 +330,7 @@ spec:
   nodeName: $NODE
   containers: [{name: c, image: busybox}]
 YAML
+	POD_NAME=$name POD_NS=$ns
 	uid=$(k get pod "$name" -n "$ns" -o jsonpath='{.metadata.uid}')
 	[ -d "$POD_CGROUP_ROOT" ] || skip "no cgroup v1 pids hierarchy to put a pod's process in"
 	POD_CG="$POD_CGROUP_ROOT/bpfman-agent-test-$TEST_ID/kubepods/pod$uid"
@@ -358,6 +359,8 @@ wrap_teardown() {
 			done
 		fi
 		[ -z "${POD_PID:-}" ] || { kill -9 "$POD_PID" 2>/dev/null; wait "$POD_PID" 2>/dev/null; }
+		# no kubelet confirms a pod's end: without force its namespace never goes
+		[ -z "${POD_NAME:-}" ] || k delete pod "$POD_NAME" -n "$POD_NS" --grace-period=0 --force >/dev/null 2>&1
 		if [ -d "$POD_CGROUP_ROOT/bpfman-agent-test-$TEST_ID" ]; then
 			for d in $(find "$POD_CGROUP_ROOT/bpfman-agent-test-$TEST_ID" -depth -type d); do
 				rmdir "$d" 2>/dev/null
@@ -409,4 +412,44 @@ YAML
 	k delete pod web -n "$ns" --grace-period=0 --force >/dev/null 2>&1
 	wait_for_eq 30 "" state '.status.programs[0].xdp.links[*].linkId'
 	assert_eq "$(bpfman list links -o json | jq '[.[] | select(.program_type == "xdp")] | length')" 0 "xdp links after the pod left"
+}
+
+# A namespaced BpfApplication: its pods only from its own namespace, its State in that
+# namespace with the namespace label (two same-named apps of two namespaces stay apart,
+# operator #539), and the library's application id names the namespace.
+test_namespaced_bpfapplication() {
+	agent_setup
+	make_veth_pair
+	local ns ns2 st
+	ns=$(k8s_ns agent)
+	ns2=$(k8s_ns other)
+	make_pod "$ns" web "app: web-$TEST_ID" "$NS_A"
+	for n in "$ns" "$ns2"; do
+		k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata: {name: $APP, namespace: $n}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $NODE}}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: xdp_counter
+      type: XDP
+      xdp:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {app: web-$TEST_ID}}}
+            priority: 30
+YAML
+	done
+	nstate() { k get bpfapplicationstates -n "$1" -l "bpfman.io/ownedByProgram=$APP,kubernetes.io/hostname=$NODE" -o jsonpath="{.items[*]$2}"; }
+	wait_for_eq 60 Success nstate "$ns" '.status.conditions[0].type'
+	assert_eq "$(nstate "$ns" '.metadata.labels.bpfman\.io/appNamespace')" "$ns" "namespace label"
+	assert_eq "$(nstate "$ns" '.status.programs[0].xdp.links[0].netnsPath')" "/proc/$POD_PID/ns/net" "netnsPath"
+	# the other namespace has no matching pod: loaded, no links, its own State
+	wait_for_eq 60 Success nstate "$ns2" '.status.conditions[0].type'
+	assert_eq "$(nstate "$ns2" '.status.programs[0].xdp.links[*].linkId')" "" "links of the app without pods"
+	assert_eq "$(bpfman list programs -o json | jq -r '[.[].bpfman.metadata["bpfman.io/application-id"]] | sort | join(",")')" \
+		"$(printf 'BpfApplication/%s/%s\n' "$ns" "$APP" "$ns2" "$APP" | sort | paste -sd,)" "application ids"
+	assert_eq "$(bpfman list links -o json | jq length)" 1 "links"
 }
