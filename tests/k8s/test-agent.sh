@@ -366,6 +366,7 @@ wrap_teardown() {
 				rmdir "$d" 2>/dev/null
 			done
 		fi
+		! mountpoint -q "$BPFMAN_ROOT/bpffs-test" 2>/dev/null || umount "$BPFMAN_ROOT/bpffs-test"
 		(exit $rc)
 		agent_orig_teardown
 	}
@@ -452,4 +453,55 @@ YAML
 	assert_eq "$(bpfman list programs -o json | jq -r '[.[].bpfman.metadata["bpfman.io/application-id"]] | sort | join(",")')" \
 		"$(printf 'BpfApplication/%s/%s\n' "$ns" "$APP" "$ns2" "$APP" | sort | paste -sd,)" "application ids"
 	assert_eq "$(bpfman list links -o json | jq length)" 1 "links"
+}
+
+# SIGTERM: the agent exits 0 promptly, the programs stay (the kernel keeps them); a new
+# agent takes over without reloading or re-attaching anything.
+test_sigterm_keeps_programs() {
+	agent_setup
+	local progs links rc=0 i
+	apply_app
+	wait_for_eq 60 Success state_cond
+	progs=$(app_progs)
+	links=$(state_link_ids)
+	kill -TERM "$AGENT_PID"
+	for i in $(seq 1 30); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$AGENT_PID" 2>/dev/null || fail "agent still running 3 s after SIGTERM"
+	wait "$AGENT_PID" || rc=$?
+	assert_eq "$rc" 0 "exit status after SIGTERM"
+	assert_eq "$(app_progs)" "$progs" "programs after the agent stopped"
+	for id in $progs; do assert_kernel_prog "$id"; done
+	start_agent
+	sleep 3
+	wait_for_eq 30 Success state_cond
+	assert_eq "$(app_progs)" "$progs" "program ids after restart"
+	assert_eq "$(state_link_ids)" "$links" "link ids after restart"
+	! grep -qE ': (load|attach|detach|unload) ' "$(bg_log agent)" || fail "the new agent changed something: $(cat "$(bg_log agent)")"
+}
+
+# Flags: --mount-bpffs mounts a bpffs only where none is (operator #477), --version, a
+# missing node name is exit 2, the health probe answers /healthz and /readyz.
+test_flags_bpffs_health() {
+	[ -x "$AGENT" ] || skip "no bpfman-agent binary at $AGENT"
+	local d="$BPFMAN_ROOT/bpffs-test" rc=0 port
+	mkdir -p "$d"
+	wrap_teardown
+	"$AGENT" --mount-bpffs --mount-bpffs-path "$d"
+	assert_eq "$(awk -v p="$d" '$5 == p' /proc/self/mountinfo | grep -c ' - bpf ')" 1 "bpffs mounted"
+	"$AGENT" --mount-bpffs --mount-bpffs-path "$d"
+	assert_eq "$(awk -v p="$d" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "mounts at the path after a second run"
+	umount "$d"
+	"$AGENT" --version | grep -q '^bpfman-agent ' || fail "--version"
+	env -u KUBE_NODE_NAME "$AGENT" --kubeconfig "$KUBECONFIG" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 2 "exit status without a node name"
+	install_crds
+	NODE=agent-node-$TEST_ID
+	create_node_object "$NODE"
+	port=$((20000 + TEST_ID % 5000))
+	start_bg agent "$AGENT" --kubeconfig "$KUBECONFIG" --node "$NODE" --root "$BPFMAN_ROOT" \
+		--health-probe-bind-address "127.0.0.1:$port"
+	AGENT_PID=$BG_PID
+	wait_for 20 curl -fsS "http://127.0.0.1:$port/healthz"
+	wait_for 20 curl -fsS "http://127.0.0.1:$port/readyz"
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nothing")" 404 "unknown path"
 }
