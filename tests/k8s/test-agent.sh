@@ -256,25 +256,37 @@ test_primary_node_interface() {
 	[ $((a - b)) -ge 3 ] || fail "xdp counter $b -> $a on the primary interface"
 }
 
-# SIGKILL mid-apply, restart: converges to exactly the app's programs, nothing orphaned;
-# after delete nothing is left.
+# SIGKILL mid-apply, restart: converges to exactly the app's programs and links, nothing
+# orphaned; after delete nothing is left. Killed at several moments: while loading the new
+# app, and while changing its links (priority edits) a few ms after the change is applied.
 test_agent_killed_mid_apply() {
 	agent_setup
-	local before i
+	local before i delay prio=50
 	before=$(kernel_ids prog)
-	apply_app
-	# kill while it works: as soon as anything of the app shows (State or program)
+	apply_app $prio
+	# as soon as anything of the app shows in the store
 	for i in $(seq 1 200); do
 		[ -n "$(app_progs)" ] && break
 		sleep 0.02
 	done
 	kill -9 "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null || true
+	for delay in 0.05 0.15 0.3; do
+		start_agent
+		prio=$((prio + 1))
+		apply_app $prio
+		sleep "$delay"
+		kill -9 "$AGENT_PID"
+		wait "$AGENT_PID" 2>/dev/null || true
+	done
 	start_agent
+	wait_for_eq 60 $prio state '.status.programs[0].xdp.links[0].priority'
 	wait_for_eq 60 Success state_cond
 	assert_eq "$(app_progs | wc -w)" 2 "the app's programs after restart"
+	assert_eq "$(bpfman list programs -o json | jq length)" 2 "managed programs"
 	assert_eq "$(k get clusterbpfapplicationstates -l "bpfman.io/ownedByProgram=$APP,kubernetes.io/hostname=$NODE" -o name | wc -l)" 1 "State objects"
 	assert_eq "$(bpfman list links -o json | jq length)" 2 "links"
+	assert_eq "$(bpfman list links -o json | jq '[.[] | select(.program_type == "xdp")] | .[0].priority')" $prio "xdp priority"
 	k delete clusterbpfapplication "$APP" --wait=false >/dev/null
 	wait_for_eq 60 "" app_progs
 	wait_for_eq 10 0 kernel_new_ours prog "$before"
