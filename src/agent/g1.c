@@ -134,7 +134,8 @@ static void write_bpfprogram(struct agent *a, json_t *bp, const char *type, cons
 		log_error("writing the status of BpfProgram %s: %s", kube_obj_name(bp),
 			  err ? err : strerror(-r));
 	else {
-		log_info("BpfProgram %s: %s", kube_obj_name(bp), reason);
+		log_msg(strcmp(reason, "bpfmanNotLoaded") ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
+			"BpfProgram %s: %s: %s", kube_obj_name(bp), reason, msg);
 		char *key = obj_key("BpfProgram", NULL, kube_obj_name(ret));
 
 		if (key)
@@ -271,8 +272,6 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 			fail = bpfman_error(a->m);
 		else if (n_res && res[0].failed)
 			fail = res[0].error ? res[0].error : "load failed";
-		if (fail)
-			log_error("%s %s: %s", gk->res.kind, kube_obj_name(obj), fail);
 		uint32_t *ids = calloc(d.n_programs + 1, sizeof(*ids));
 
 		if (ids && !app_prog_ids(a, &d, ids))

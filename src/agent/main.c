@@ -310,7 +310,9 @@ int main(int argc, char **argv)
 			continue;
 		if (read(cfd, &v, sizeof(v)) < 0) {
 		}
-		for (int i = 0; i < INF_MAX; i++)
+		/* ready once the current generation's caches are filled; the first
+		 * generation's kinds may not be installed at all */
+		for (int i = 0; i < INF_BPFPROG; i++)
 			all_synced = all_synced && kube_informer_synced(a.inf[i]);
 		if (all_synced && !synced)
 			log_info("caches synced");

@@ -48,9 +48,6 @@ static void reconcile(struct agent *a, const struct app_decl *d, bool unload,
 		o->load_failed = true;
 		o->load_error = strdup(res[0].error ? res[0].error : "the reconciler failed");
 	}
-	if (o->load_failed)
-		log_error("%s %s: %s", unload ? "unloading" : "applying", d->name,
-			  o->load_error ? o->load_error : "?");
 	log_actions(res, n);
 	o->res = n ? res : NULL;
 	if (!n)
@@ -167,22 +164,25 @@ static void one_app(struct agent *a, json_t *app, json_t *node, bool namespaced)
 		o.load_failed = true;
 		o.load_error = err ? err : strdup(strerror(-r));
 		err = NULL;
-		log_error("%s %s: %s", namespaced ? "BpfApplication" : "ClusterBpfApplication",
-			  name, o.load_error ? o.load_error : "?");
 	} else if (pull_secret_check(a, &d, &err) < 0) {
 		o.load_failed = true;
 		o.load_error = err ? err : strdup("imagePullSecret");
 		err = NULL;
 		o.decl = &d;
-		log_error("%s: %s", name, o.load_error ? o.load_error : "?");
 	} else {
 		reconcile(a, &d, false, &o);
 		o.decl = &d;
 	}
 	st = state_status(a, app, state, &o);
-	if (st && state_write_status(a, state, namespaced, st) > 0)
-		log_info("%s %s: %s", namespaced ? "BpfApplicationState" : "ClusterBpfApplicationState",
-			 kube_obj_name(state), json_string_value(json_object_get(json_array_get(json_object_get(st, "conditions"), 0), "type")) ?: "");
+	/* logged once, when the State changes: a failing app is not logged every pass */
+	if (st && state_write_status(a, state, namespaced, st) > 0) {
+		json_t *c = json_array_get(json_object_get(st, "conditions"), 0);
+		const char *type = jstr(c, "type") ?: "";
+
+		log_msg(!strcmp(type, "Error") ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "%s %s%s%s: %s: %s",
+			namespaced ? "BpfApplication" : "ClusterBpfApplication", ns ? ns : "",
+			ns ? "/" : "", name, type, jstr(c, "message") ?: "");
+	}
 	json_decref(st);
 	json_decref(state);
 	app_decl_clear(&d);
