@@ -52,14 +52,15 @@ APP=app-$TEST_ID
 # this test's node
 app_yaml() {
 	local prio=${1:-50} sel=${2:-"{interfaces: [$HIF]}"}
+	local nsel='{matchLabels: {bpfman-test/sel: "yes", kubernetes.io/hostname: '"$NODE"'}}'
+	[ -z "${APP_NODE_SELECTOR:-}" ] || nsel=$APP_NODE_SELECTOR
 	cat <<YAML
 apiVersion: bpfman.io/v1alpha1
 kind: ClusterBpfApplication
 metadata:
   name: $APP
 spec:
-  nodeSelector:
-    matchLabels: {bpfman-test/sel: "yes", kubernetes.io/hostname: $NODE}
+  nodeSelector: $nsel
   byteCode:
     path: $COUNTERS_OBJ
   programs:
@@ -182,9 +183,14 @@ test_priority_edit_replaces_link() {
 }
 
 # The node leaves the selection: unloaded, State NotSelected / Success; back: loaded again.
+# The Node's kubernetes.io/hostname label differs from its name here (as on EKS): the agent
+# watches its Node by metadata.name, so label changes are still seen (§6).
 test_node_label_unselects_and_reselects() {
 	agent_setup
 	local progs
+	k label node "$NODE" kubernetes.io/hostname=host-of-$TEST_ID --overwrite >/dev/null
+	APP_NODE_SELECTOR='{matchLabels: {bpfman-test/sel: "yes", bpfman-test/node: "'$TEST_ID'"}}'
+	k label node "$NODE" bpfman-test/node=$TEST_ID >/dev/null
 	apply_app
 	wait_for_eq 60 Success state_cond
 	progs=$(app_progs)
@@ -516,4 +522,42 @@ test_flags_bpffs_health() {
 	wait_for 20 curl -fsS "http://127.0.0.1:$port/healthz"
 	wait_for 20 curl -fsS "http://127.0.0.1:$port/readyz"
 	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nothing")" 404 "unknown path"
+}
+
+# G1 TracepointProgram with two names: one BpfProgram per tracepoint, named with `/` and `_`
+# turned into `-`, both Loaded with the same program id; counters move.
+test_g1_tracepointprogram() {
+	agent_setup
+	local name=tp-$TEST_ID bp1 bp2 id b a
+	k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: TracepointProgram
+metadata:
+  name: $name
+spec:
+  bpffunctionname: tracepoint_counter
+  nodeselector: {}
+  names: [syscalls/sys_enter_getpid, syscalls/sys_enter_getppid]
+  bytecode:
+    path: $COUNTERS_OBJ
+YAML
+	k8s_track tracepointprogram "$name"
+	bp1="$name-$NODE-syscalls-sys-enter-getpid"
+	bp2="$name-$NODE-syscalls-sys-enter-getppid"
+	wait_for_eq 60 bpfmanLoaded k get bpfprogram "$bp1" -o jsonpath='{.status.conditions[0].reason}'
+	wait_for_eq 60 bpfmanLoaded k get bpfprogram "$bp2" -o jsonpath='{.status.conditions[0].reason}'
+	assert_eq "$(k get bpfprogram "$bp2" -o jsonpath='{.metadata.annotations.bpfman\.io\.tracepointprogramcontroller/tracepoint}')" syscalls/sys_enter_getppid "attach annotation"
+	id=$(k get bpfprogram "$bp1" -o jsonpath='{.metadata.annotations.bpfman\.io/ProgramId}')
+	assert_eq "$(k get bpfprogram "$bp2" -o jsonpath='{.metadata.annotations.bpfman\.io/ProgramId}')" "$id" "one program"
+	b=$(counter "$id" $SLOT_TRACEPOINT)
+	trigger getpid 3 >/dev/null
+	a=$(counter "$id" $SLOT_TRACEPOINT)
+	[ $((a - b)) -ge 3 ] || fail "tracepoint counter $b -> $a"
+	# one name less: its BpfProgram goes, its link too
+	k patch tracepointprogram "$name" --type=merge -p '{"spec":{"names":["syscalls/sys_enter_getpid"]}}' >/dev/null
+	wait_for 30 k_gone bpfprogram "$bp2"
+	assert_eq "$(bpfman list links -o json | jq length)" 1 "links"
+	k delete tracepointprogram "$name" --wait=false >/dev/null
+	wait_for 60 k_gone bpfprogram "$bp1"
+	eventually_gone "$id"
 }
