@@ -6,12 +6,10 @@
 AGENT=${BPFMAN_AGENT:-$(dirname "$(dirname "$BPFMAN")")/agent/bpfman-agent}
 CRD_DIR=${CRD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/dist/k8s/crds}
 
-# The bpfman.io CRDs (once per cluster; apply is idempotent), established.
+# The bpfman.io CRDs of this tree (apply is idempotent; a cluster kept from an older tree
+# gets the current ones), established.
 install_crds() {
-	if ! k get crd clusterbpfapplicationstates.bpfman.io xdpprograms.bpfman.io bpfprograms.bpfman.io \
-		-o name >/dev/null 2>&1; then
-		k apply --server-side -f "$CRD_DIR" >/dev/null
-	fi
+	k apply --server-side --force-conflicts -f "$CRD_DIR" >/dev/null
 	# (by name: the directory also holds a ValidatingAdmissionPolicy, which has no such condition)
 	k wait --for condition=established --timeout=60s $(k get crd -o name | grep '\.bpfman\.io$') >/dev/null
 }
