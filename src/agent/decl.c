@@ -186,11 +186,11 @@ static int expand_link(struct agent *a, json_t *app, json_t *node, json_t *jl,
 int decl_build(struct agent *a, json_t *app, json_t *node, struct app_decl *ret,
 	       struct decl_issue **issues, size_t *n_issues, char **ret_err)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:{s:s}, s:O}", "apiVersion", "bpfman.io/v1alpha1",
+	json_t *doc = json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "bpfman.io/v1alpha1",
 				"kind", jstr(app, "kind") ? jstr(app, "kind")
 				: kube_obj_namespace(app) ? "BpfApplication" : "ClusterBpfApplication",
 				"metadata", "name", kube_obj_name(app) ? kube_obj_name(app) : "",
-				"spec", jget(app, "spec") ? jget(app, "spec") : json_object());
+				"spec", jget(app, "spec") ? json_incref(jget(app, "spec")) : json_object());
 	json_t *jprogs = jget(app, "spec.programs");
 	struct app_decl *v = NULL;
 	size_t n = 0;

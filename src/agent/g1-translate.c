@@ -59,7 +59,7 @@ json_t *g1_to_app(const struct g1_kind *gk, json_t *obj)
 {
 	json_t *spec = json_object_get(obj, "spec"), *bc = json_object_get(spec, "bytecode");
 	json_t *prog = json_object(), *links = json_array(), *member = json_object(), *app, *v;
-	json_t *byte_code = json_object();
+	json_t *byte_code = json_object(), *sel;
 	const char *t = gk->type, *type;
 	bool ret = json_is_true(json_object_get(spec, "retprobe"));
 	size_t i;
@@ -101,18 +101,22 @@ json_t *g1_to_app(const struct g1_kind *gk, json_t *obj)
 	} else {
 		json_t *img = json_object_get(bc, "image"), *o = json_object();
 
-		json_object_set(o, "url", json_object_get(img, "url") ?: json_string(""));
+		if (json_object_get(img, "url"))
+			json_object_set(o, "url", json_object_get(img, "url"));
+		else
+			json_object_set_new(o, "url", json_string(""));
 		if (json_object_get(img, "imagepullpolicy"))
 			json_object_set(o, "imagePullPolicy", json_object_get(img, "imagepullpolicy"));
 		if (json_object_get(img, "imagepullsecret"))
 			json_object_set(o, "imagePullSecret", json_object_get(img, "imagepullsecret"));
 		json_object_set_new(byte_code, "image", o);
 	}
-	app = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:O, s:o, s:[o]}}", "apiVersion",
+	sel = json_object_get(spec, "nodeselector");
+	app = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:[o]}}", "apiVersion",
 			"bpfman.io/v1alpha1", "kind", "ClusterBpfApplication", "metadata", "name",
 			kube_obj_name(obj) ?: "", "uid", kube_obj_uid(obj) ?: "", "spec",
-			"nodeSelector", json_object_get(spec, "nodeselector") ?: json_object(),
-			"byteCode", byte_code, "programs", prog);
+			"nodeSelector", sel ? json_incref(sel) : json_object(), "byteCode", byte_code,
+			"programs", prog);
 	if (app && json_object_get(spec, "globaldata"))
 		json_object_set(json_object_get(app, "spec"), "globalData",
 				json_object_get(spec, "globaldata"));

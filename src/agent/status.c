@@ -70,21 +70,45 @@ static char *strdup_or_null(const char *reason, const char *what)
 	return s;
 }
 
-/* the uuid the old status gave this link (same link id), else a new one */
-static json_t *link_uuid(json_t *old_links, uint32_t link_id)
+/* a link's identity in the status: its fields without the agent's bookkeeping */
+static json_t *link_identity(json_t *l)
 {
-	json_t *l;
+	json_t *c = json_deep_copy(l);
+
+	if (c) {
+		json_object_del(c, "uuid");
+		json_object_del(c, "linkId");
+		json_object_del(c, "linkStatus");
+		json_object_del(c, "shouldAttach");
+	}
+	return c;
+}
+
+/* The uuid the old status gave this link (same fields: a pending link keeps its uuid, so an
+ * unchanged status is not rewritten every pass), else a new one. */
+static json_t *link_uuid(json_t *old_links, json_t *link)
+{
+	json_t *want = link_identity(link), *l, *found = NULL;
 	size_t i;
 
-	json_array_foreach (old_links, i, l)
-		if (link_id && json_integer_value(json_object_get(l, "linkId")) == link_id &&
-		    json_object_get(l, "uuid"))
-			return json_incref(json_object_get(l, "uuid"));
-	char *u = random_uuid();
-	json_t *s = json_string(u ? u : "");
+	json_array_foreach (old_links, i, l) {
+		json_t *have = link_identity(l);
+		bool same = want && have && json_equal(want, have);
 
-	free(u);
-	return s;
+		json_decref(have);
+		if (same && json_is_string(json_object_get(l, "uuid"))) {
+			found = json_incref(json_object_get(l, "uuid"));
+			break;
+		}
+	}
+	json_decref(want);
+	if (!found) {
+		char *u = random_uuid();
+
+		found = json_string(u ? u : "");
+		free(u);
+	}
+	return found;
 }
 
 static json_t *link_json(enum app_prog_type t, const struct app_link *l,
@@ -93,7 +117,6 @@ static json_t *link_json(enum app_prog_type t, const struct app_link *l,
 	json_t *o = json_object(), *po;
 
 	json_object_set_new(o, "shouldAttach", json_true());
-	json_object_set_new(o, "uuid", link_uuid(old_links, st ? st->link_id : 0));
 	if (st && st->state == APP_LINK_APPLIED && st->link_id)
 		json_object_set_new(o, "linkId", json_integer(st->link_id));
 	json_object_set_new(o, "linkStatus",
@@ -150,6 +173,7 @@ static json_t *link_json(enum app_prog_type t, const struct app_link *l,
 	case APP_FEXIT:
 		break;
 	}
+	json_object_set_new(o, "uuid", link_uuid(old_links, o));
 	return o;
 }
 

@@ -240,6 +240,12 @@ test_interface_created_later() {
 	wait_for_eq 60 Pending state_cond
 	assert_eq "$(state '.status.programs[0].xdp.links[0].linkStatus')" NotAttached "pending link"
 	assert_eq "$(state '.status.programs[0].programLinkStatus')" Pending "programLinkStatus"
+	# passes while it stays pending (an event on the app) do not rewrite the same status
+	local count
+	count=$(state '.status.updateCount')
+	k annotate clusterbpfapplication "$APP" bpfman-test/touch=1 >/dev/null
+	sleep 2
+	assert_eq "$(state '.status.updateCount')" "$count" "updateCount while pending"
 	ip link add "$late" type veth peer name "${late:0:13}p"
 	ip link set "$late" up
 	wait_for_eq 10 Success state_cond
