@@ -130,9 +130,11 @@ static void write_bpfprogram(struct agent *a, json_t *bp, const char *type, cons
 	free(t);
 	r = kube_apply(a->k, &RES_BPFPROGRAM, NULL, kube_obj_name(bp), body, true, true, &ret, &err);
 	json_decref(body);
-	if (r < 0)
+	if (r < 0) {
 		log_error("writing the status of BpfProgram %s: %s", kube_obj_name(bp),
 			  err ? err : strerror(-r));
+		a->again = true;
+	}
 	else {
 		log_msg(strcmp(reason, "bpfmanNotLoaded") ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
 			"BpfProgram %s: %s: %s", kube_obj_name(bp), reason, msg);
@@ -183,6 +185,7 @@ static json_t *bpfprogram_create(struct agent *a, const struct g1_kind *gk, json
 	if (r < 0) {
 		log_error("creating BpfProgram %s: %s", name, err ? err : strerror(-r));
 		free(err);
+		a->again = true;
 		return NULL;
 	}
 	log_info("created BpfProgram %s", name);

@@ -27,7 +27,6 @@
 #include "version.h"
 
 #define COALESCE_MS 100
-#define AGAIN_MS 1000
 
 struct args {
 	const char *kubeconfig, *node, *root, *health, *bpffs_path;
@@ -206,6 +205,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	char *err = NULL;
 	bool synced = false;
+	struct kube_backoff again = { .max_ms = 30000 };
 
 	if (lvl && log_level_from_string(lvl) >= 0)
 		log_set_level(log_level_from_string(lvl));
@@ -319,8 +319,12 @@ int main(int argc, char **argv)
 		synced = all_synced;
 		a.again = false;
 		agent_pass(&a);
+		/* something failed to reach the API (or asked for a follow-up): again soon,
+		 * backing off while it keeps failing (the API server may be down) */
 		if (a.again)
-			arm(cfd, AGAIN_MS, 0);
+			arm(cfd, kube_backoff_next(&again), 0);
+		else
+			kube_backoff_reset(&again);
 	}
 out:
 	for (int i = 0; i < INF_MAX; i++)

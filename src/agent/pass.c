@@ -94,9 +94,11 @@ static int release_state(struct agent *a, json_t *app, json_t *state, bool names
 	if (r >= 0 && !o.load_failed && kube_obj_has_finalizer(state, fin)) {
 		r = kube_remove_finalizer(a->k, res, kube_obj_namespace(state),
 					  kube_obj_name(state), fin, &err);
-		if (r < 0 && r != -ENOENT)
+		if (r < 0 && r != -ENOENT) {
 			log_error("releasing %s %s: %s", res->kind, kube_obj_name(state),
 				  err ? err : strerror(-r));
+			a->again = true;
+		}
 		else
 			log_info("%s %s released", res->kind, kube_obj_name(state));
 		free(err);

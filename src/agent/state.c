@@ -106,6 +106,7 @@ json_t *state_create(struct agent *a, json_t *app, bool namespaced)
 		log_error("creating %s for %s: %s", res->kind, kube_obj_name(app),
 			  err ? err : strerror(-r));
 		free(err);
+		a->again = true;
 		return NULL;
 	}
 	log_info("created %s %s%s%s", res->kind, ns ? ns : "", ns ? "/" : "",
@@ -168,6 +169,7 @@ int state_write_status(struct agent *a, json_t *state, bool namespaced, json_t *
 		log_error("writing the status of %s %s: %s", res->kind, kube_obj_name(state),
 			  err ? err : strerror(-r));
 		free(err);
+		a->again = true; /* retried soon, with backoff, not at the next resync */
 		return r;
 	}
 	remember(a, ret);

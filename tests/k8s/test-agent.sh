@@ -565,3 +565,25 @@ YAML
 	wait_for 60 k_gone bpfprogram "$bp1"
 	eventually_gone "$id"
 }
+
+# The API server goes away while the kernel changes (an interface appears: the link
+# attaches, the status write fails) and comes back: the agent retries with backoff (well
+# before its 60 s resync), its watches resume (relist after 410), later edits still apply.
+test_apiserver_restart() {
+	RESYNC=60 agent_setup
+	local late="bt${TEST_ID}y"
+	late=${late:0:15}
+	apply_app 50 "{interfaces: [$late]}"
+	wait_for_eq 60 Pending state_cond
+	k8s_stop_apiserver
+	ip link add "$late" type veth peer name "${late:0:13}p"
+	ip link set "$late" up
+	sleep 3
+	assert_eq "$(bpfman list links -o json | jq -r '.[] | select(.program_type == "xdp") | .iface')" "$late" "attached while the API server was down"
+	k8s_start_apiserver
+	wait_for_eq 40 Success state_cond
+	apply_app 70 "{interfaces: [$late]}"
+	wait_for_eq 30 70 state '.status.programs[0].xdp.links[0].priority'
+	wait_for_eq 30 Success state_cond
+	kill -0 "$AGENT_PID" || fail "the agent died"
+}
