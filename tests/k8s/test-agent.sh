@@ -5,6 +5,8 @@
 
 AGENT=${BPFMAN_AGENT:-$(dirname "$(dirname "$BPFMAN")")/agent/bpfman-agent}
 CRD_DIR=${CRD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/dist/k8s/crds}
+AGENT_IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../integration" && pwd)
+. "$AGENT_IT_DIR/registry-lib.sh"
 
 # The bpfman.io CRDs of this tree (apply is idempotent; a cluster kept from an older tree
 # gets the current ones), established.
@@ -586,4 +588,42 @@ test_apiserver_restart() {
 	wait_for_eq 30 70 state '.status.programs[0].xdp.links[0].priority'
 	wait_for_eq 30 Success state_cond
 	kill -0 "$AGENT_PID" || fail "the agent died"
+}
+
+# byteCode.image of an image the registry does not have yet: LoadError / Error naming it,
+# nothing loaded; once pushed, the next pass (resync) loads and attaches it.
+test_image_missing_then_pushed() {
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/install-deps.sh test)"
+	command -v skopeo >/dev/null || skip "skopeo is not installed (scripts/install-deps.sh test)"
+	agent_setup
+	start_registry
+	local dir
+	k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata: {name: $APP}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $NODE}}
+  byteCode: {image: {url: $REG/ebpf/agent-counters:v1, imagePullPolicy: Always}}
+  programs:
+    - name: xdp_counter
+      type: XDP
+      xdp: {links: [{interfaceSelector: {interfaces: [$HIF]}, priority: 40}]}
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	k8s_track clusterbpfapplication "$APP"
+	wait_for_eq 60 LoadError state_load
+	assert_eq "$(state_cond)" Error "condition"
+	assert_contains "$(state '.status.conditions[0].message')" "agent-counters" "message names the image"
+	assert_eq "$(bpfman list programs -o json | jq length)" 0 "programs while the image is missing"
+	dir=$(mktemp -d "$TEST_TMP/oci-$TEST_ID.XXXXXX")
+	/usr/bin/python3 "$AGENT_IT_DIR/../helpers/make-oci-image.py" --out "$dir" --tag t --object "$COUNTERS_OBJ" \
+		--programs '{"xdp_counter":"xdp","tracepoint_counter":"tracepoint"}' >/dev/null
+	skopeo copy -q --all --dest-tls-verify=false "oci:$dir:t" "docker://$REG/ebpf/agent-counters:v1"
+	rm -rf "${dir:?}"
+	wait_for_eq 30 Success state_cond
+	assert_eq "$(state_load)" LoadSuccess "appLoadStatus"
+	assert_eq "$(app_progs | wc -w)" 2 "programs from the image"
 }
