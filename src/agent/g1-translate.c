@@ -1,5 +1,7 @@
 /* A first-generation *Program object (bpfman-k8s.md 2: lower-case fields) -> the JSON of a
  * one-program ClusterBpfApplication, which decl.c then makes concrete like any other. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -95,7 +97,12 @@ json_t *g1_to_app(const struct g1_kind *gk, json_t *obj)
 	}
 	json_object_set_new(prog, "type", json_string(type));
 	json_object_set_new(member, "links", links);
-	json_object_set_new(prog, t, member);
+	/* the member is named after the G2 type: a retprobe's is kretprobe / uretprobe */
+	json_object_set_new(prog,
+			    ret && !strcmp(t, "kprobe")	  ? "kretprobe"
+			    : ret && !strcmp(t, "uprobe") ? "uretprobe"
+							  : t,
+			    member);
 	if (json_object_get(bc, "path")) {
 		json_object_set(byte_code, "path", json_object_get(bc, "path"));
 	} else {
@@ -121,4 +128,16 @@ json_t *g1_to_app(const struct g1_kind *gk, json_t *obj)
 		json_object_set(json_object_get(app, "spec"), "globalData",
 				json_object_get(spec, "globaldata"));
 	return app;
+}
+
+char *g1_bpfprogram_name(const char *owner, const char *node, const char *attach)
+{
+	char *s;
+
+	if (asprintf(&s, "%s-%s-%s", owner, node, attach) < 0)
+		return NULL;
+	for (char *p = s; *p; p++)
+		if (*p == '/' || *p == '_')
+			*p = '-';
+	return s;
 }

@@ -60,18 +60,6 @@ static const char *attach_of(const struct app_program *p, const struct app_link 
 	}
 }
 
-static char *bpfprogram_name(const char *owner, const char *node, const char *attach)
-{
-	char *s;
-
-	if (asprintf(&s, "%s-%s-%s", owner, node, attach) < 0)
-		return NULL;
-	for (char *p = s; *p; p++)
-		if (*p == '/' || *p == '_')
-			*p = '-';
-	return s;
-}
-
 /* The application identity of a G1 object. */
 static void g1_identity(struct app_decl *d, const struct g1_kind *gk, const char *name)
 {
@@ -286,7 +274,7 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 	for (size_t k = 0; d.n_programs && k < d.programs[0].n_links; k++) {
 		const struct app_link *l = &d.programs[0].links[k];
 		const char *attach = attach_of(&d.programs[0], l);
-		char *name = bpfprogram_name(kube_obj_name(obj), a->node, attach);
+		char *name = g1_bpfprogram_name(kube_obj_name(obj), a->node, attach);
 		const struct app_link_status *ls = n_res && k < res[0].n_links ? &res[0].links[k] : NULL;
 		json_t *bp;
 		char **t;
