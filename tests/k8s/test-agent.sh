@@ -627,3 +627,42 @@ YAML
 	assert_eq "$(state_load)" LoadSuccess "appLoadStatus"
 	assert_eq "$(app_progs | wc -w)" 2 "programs from the image"
 }
+
+# Ten applications applied at once: all loaded and reported in a few passes (statuses are
+# written in the pass that applied them, not one app per pass); deleted at once: all gone.
+test_many_apps_batch() {
+	agent_setup
+	local i t0 t1 n=10 before
+	before=$(kernel_ids prog)
+	for i in $(seq 1 $n); do
+		cat <<YAML
+---
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata: {name: $APP-$i}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $NODE}}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
+YAML
+	done >"$TEST_TMP/many-$TEST_ID.yaml"
+	for i in $(seq 1 $n); do k8s_track clusterbpfapplication "$APP-$i"; done
+	t0=${EPOCHREALTIME/./}
+	k apply -f "$TEST_TMP/many-$TEST_ID.yaml" >/dev/null
+	many_success() {
+		k get clusterbpfapplicationstates -l "kubernetes.io/hostname=$NODE" \
+			-o jsonpath='{range .items[*]}{.status.conditions[0].type}{"\n"}{end}' | grep -c '^Success$' || true
+	}
+	wait_for_eq 60 $n many_success
+	t1=${EPOCHREALTIME/./}
+	measure "apps=$n apply-to-all-reported-ms=$(( (t1 - t0) / 1000 )) agent-rss-kb=$(agent_rss)"
+	assert_eq "$(bpfman list programs -o json | jq length)" $n "programs"
+	k delete -f "$TEST_TMP/many-$TEST_ID.yaml" --wait=false >/dev/null
+	wait_for_eq 60 0 bpfman_count
+	wait_for_eq 30 "" k get clusterbpfapplicationstates -l "kubernetes.io/hostname=$NODE" -o name
+	wait_for_eq 10 0 kernel_new_ours prog "$before"
+}
+bpfman_count() { bpfman list programs -o json | jq length; }
