@@ -23,6 +23,7 @@
 #include "bpffs.h"
 #include "health.h"
 #include "log.h"
+#include "parse-util.h"
 #include "build-config.h"
 #include "version.h"
 
@@ -71,7 +72,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->resync = 60;
 	a->bpffs_path = "/sys/fs/bpf";
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
+		uint32_t secs;
 
 		switch (c) {
 		case 'k': a->kubeconfig = optarg; break;
@@ -81,12 +82,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'p': a->bpffs_path = optarg; break;
 		case 'H': a->health = optarg; break;
 		case 's':
-			errno = 0;
-			a->resync = strtol(optarg, &end, 10);
-			if (errno || *end || a->resync < 1 || a->resync > 86400) {
+			if (safe_atou32(optarg, 10, &secs) < 0 || secs < 1 || secs > 86400) {
 				log_error("--resync: expected 1..86400 seconds, got '%s'", optarg);
 				return 2;
 			}
+			a->resync = secs;
 			break;
 		case 'V':
 			printf("bpfman-agent %s\ngit revision: %s\n", BPFMAN_VERSION,

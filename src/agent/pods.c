@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "parse-util.h"
 
 static bool cgroup_has(int pid, const char *a, const char *b)
 {
@@ -42,10 +43,12 @@ int pod_pid(const char *uid)
 	if (!(d = opendir("/proc")))
 		return 0;
 	while (!pid && (e = readdir(d))) {
-		if (!isdigit((unsigned char)e->d_name[0]))
+		int32_t p;
+
+		if (!isdigit((unsigned char)e->d_name[0]) || safe_atoi32(e->d_name, &p) < 0)
 			continue;
-		if (cgroup_has(atoi(e->d_name), a, b))
-			pid = atoi(e->d_name);
+		if (cgroup_has(p, a, b))
+			pid = p;
 	}
 	closedir(d);
 	return pid;

@@ -100,16 +100,16 @@ static void test_other_kinds(void)
 	app_decl_clear(&d);
 	json_decref(app);
 
-	app = translate(3, "{\"bpffunctionname\":\"kretprobe_counter\",\"nodeselector\":{},\"func_name\":\"do_unlinkat\","
-			   "\"retprobe\":true,\"bytecode\":{\"path\":\"/x.o\"}}");
+	app = translate(3, "{\"bpffunctionname\":\"kretprobe_counter\",\"nodeselector\":{},"
+			   "\"func_name\":\"do_unlinkat\",\"retprobe\":true,\"bytecode\":{\"path\":\"/x.o\"}}");
 	CHECK_EQ_INT(parse(app, &d), 0);
 	CHECK_EQ_INT(d.programs ? (int)d.programs[0].type : -1, APP_KRETPROBE);
 	CHECK_STREQ(d.programs ? d.programs[0].links[0].function : NULL, "do_unlinkat");
 	app_decl_clear(&d);
 	json_decref(app);
 
-	app = translate(5, "{\"bpffunctionname\":\"fentry_counter\",\"nodeselector\":{},\"func_name\":\"do_unlinkat\","
-			   "\"bytecode\":{\"path\":\"/x.o\"}}");
+	app = translate(5, "{\"bpffunctionname\":\"fentry_counter\",\"nodeselector\":{},"
+			   "\"func_name\":\"do_unlinkat\",\"bytecode\":{\"path\":\"/x.o\"}}");
 	CHECK_EQ_INT(parse(app, &d), 0);
 	CHECK_EQ_INT(d.programs ? (int)d.programs[0].type : -1, APP_FENTRY);
 	CHECK_STREQ(d.programs ? d.programs[0].attach_fn : NULL, "do_unlinkat");
