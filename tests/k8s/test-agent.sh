@@ -236,7 +236,7 @@ test_delete_unloads_and_releases() {
 # (netlink event: well before the 60 s resync).
 test_interface_created_later() {
 	RESYNC=60 agent_setup
-	local late="bt${TEST_ID}y"
+	local late="bt${TEST_ID}xlate"
 	late=${late:0:15}
 	apply_app 50 "{interfaces: [$late]}"
 	wait_for_eq 60 Pending state_cond
@@ -573,7 +573,7 @@ YAML
 # before its 60 s resync), its watches resume (relist after 410), later edits still apply.
 test_apiserver_restart() {
 	RESYNC=60 agent_setup
-	local late="bt${TEST_ID}y"
+	local late="bt${TEST_ID}xlate"
 	late=${late:0:15}
 	apply_app 50 "{interfaces: [$late]}"
 	wait_for_eq 60 Pending state_cond
