@@ -90,9 +90,13 @@ int decl_build(struct agent *a, json_t *app, json_t *node, struct app_decl *ret,
 void decl_issues_free(struct decl_issue *v, size_t n);
 
 /* ---- image pull secrets (secret.c) ---- */
-/* 0, or <0 with *why: a namespaced app names a Secret of another namespace, or the Secret
- * cannot be read. */
-int pull_secret_check(struct agent *a, const struct app_decl *d, char **why);
+/* The registry credentials the app's Secret gives for its image (both NULL: none). */
+int pull_secret_creds(struct agent *a, const struct app_decl *d, char **ret_user,
+		      char **ret_pass, char **why);
+/* With an imagePullSecret: pulls the image into the cache with the Secret's credentials
+ * (when missing), and has the reconciler take it from there (pull policy IfNotPresent: the
+ * reconciler has no credentials to pull with). 0, or <0 with *why. */
+int pull_with_secret(struct agent *a, struct app_decl *d, char **why);
 
 /* ---- State objects (state.c) ---- */
 /* The State of this node for the app (NULL if none): a new reference. */

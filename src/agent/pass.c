@@ -166,7 +166,7 @@ static void one_app(struct agent *a, json_t *app, json_t *node, bool namespaced)
 		o.load_failed = true;
 		o.load_error = err ? err : strdup(strerror(-r));
 		err = NULL;
-	} else if (pull_secret_check(a, &d, &err) < 0) {
+	} else if (pull_with_secret(a, &d, &err) < 0) {
 		o.load_failed = true;
 		o.load_error = err ? err : strdup("imagePullSecret");
 		err = NULL;

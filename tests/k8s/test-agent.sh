@@ -666,3 +666,53 @@ YAML
 	wait_for_eq 10 0 kernel_new_ours prog "$before"
 }
 bpfman_count() { bpfman list programs -o json | jq length; }
+
+# byteCode.image from a registry that wants credentials: without a Secret the pull is
+# refused (LoadError naming it); with a kubernetes.io/dockerconfigjson Secret (own namespace
+# of a namespaced app) the agent pulls with its credentials and the app loads.
+test_image_pull_secret() {
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/install-deps.sh test)"
+	command -v skopeo >/dev/null || skip "skopeo is not installed (scripts/install-deps.sh test)"
+	agent_setup
+	make_veth_pair
+	start_registry --htpasswd agent:s3cret
+	local ns dir cfg
+	ns=$(k8s_ns agent)
+	make_pod "$ns" web "app: web-$TEST_ID" "$NS_A"
+	dir=$(mktemp -d "$TEST_TMP/oci-$TEST_ID.XXXXXX")
+	/usr/bin/python3 "$AGENT_IT_DIR/../helpers/make-oci-image.py" --out "$dir" --tag t --object "$COUNTERS_OBJ" \
+		--programs '{"xdp_counter":"xdp"}' >/dev/null
+	skopeo copy -q --all --dest-tls-verify=false --dest-creds agent:s3cret "oci:$dir:t" "docker://$REG/ebpf/private:v1"
+	rm -rf "${dir:?}"
+	app_with_secret() { # SECRET-NAME (empty: none)
+		k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata: {name: $APP, namespace: $ns}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $NODE}}
+  byteCode:
+    image:
+      url: $REG/ebpf/private:v1
+${1:+      imagePullSecret: {name: $1, namespace: $ns\}}
+  programs:
+    - name: xdp_counter
+      type: XDP
+      xdp:
+        links:
+          - interfaceSelector: {interfaces: [$IF_A]}
+            networkNamespaces: {pods: {matchLabels: {app: web-$TEST_ID}}}
+YAML
+	}
+	nstate() { k get bpfapplicationstates -n "$ns" -l "bpfman.io/ownedByProgram=$APP,kubernetes.io/hostname=$NODE" -o jsonpath="{.items[*]$1}"; }
+	app_with_secret ""
+	wait_for_eq 60 LoadError nstate '.status.appLoadStatus'
+	assert_eq "$(bpfman list programs -o json | jq length)" 0 "programs without credentials"
+	cfg=$(printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG" "$(printf agent:s3cret | base64)")
+	k create secret generic regcred -n "$ns" --type=kubernetes.io/dockerconfigjson \
+		--from-literal=.dockerconfigjson="$cfg" >/dev/null
+	app_with_secret regcred
+	wait_for_eq 60 Success nstate '.status.conditions[0].type'
+	assert_eq "$(nstate '.status.appLoadStatus')" LoadSuccess "appLoadStatus with the Secret"
+	assert_eq "$(bpfman list programs -o json | jq length)" 1 "programs with the Secret"
+}
