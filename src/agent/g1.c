@@ -236,6 +236,7 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 	int sel, r = -EINVAL;
 	uint32_t id = 0;
 	const char *fail = NULL;
+	char *pull_err = NULL;
 
 	if (kube_obj_deleting(obj)) {
 		release(a, gk, kube_obj_name(obj), NULL, true);
@@ -252,11 +253,15 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 		decl_issues_free(issues, n_issues);
 		return;
 	}
+	/* G1 objects are cluster-scoped: their pull Secret may be in any namespace (checked
+	 * while the declaration is still the cluster kind's) */
+	if (sel == 1 && pull_with_secret(a, &d, &pull_err) < 0)
+		fail = pull_err ? pull_err : "imagePullSecret";
 	/* the G1 identity, not the translated ClusterBpfApplication's */
 	free(d.namespace);
 	d.kind = APP_NAMESPACED;
 	d.namespace = strdup(gk->res.kind);
-	if (sel == 1) {
+	if (sel == 1 && !fail) {
 		r = bpfman_apply(a->m, &d, 1, false, &res, &n_res);
 		log_actions(res, n_res);
 		if (r < 0 && r != -EIO)
@@ -268,7 +273,7 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 		if (ids && !app_prog_ids(a, &d, ids))
 			id = ids[0];
 		free(ids);
-	} else {
+	} else if (sel != 1) {
 		unload(a, gk, kube_obj_name(obj));
 	}
 	for (size_t k = 0; d.n_programs && k < d.programs[0].n_links; k++) {
@@ -318,6 +323,7 @@ static void one(struct agent *a, const struct g1_kind *gk, json_t *obj, json_t *
 	app_results_free(res, n_res);
 	decl_issues_free(issues, n_issues);
 	app_decl_clear(&d);
+	free(pull_err);
 }
 
 /* BpfPrograms of this node whose owner is gone (confirmed by the API). */
