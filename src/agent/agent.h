@@ -76,6 +76,12 @@ int pod_pid(const char *uid);
  * (hostNetwork pods), "/proc/PID/ns/net" for the others. A NULL-terminated list; pods
  * with no process here yet are skipped (they come with a later pass). */
 int pods_netns(struct agent *a, const char *ns, json_t *selector, char ***ret);
+/* Processes of the containers matching a uprobe's `containers` (namespace, pods selector,
+ * containerNames: NULL or empty = every container), one per container: its cgroup names
+ * the container id of status.containerStatuses. Containers with no process here yet are
+ * skipped (they come with a later pass). *ret: malloc'd array (maybe empty). */
+int pods_container_pids(struct agent *a, const char *ns, json_t *selector, json_t *names,
+			int32_t **ret, size_t *ret_n);
 
 /* ---- the declaration the reconciler takes (decl.c) ---- */
 struct decl_issue {

@@ -138,9 +138,26 @@ static int expand_link(struct agent *a, json_t *app, json_t *node, json_t *jl,
 	static char *host[] = { "", NULL };
 	int r = 0;
 
-	if (l->containers)
-		return issue(issues, n_issues, prog,
-			     strdup("uprobe containers: not supported by this agent yet"));
+	if (l->containers) {
+		/* one link per matched container, its target found in that container */
+		json_t *c = json_object_get(jl, "containers");
+		const char *ns = kube_obj_namespace(app) ? kube_obj_namespace(app)
+							 : jstr(c, "namespace");
+		int32_t *pids = NULL;
+		size_t np = 0;
+
+		if ((r = pods_container_pids(a, ns, json_object_get(c, "pods"),
+					     json_object_get(c, "containerNames"), &pids, &np)) < 0)
+			return r;
+		for (size_t i = 0; r == 0 && i < np; i++)
+			if ((r = push(out, n)) == 0 &&
+			    (r = link_copy(l, NULL, NULL, &(*out)[*n - 1])) == 0) {
+				(*out)[*n - 1].containers = false;
+				(*out)[*n - 1].container_pid = pids[i];
+			}
+		free(pids);
+		return r;
+	}
 	if (l->ifaces.primary_node_interface) {
 		if (!(primary = node_primary_iface(node, &why)))
 			return issue(issues, n_issues, prog, why ? why : strdup("primaryNodeInterface"));

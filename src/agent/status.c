@@ -168,6 +168,8 @@ static json_t *link_json(enum app_prog_type t, const struct app_link *l,
 		json_object_set_new(o, "target", json_string(l->target ? l->target : ""));
 		if (l->pid)
 			json_object_set_new(o, "pid", json_integer(l->pid));
+		if (l->container_pid)
+			json_object_set_new(o, "containerPid", json_integer(l->container_pid));
 		break;
 	case APP_FENTRY:
 	case APP_FEXIT:

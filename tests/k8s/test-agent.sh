@@ -439,6 +439,50 @@ YAML
 	assert_eq "$(bpfman list links -o json | jq '[.[] | select(.program_type == "xdp")] | length')" 0 "xdp links after the pod left"
 }
 
+# uprobe `containers`: one link per matched container, its containerPid the container's
+# process (found by the container id of status.containerStatuses in /proc/PID/cgroup); the
+# probe counts calls; a container that is not listed in containerNames gets no link.
+test_uprobe_containers() {
+	require_feature uprobe
+	agent_setup
+	local ns cid other before after
+	ns=$(k8s_ns agent)
+	make_pod "$ns" web "app: web-$TEST_ID" "$NS_P"
+	cid=$(printf '%064x' "$((TEST_ID * 7919 + RANDOM))")
+	other=$(printf '%064x' "$((TEST_ID * 104729 + RANDOM))")
+	mkdir -p "$POD_CG/$cid"
+	echo "$POD_PID" >"$POD_CG/$cid/cgroup.procs"
+	k patch pod web -n "$ns" --subresource=status --type=merge -p '{"status":{"phase":"Running","containerStatuses":[
+		{"name":"c","containerID":"containerd://'"$cid"'","image":"busybox","imageID":"","ready":true,"restartCount":0},
+		{"name":"sidecar","containerID":"containerd://'"$other"'","image":"busybox","imageID":"","ready":true,"restartCount":0}]}}' >/dev/null
+	k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: $APP
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $NODE}}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: uprobe_counter
+      type: UProbe
+      uprobe:
+        links:
+          - target: $TESTS_HELPERS/trigger
+            function: bpfman_test_target
+            containers: {namespace: $ns, pods: {matchLabels: {app: web-$TEST_ID}}, containerNames: [c, sidecar]}
+YAML
+	k8s_track clusterbpfapplication "$APP"
+	wait_for_eq 60 Success state_cond
+	# the sidecar has no process on this node: one link, the container's
+	assert_eq "$(state '.status.programs[0].uprobe.links[*].containerPid')" "$POD_PID" "containerPid"
+	assert_eq "$(bpfman list links -o json | jq '[.[] | select(.program_type == "uprobe")] | length')" 1 "uprobe links"
+	before=$(counter "$(prog_named uprobe_counter)" $SLOT_UPROBE)
+	trigger func 10
+	after=$(counter "$(prog_named uprobe_counter)" $SLOT_UPROBE)
+	[ $((after - before)) -ge 10 ] || fail "uprobe counter $before -> $after after 10 calls"
+}
+
 # A namespaced BpfApplication: its pods only from its own namespace, its State in that
 # namespace with the namespace label (two same-named apps of two namespaces stay apart,
 # operator #539), and the library's application id names the namespace.
