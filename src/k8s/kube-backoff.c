@@ -3,13 +3,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "kube.h"
+#include "kube-internal.h"
 
 #define FIRST_MS 100
 #define DEFAULT_MAX_MS 30000
 
 /* xorshift64: per thread, seeded from the clock; good enough for jitter */
-static uint64_t jitter_random(void)
+unsigned long kube_random(void)
 {
 	static __thread uint64_t s;
 
@@ -36,7 +36,7 @@ long kube_backoff_next(struct kube_backoff *b)
 	if (base > max)
 		base = max;
 	/* in [base - base/4, base] */
-	delay = base - (long)(jitter_random() % (uint64_t)(base / 4 + 1));
+	delay = base - (long)(kube_random() % (uint64_t)(base / 4 + 1));
 	b->next_ms = base > max / 2 ? max : base * 2;
 	return delay;
 }

@@ -188,8 +188,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	struct kube_call *c = userdata;
 	size_t n = size * nmemb;
 
-	if (c->sink)
-		return c->sink(data, n, c->sink_ctx);
+	if (c->sink) {
+		long status = 0;
+
+		/* a failed watch answers with a Status object, not a stream: keep it */
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300)
+			return c->sink(data, n, c->sink_ctx);
+	}
 	if (c->resp_len + n + 1 > KUBE_MAX_BODY) {
 		c->too_big = true;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */

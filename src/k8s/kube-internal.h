@@ -134,3 +134,11 @@ int kube_fail(char **ret_err, int r, const char *fmt, ...) __attribute__((format
 /* asprintf that returns the string, NULL on failure (asprintf leaves its pointer undefined
  * then, which a cleanup handler would free). */
 char *kube_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A cheap per-thread pseudo-random number (jitter, not secrets). */
+unsigned long kube_random(void);
+
+/* Informer internals for tests: how many watches it started; set its resourceVersion and end
+ * the current watch, so that the next one starts from rv (an old rv provokes a real 410). */
+unsigned kube_informer_watches(struct kube_informer *inf);
+int kube_informer_test_set_rv(struct kube_informer *inf, const char *rv);

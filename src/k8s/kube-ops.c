@@ -118,10 +118,18 @@ int kube_list(struct kube *k, const struct kube_res *r, const char *ns,
 	return kube_request(k, "GET", path, NULL, NULL, ret, ret_err);
 }
 
+/* path?fieldManager=M: every write names us in managedFields (not the User-Agent) */
+static char *with_manager(struct kube *k, const char *path, const char *more)
+{
+	_cleanup_free_ char *fm = escape(k->field_manager);
+
+	return fm ? kube_strf("%s?fieldManager=%s%s", path, fm, more) : NULL;
+}
+
 int kube_create(struct kube *k, const struct kube_res *r, const char *ns, json_t *obj,
 		json_t **ret, char **ret_err)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = NULL, *pq = NULL;
 	json_t *out = NULL;
 	int e;
 
@@ -131,7 +139,10 @@ int kube_create(struct kube *k, const struct kube_res *r, const char *ns, json_t
 	e = kube_res_path(r, ns, NULL, false, &path, ret_err);
 	if (e < 0)
 		return e;
-	e = kube_request(k, "POST", path, "application/json", obj, &out, ret_err);
+	pq = with_manager(k, path, "");
+	if (!pq)
+		return -ENOMEM;
+	e = kube_request(k, "POST", pq, "application/json", obj, &out, ret_err);
 	if (e < 0)
 		return e;
 	if (ret)
@@ -144,7 +155,7 @@ int kube_create(struct kube *k, const struct kube_res *r, const char *ns, json_t
 int kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
 	       json_t *obj, bool status, bool force, json_t **ret, char **ret_err)
 {
-	_cleanup_free_ char *path = NULL, *fm = NULL, *pq = NULL;
+	_cleanup_free_ char *path = NULL, *pq = NULL;
 	json_t *out = NULL;
 	int e;
 
@@ -156,8 +167,8 @@ int kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const c
 	e = object_path(r, ns, name, status, &path, ret_err);
 	if (e < 0)
 		return e;
-	fm = escape(k->field_manager);
-	if (!fm || !(pq = kube_strf("%s?fieldManager=%s%s", path, fm, force ? "&force=true" : "")))
+	pq = with_manager(k, path, force ? "&force=true" : "");
+	if (!pq)
 		return -ENOMEM;
 	/* JSON is YAML: the apply content type takes it as it is */
 	e = kube_request(k, "PATCH", pq, "application/apply-patch+yaml", obj, &out, ret_err);
@@ -173,14 +184,17 @@ int kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const c
 int kube_merge_patch(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
 		     json_t *patch, bool status, json_t **ret, char **ret_err)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = NULL, *pq = NULL;
 	json_t *out = NULL;
 	int e;
 
 	e = object_path(r, ns, name, status, &path, ret_err);
 	if (e < 0)
 		return e;
-	e = kube_request(k, "PATCH", path, "application/merge-patch+json", patch, &out, ret_err);
+	pq = with_manager(k, path, "");
+	if (!pq)
+		return -ENOMEM;
+	e = kube_request(k, "PATCH", pq, "application/merge-patch+json", patch, &out, ret_err);
 	if (e < 0)
 		return e;
 	if (ret)
@@ -193,14 +207,17 @@ int kube_merge_patch(struct kube *k, const struct kube_res *r, const char *ns, c
 int kube_replace(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
 		 json_t *obj, bool status, json_t **ret, char **ret_err)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = NULL, *pq = NULL;
 	json_t *out = NULL;
 	int e;
 
 	e = object_path(r, ns, name, status, &path, ret_err);
 	if (e < 0)
 		return e;
-	e = kube_request(k, "PUT", path, "application/json", obj, &out, ret_err);
+	pq = with_manager(k, path, "");
+	if (!pq)
+		return -ENOMEM;
+	e = kube_request(k, "PUT", pq, "application/json", obj, &out, ret_err);
 	if (e < 0)
 		return e;
 	if (ret)

@@ -100,6 +100,8 @@ json_t *kube_informer_items(struct kube_informer *inf);
 json_t *kube_informer_get(struct kube_informer *inf, const char *ns, const char *name);
 /* How often the informer has (re)listed: 1 after the first list; +1 per relist (410 etc.). */
 unsigned kube_informer_lists(struct kube_informer *inf);
+/* The last error of its list or watch requests (they are retried): malloc'd or NULL. */
+char *kube_informer_last_error(struct kube_informer *inf);
 
 /* Backoff for retries: 100 ms doubling to max_ms, with jitter. */
 struct kube_backoff {
