@@ -168,8 +168,13 @@ static json_t *node_name_env(void)
 static json_t *container(const char *name, const char *image, json_t *command, json_t *env,
 			 json_t *mounts, const char *pull_policy, bool privileged)
 {
-	json_t *c = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", name, "image", image, "command", command,
-			      "env", env, "volumeMounts", mounts);
+	json_t *c = json_pack("{s:s, s:s, s:o, s:o}", "name", name, "image", image, "command", command,
+			      "volumeMounts", mounts);
+
+	/* the API server drops an empty list: leaving it out keeps the drift check quiet */
+	if (c && json_array_size(env) > 0)
+		json_object_set(c, "env", env);
+	json_decref(env);
 
 	if (c && privileged)
 		json_object_set_new(c, "securityContext", json_pack("{s:b}", "privileged", 1));

@@ -116,6 +116,7 @@ unsigned deploy_pass(struct op *op)
 	struct kube_informer *ci = op_informer(op, &OP_CONFIG);
 	_cleanup_free_ char *err = NULL;
 	struct deploy_set set;
+	char where[256];
 	unsigned failed = 0;
 	json_t *cfg;
 	int k;
@@ -153,7 +154,9 @@ unsigned deploy_pass(struct op *op)
 			continue;
 		}
 		live = inf ? kube_informer_get(inf, o->ns, o->name) : NULL;
-		if (!live || !json_subset(o->obj, live)) {
+		if (!live || !json_subset_where(o->obj, live, where, sizeof(where))) {
+			if (live)
+				log_info("%s %s: %s differs: putting it back", o->res->kind, o->name, where);
 			if (apply(op, o) < 0)
 				failed++;
 		}

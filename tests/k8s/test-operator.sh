@@ -146,7 +146,7 @@ test_operator_flags() {
 	"$OPERATOR" --bogus >/dev/null 2>&1 || rc=$?
 	assert_eq "$rc" 2 "unknown flag"
 	# the static manifests of dist/k8s/deploy are valid for the API server
-	k apply --dry-run=server -f "$TOP/dist/k8s/deploy/" >/dev/null || fail "dist/k8s/deploy rejected"
+	k apply --dry-run=client --validate=strict -f "$TOP/dist/k8s/deploy/" >/dev/null || fail "dist/k8s/deploy rejected by the schema"
 }
 
 # Roll-up of a ClusterBpfApplication: Pending while a node running the agent has no state,
