@@ -137,10 +137,11 @@ static int app_pass(struct op *op, const struct op_app_kind *kind, json_t *app, 
 		}
 	} else if (!condition_current(app, &r))
 		k = write_condition(op, kind, app, &r);
-	else
+	else {
+		log_debug("%s %s%s%s: %s (current)", kind->app->kind, ns ? ns : "", ns ? "/" : "", name, r.reason);
 		k = 0;
+	}
 	rollup_done(&r);
-	(void)del;
 	return k;
 }
 
@@ -174,6 +175,7 @@ unsigned app_status_pass(struct op *op)
 		failed++;
 		goto out;
 	}
+	log_debug("status pass: %zu node(s) run the agent", json_array_size(nodes));
 	for (unsigned i = 0; i < OP_N_APP_KINDS; i++) {
 		const struct op_app_kind *kind = &OP_APP_KINDS[i];
 		struct kube_informer *ai = op_informer(op, kind->app), *si = op_informer(op, kind->state);

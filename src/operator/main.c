@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent-nodes.h"
@@ -31,6 +32,19 @@
 #include "version.h"
 
 #define RETRY_S 5
+
+/* every line with the time: the order of events across the operator and the cluster */
+static void stamped_writer(enum log_level level, const char *msg)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	struct timespec ts;
+	struct tm tm;
+	char t[16];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	strftime(t, sizeof(t), "%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
+	fprintf(stderr, "%s.%03ld %s %s\n", t, ts.tv_nsec / 1000000, names[level], msg);
+}
 
 static void usage(FILE *f)
 {
@@ -364,6 +378,7 @@ int main(int argc, char **argv)
 		json_decref(cfg);
 		return 0;
 	}
+	log_set_writer(stamped_writer);
 	/* an operator idles most of the time: fewer malloc arenas keep its memory down */
 	mallopt(M_ARENA_MAX, 2);
 	k = kube_open(&(struct kube_opts){ .kubeconfig = kubeconfig, .field_manager = OP_FIELD_MANAGER }, &op.k,

@@ -30,7 +30,7 @@ op_start() {
 	k8s_track clusterrole bpfman-agent-role
 	k8s_track clusterrolebinding bpfman-agent-rolebinding
 	BPFMAN_IMG=example.com/bpfman:test BPFMAN_AGENT_IMG=example.com/bpfman-agent:test \
-		start_bg operator "$OPERATOR" --kubeconfig "$KUBECONFIG" --namespace "$ns" --resync 30 "$@"
+		start_bg operator "$OPERATOR" --kubeconfig "$KUBECONFIG" --namespace "$ns" --resync 30 --log-level debug "$@"
 	OP_PID=$BG_PID
 	wait_for 30 k get config bpfman-config -o name
 }
