@@ -293,10 +293,18 @@ cm_has() { # NS NEEDLE: the ConfigMap's bpfman.toml contains NEEDLE
 ds_json() { k get daemonset bpfman-daemon -n "$1" -o json; }
 
 # The Config: bootstrap, what it deploys, drift put back, unmanaged override, deletion.
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 test_operator_config() {
-	local ns uid ds out
+	local ns uid ds out port
 	ns=$(k8s_ns op)
-	op_start "$ns"
+	port=$(free_port)
+	op_start "$ns" --health-probe-bind-address "127.0.0.1:$port"
+	wait_for_eq 10 ok curl -sf "http://127.0.0.1:$port/healthz"
+	wait_for_eq 20 ok curl -sf "http://127.0.0.1:$port/readyz"
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nothing")" 404 "unknown path"
 	uid=$(k get config bpfman-config -o jsonpath='{.metadata.uid}')
 	wait_for 20 has_fin config bpfman-config bpfman.io/config-finalizer
 	wait_for 30 k get daemonset bpfman-daemon -n "$ns" -o name
