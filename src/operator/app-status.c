@@ -67,6 +67,36 @@ static bool condition_current(json_t *app, const struct rollup *r)
 	       same_string(c, "message", r->message) && same_string(c, "status", "True");
 }
 
+static char *written_key(const struct rollup *r)
+{
+	char *s;
+
+	return asprintf(&s, "%s|%s|%s", r->type, r->reason, r->message) < 0 ? NULL : s;
+}
+
+/* was exactly this written against the app version the cache still holds? */
+static bool already_written(struct op *op, json_t *app, const struct rollup *r)
+{
+	json_t *w = json_object_get(op->written, kube_obj_uid(app) ? kube_obj_uid(app) : "");
+	const char *rv = str_at(app, "metadata", "resourceVersion");
+	_cleanup_free_ char *key = written_key(r);
+
+	return w && rv && key && json_is_string(json_object_get(w, "rv")) &&
+	       strcmp(json_string_value(json_object_get(w, "rv")), rv) == 0 &&
+	       strcmp(json_string_value(json_object_get(w, "c")), key) == 0;
+}
+
+static void remember_write(struct op *op, json_t *app, const struct rollup *r)
+{
+	const char *uid = kube_obj_uid(app), *rv = str_at(app, "metadata", "resourceVersion");
+	_cleanup_free_ char *key = written_key(r);
+
+	if (!op->written)
+		op->written = json_object();
+	if (op->written && uid && rv && key)
+		json_object_set_new(op->written, uid, json_pack("{s:s, s:s}", "rv", rv, "c", key));
+}
+
 static int write_condition(struct op *op, const struct op_app_kind *kind, json_t *app,
 			   const struct rollup *r)
 {
@@ -90,6 +120,7 @@ static int write_condition(struct op *op, const struct op_app_kind *kind, json_t
 				       ns ? ns : "", ns ? "/" : "", name, r->type, err ? err : "");
 	log_info("%s %s%s%s: %s: %s", kind->app->kind, ns ? ns : "", ns ? "/" : "", name, r->reason,
 		 r->message);
+	remember_write(op, app, r);
 	return 0;
 }
 
@@ -135,7 +166,7 @@ static int app_pass(struct op *op, const struct op_app_kind *kind, json_t *app, 
 				 ns ? ns : "", ns ? "/" : "", name);
 			k = 0;
 		}
-	} else if (!condition_current(app, &r))
+	} else if (!condition_current(app, &r) && !already_written(op, app, &r))
 		k = write_condition(op, kind, app, &r);
 	else {
 		log_debug("%s %s%s%s: %s (current)", kind->app->kind, ns ? ns : "", ns ? "/" : "", name, r.reason);
@@ -158,7 +189,9 @@ unsigned app_status_pass(struct op *op)
 {
 	const struct kube_res *state_kinds[] = { &OP_CLUSTERBPFAPPLICATIONSTATE, &OP_BPFAPPLICATIONSTATE,
 						 &OP_BPFPROGRAM };
-	json_t *states[4] = { 0 }, *nodes_obj, *pods, *nodes, *cfg = NULL;
+	json_t *states[4] = { 0 }, *nodes_obj, *pods, *nodes, *cfg = NULL, *seen = NULL, *v;
+	const char *uid;
+	void *tmp;
 	unsigned failed = 0;
 	const char *dns;
 
@@ -171,7 +204,8 @@ unsigned app_status_pass(struct op *op)
 	pods = op_items(op, &KUBE_POD);
 	dns = daemon_namespace(op, &cfg);
 	nodes = agent_nodes(nodes_obj, pods, dns, states);
-	if (!nodes) {
+	seen = json_object();
+	if (!nodes || !seen) {
 		failed++;
 		goto out;
 	}
@@ -186,13 +220,21 @@ unsigned app_status_pass(struct op *op)
 			continue;
 		apps = kube_informer_items(ai);
 		st = kube_informer_items(si);
-		json_array_foreach(apps, j, app)
+		json_array_foreach(apps, j, app) {
 			if (app_pass(op, kind, app, st, nodes) < 0)
 				failed++;
+			if (kube_obj_uid(app))
+				json_object_set_new(seen, kube_obj_uid(app), json_true());
+		}
 		json_decref(apps);
 		json_decref(st);
 	}
+	/* forget the writes to apps that are gone */
+	json_object_foreach_safe(op->written, tmp, uid, v)
+		if (!json_object_get(seen, uid))
+			json_object_del(op->written, uid);
 out:
+	json_decref(seen);
 	for (unsigned i = 0; i < 3; i++)
 		json_decref(states[i]);
 	json_decref(nodes_obj);

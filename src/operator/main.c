@@ -388,6 +388,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	k = run(&op, resync_s, health_addr);
+	json_decref(op.written);
 	kube_close(op.k);
 	return k < 0 ? 1 : 0;
 }

@@ -20,6 +20,9 @@ struct op {
 	const char *agent_img;        /* BPFMAN_AGENT_IMG */
 	const char *pull_policy;      /* BPFMAN_IMAGE_PULL_POLICY or NULL */
 	const char *bootstrap_ns;     /* --namespace, for the bootstrap Config */
+	/* uid → {"rv": the app's resourceVersion the last write was made against, "c": what
+	 * was written}: until the cache shows the write, the same write is not sent again */
+	json_t *written;
 };
 
 /* The informer of a kind, NULL when it is not watched or not running. */
