@@ -233,6 +233,19 @@ static void test_deploy_objects(void)
 	CHECK(deploy_unmanaged(cfg, csi));
 	CHECK(!deploy_unmanaged(cfg, ds));
 	deploy_set_free(&s);
+
+	/* with a registrar image: node-driver-registrar runs, bpfman-rpc does not register */
+	json_object_set_new(json_object_get(json_object_get(cfg, "spec"), "daemon"), "csiRegistrarImage",
+			    json_string("registrar:1"));
+	CHECK(deploy_objects(cfg, NULL, &s, NULL) == 0);
+	ds = find(&s, "DaemonSet");
+	dump = ds ? json_dumps(ds->obj, JSON_COMPACT) : NULL;
+	CHECK(dump && strstr(dump, "\"name\":\"node-driver-registrar\",\"image\":\"registrar:1\""));
+	CHECK(dump && strstr(dump, "--kubelet-registration-path=/var/lib/kubelet/plugins/csi-bpfman/csi.sock"));
+	CHECK(dump && !strstr(dump, "--csi-registration-dir"));
+	CHECK(dump && !strstr(dump, "imagePullPolicy"));
+	free(dump);
+	deploy_set_free(&s);
 	json_decref(cfg);
 	json_decref(bad);
 }
