@@ -298,7 +298,7 @@ free_port() {
 }
 
 test_operator_config() {
-	local ns uid ds out port
+	local ns ns2 uid ds out port
 	ns=$(k8s_ns op)
 	port=$(free_port)
 	op_start "$ns" --health-probe-bind-address "127.0.0.1:$port"
@@ -350,14 +350,25 @@ test_operator_config() {
 	sleep 2
 	assert_eq "$(k get configmap bpfman-config -n "$ns" -o jsonpath='{.data.bpfman\.toml}')" mine "unmanaged ConfigMap left alone"
 
+	# another namespace: everything moves, what stays behind is deleted (not the unmanaged
+	# ConfigMap)
+	ns2=$(k8s_ns op2)
+	k patch config bpfman-config --type=merge -p "{\"spec\": {\"namespace\": \"$ns2\"}}" >/dev/null
+	wait_for 20 k get daemonset bpfman-daemon -n "$ns2" -o name
+	wait_for 20 k get configmap bpfman-config -n "$ns2" -o name
+	wait_for 20 k_gone daemonset bpfman-daemon -n "$ns"
+	wait_for 20 k_gone serviceaccount bpfman-daemon -n "$ns"
+	assert_eq "$(k get clusterrolebinding bpfman-agent-rolebinding -o jsonpath='{.subjects[0].namespace}')" "$ns2" "binding follows"
+	assert_eq "$(k get configmap bpfman-config -n "$ns" -o jsonpath='{.data.bpfman\.toml}')" mine "unmanaged ConfigMap kept"
+
 	# deletion: the finalizer goes, the garbage collector removes what the Config owned
 	k delete config bpfman-config --wait=false >/dev/null
 	wait_for 20 k_gone config bpfman-config
-	wait_for 60 k_gone daemonset bpfman-daemon -n "$ns"
+	wait_for 60 k_gone daemonset bpfman-daemon -n "$ns2"
 	wait_for 60 k_gone csidriver csi.bpfman.io
 	wait_for 60 k_gone clusterrolebinding bpfman-agent-rolebinding
 	wait_for 60 k_gone clusterrole bpfman-agent-role
-	out=$(k get namespace "$ns" -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')
+	out=$(k get namespace "$ns2" -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')
 	assert_eq "$out" "" "namespace labels taken back"
 	# the operator does not recreate a deleted Config while it runs
 	sleep 2
