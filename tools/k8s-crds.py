@@ -21,33 +21,44 @@ VERSION = "v1alpha1"
 # ---- building blocks ----
 
 
+def node(type_, kw, **fixed):
+    """a schema node: its description first, then its type, then the rest"""
+    n = {"description": kw.pop("description")} if "description" in kw else {}
+    n["type"] = type_
+    n.update(fixed)
+    n.update(kw)
+    return n
+
+
 def string(**kw):
-    return {"type": "string", **kw}
+    return node("string", kw)
 
 
 def boolean(**kw):
-    return {"type": "boolean", **kw}
+    return node("boolean", kw)
 
 
 def int32(**kw):
-    return {"type": "integer", "format": "int32", **kw}
+    return node("integer", kw, format="int32")
 
 
 def int64(**kw):
-    return {"type": "integer", "format": "int64", **kw}
+    return node("integer", kw, format="int64")
 
 
 def uint32(**kw):
     # the daemon's ids are unsigned 32-bit; link ids are often above 2^31
-    return {"type": "integer", "format": "int64", "minimum": 0, "maximum": 4294967295, **kw}
+    return node("integer", kw, format="int64", minimum=0, maximum=4294967295)
 
 
 def enum(values, **kw):
-    return {"type": "string", "enum": list(values), **kw}
+    return node("string", kw, enum=list(values))
 
 
 def array(items, **kw):
-    return {"type": "array", "items": items, **kw}
+    n = node("array", kw)
+    n["items"] = items
+    return n
 
 
 def obj(props, required=(), rules=(), desc=None, **kw):
@@ -127,8 +138,8 @@ NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9_]+."
 
 
 def name(desc=None):
-    s = string(minLength=1, maxLength=64, pattern=NAME_PATTERN)
-    return {"description": desc, **s} if desc else s
+    kw = {"description": desc} if desc else {}
+    return string(minLength=1, maxLength=64, pattern=NAME_PATTERN, **kw)
 
 
 def crd(kind, plural, scope, schema, columns, header):
@@ -427,8 +438,8 @@ def g2():
     config_spec = obj({
         "agent": obj({"image": string(minLength=1),
                       "logLevel": string(description="info, debug or trace."),
-                      "healthProbePort": {"type": "integer", "default": 8175, "minimum": 1,
-                                          "maximum": 65535}},
+                      "healthProbePort": node("integer", {}, default=8175, minimum=1,
+                                               maximum=65535)},
                      required=["image"], desc="The bpfman-agent container."),
         "daemon": obj({"image": string(minLength=1), "logLevel": string(),
                        "csiRegistrarImage": string(description="node-driver-registrar image.")},
@@ -455,10 +466,11 @@ def g2():
 G1_HEADER = """\
 # {kind} (bpfman.io/v1alpha1, cluster): first-generation (bpfman-operator v0.4) kind, kept
 # so that manifests written for it apply (contract section 2). The agent turns it into a
-# one-program ClusterBpfApplication and reports per node in BpfProgram objects.{extra}
+# one-program ClusterBpfApplication and reports per node in BpfProgram objects.
 #
-# Departure from v0.4, on purpose: bytecode must have exactly one of image and path
-# (upstream did not check it; neither the agent nor the daemon can use both).
+# Departures from v0.4, on purpose:
+# - bytecode must have exactly one of image and path (upstream did not check it; neither
+#   the agent nor the daemon can use both).{extra}
 """
 
 
@@ -518,8 +530,8 @@ def g1():
         }, ["names"], [],
             [column("TracePoint", ".spec.names", wide=True,
                     desc="The tracepoints (upstream's path .spec.name printed nothing)")],
-            "\n#\n# The TracePoint column reads .spec.names; upstream's .spec.name does not exist, so its\n"
-            "# column was always empty."),
+            "\n# - The TracePoint column reads .spec.names; upstream's .spec.name does not exist,\n"
+            "#   so its column was always empty."),
         ("KprobeProgram", {
             "func_name": string(description="Kernel function."),
             "offset": int64(minimum=0, default=0),

@@ -24,6 +24,13 @@ require_node() {
 	[ "${K8S_WITH_NODE:-0}" = 1 ] || skip "needs the cluster's node (kubelet); the cluster runs without one"
 }
 
+# k8s_import_image ARCHIVE: an OCI image archive (testbed/mkoci.py's) into the node's
+# containerd, where pods find it by its name (imagePullPolicy IfNotPresent or Never)
+k8s_import_image() {
+	require_node
+	ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io images import "$1" >/dev/null
+}
+
 # wait_for SECONDS COMMAND...: until COMMAND succeeds (polled every 0.2 s); fails the test
 # naming COMMAND and its last output when SECONDS pass.
 wait_for() {
@@ -142,9 +149,10 @@ stop_bg() {
 # k8s_stop_apiserver, k8s_start_apiserver: the run's API server goes away and comes back
 # (same flags and data; its watch cache starts anew, so watches resumed from an older
 # resourceVersion get 410 Gone): for the clients' fault tests. k8s_start_apiserver waits
-# until it is ready again.
+# until it is ready again. The stop is a SIGTERM, and a SIGKILL after 2 s: with clients
+# connected the API server's graceful shutdown takes longer than 10 s.
 k8s_stop_apiserver() {
-	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; stop_proc kube-apiserver 10 >/dev/null)
+	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; stop_proc kube-apiserver 2 >/dev/null)
 }
 k8s_start_apiserver() {
 	(DIR=$K8S_DIR; . "$K8S_TESTBED/common.sh"; restart_proc kube-apiserver; wait_up kube-apiserver 90 api_get /readyz) ||

@@ -195,6 +195,9 @@ test_finalizer_blocks_deletion() {
 }
 
 test_owner_reference_gc() {
+	# first: the garbage collector learns of a new resource type only at its next discovery
+	# (every 30 s), so the custom resource part waits for that
+	make_gadget_crd
 	ns=$(k8s_ns gc)
 	k -n "$ns" create configmap owner >/dev/null
 	uid=$(k -n "$ns" get cm owner -o jsonpath='{.metadata.uid}')
@@ -209,7 +212,6 @@ YAML
 	k -n "$ns" delete cm owner >/dev/null
 	wait_for 60 k_gone -n "$ns" cm dependent
 	# a cluster-scoped custom resource owning a namespaced object, foreground deletion
-	make_gadget_crd
 	gadget g1 10 | k create -f - >/dev/null
 	uid=$(k get "gadgets.$GROUP" g1 -o jsonpath='{.metadata.uid}')
 	k apply -f - >/dev/null <<YAML
