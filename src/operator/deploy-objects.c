@@ -237,9 +237,11 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 	json_array_append_new(amounts, mount("crio", "/run/crio", NULL));
 	json_array_append_new(amounts, mount("agent-run", "/var/run/bpfman-agent", NULL));
 
+	/* the CSI socket is /run/bpfman/csi/csi.sock here and CSI_HOST_DIR/csi.sock for the
+	 * kubelet: registration names the kubelet's path */
 	dcmd = registrar ? json_pack("[s,s]", "bpfman-rpc", "--csi-support")
-			 : json_pack("[s,s,s,s]", "bpfman-rpc", "--csi-support", "--csi-registration-dir",
-				     "/registration");
+			 : json_pack("[s,s,s,s,s,s]", "bpfman-rpc", "--csi-support", "--csi-registration-dir",
+				     "/registration", "--csi-registration-endpoint", CSI_HOST_DIR "/csi.sock");
 	acmd = json_pack("[s,s,s]", "bpfman-agent", "--health-probe-bind-address", probe);
 	json_array_append_new(containers, container("bpfman", daemon_img, dcmd, denv, dmounts, pull_policy, true));
 	json_array_append_new(containers,

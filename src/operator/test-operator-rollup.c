@@ -220,7 +220,8 @@ static void test_deploy_objects(void)
 	if (!ds || !csi || !cm)
 		return;
 	dump = json_dumps(ds->obj, JSON_COMPACT);
-	CHECK(strstr(dump, "\"bpfman-rpc\",\"--csi-support\",\"--csi-registration-dir\",\"/registration\""));
+	CHECK(strstr(dump, "\"bpfman-rpc\",\"--csi-support\",\"--csi-registration-dir\",\"/registration\","
+			   "\"--csi-registration-endpoint\",\"/var/lib/kubelet/plugins/csi-bpfman/csi.sock\""));
 	CHECK(strstr(dump, "\"bpfman-agent\",\"--mount-bpffs\""));
 	CHECK(strstr(dump, "\"uid\":\"cfg-uid\"") && strstr(dump, "\"controller\":true"));
 	CHECK(strstr(dump, "\"imagePullPolicy\":\"Never\""));

@@ -314,7 +314,8 @@ test_operator_config() {
 	ds=$(ds_json "$ns")
 	assert_eq "$(jq -r '[.spec.template.spec.containers[].name] | join(",")' <<<"$ds")" "bpfman,bpfman-agent" "containers"
 	assert_eq "$(jq -r '.spec.template.spec.containers[0].command | join(" ")' <<<"$ds")" \
-		"bpfman-rpc --csi-support --csi-registration-dir /registration" "bpfman command"
+		"bpfman-rpc --csi-support --csi-registration-dir /registration --csi-registration-endpoint /var/lib/kubelet/plugins/csi-bpfman/csi.sock" \
+		"bpfman command"
 	assert_eq "$(jq -r '.spec.template.spec.initContainers[0].command | join(" ")' <<<"$ds")" \
 		"bpfman-agent --mount-bpffs" "init container"
 	assert_eq "$(jq -r '[.spec.template.spec.containers[].image] | join(",")' <<<"$ds")" \
