@@ -14,6 +14,10 @@
 #include "log.h"
 #include "operator.h"
 
+static const struct kube_res *const owned_kinds[] = { &KUBE_NAMESPACE, &KUBE_CONFIGMAP, &KUBE_SERVICEACCOUNT,
+						      &KUBE_CLUSTERROLE, &KUBE_CLUSTERROLEBINDING,
+						      &KUBE_CSIDRIVER, &KUBE_DAEMONSET };
+
 static int apply(struct op *op, const struct deploy_obj *o)
 {
 	_cleanup_free_ char *err = NULL;
@@ -123,6 +127,11 @@ unsigned deploy_pass(struct op *op)
 
 	if (!ci || !kube_informer_synced(ci))
 		return 0;
+	/* without the live copies every object would look missing and be sent again; each
+	 * informer's first list pokes the deploy pass, so waiting loses nothing */
+	for (size_t i = 0; i < ELEMENTSOF(owned_kinds); i++)
+		if (!kube_informer_synced(op_informer(op, owned_kinds[i])))
+			return 0;
 	cfg = kube_informer_get(ci, NULL, OP_CONFIG_NAME);
 	if (!cfg)
 		return 0; /* nothing to deploy until someone creates it */

@@ -329,6 +329,17 @@ test_operator_config() {
 		"false true Ephemeral ReadWriteOnceWithFSType" "CSIDriver spec"
 	assert_eq "$(k get namespace "$ns" -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')" privileged "namespace label"
 
+	# a restarted operator finds everything as it should be: it sends nothing
+	stop_bg "$OP_PID"
+	BPFMAN_IMG=example.com/bpfman:test BPFMAN_AGENT_IMG=example.com/bpfman-agent:test \
+		start_bg operator2 "$OPERATOR" --kubeconfig "$KUBECONFIG" --namespace "$ns" --log-level debug \
+		--health-probe-bind-address "127.0.0.1:$port"
+	OP_PID=$BG_PID
+	wait_for_eq 20 ok curl -sf "http://127.0.0.1:$port/readyz"
+	sleep 2
+	out=$(grep -E ' (applied|deleted|created) ' "$(bg_log operator2)" || true)
+	assert_eq "$out" "" "writes after a restart with nothing changed"
+
 	# drift: edited fields are put back, a deleted object comes back
 	k patch daemonset bpfman-daemon -n "$ns" --type=merge -p '{"spec": {"template": {"spec": {"terminationGracePeriodSeconds": 99}}}}' >/dev/null
 	wait_for_eq 20 15 k get daemonset bpfman-daemon -n "$ns" -o jsonpath='{.spec.template.spec.terminationGracePeriodSeconds}'
