@@ -196,7 +196,7 @@ unsigned app_status_pass(struct op *op)
 	const char *dns;
 
 	/* nothing can be decided before the nodes and states are known */
-	if (!kube_informer_synced(op_informer(op, &KUBE_NODE)))
+	if (!op_synced(op, &KUBE_NODE))
 		return 0;
 	for (unsigned i = 0; i < 3; i++)
 		states[i] = op_items(op, state_kinds[i]);

@@ -130,7 +130,7 @@ unsigned deploy_pass(struct op *op)
 	/* without the live copies every object would look missing and be sent again; each
 	 * informer's first list pokes the deploy pass, so waiting loses nothing */
 	for (size_t i = 0; i < ELEMENTSOF(owned_kinds); i++)
-		if (!kube_informer_synced(op_informer(op, owned_kinds[i])))
+		if (!op_synced(op, owned_kinds[i]))
 			return 0;
 	cfg = kube_informer_get(ci, NULL, OP_CONFIG_NAME);
 	if (!cfg)

@@ -81,6 +81,13 @@ struct kube_informer *op_informer(struct op *op, const struct kube_res *res)
 	return w ? w->inf : NULL;
 }
 
+bool op_synced(struct op *op, const struct kube_res *res)
+{
+	struct kube_informer *inf = op_informer(op, res);
+
+	return inf && kube_informer_synced(inf);
+}
+
 json_t *op_items(struct op *op, const struct kube_res *res)
 {
 	struct kube_informer *inf = op_informer(op, res);
@@ -96,7 +103,7 @@ static bool op_ready(void *userdata)
 					  &OP_CLUSTERBPFAPPLICATIONSTATE, &OP_BPFAPPLICATIONSTATE };
 
 	for (size_t i = 0; i < ELEMENTSOF(need); i++)
-		if (!kube_informer_synced(op_informer(op, need[i])))
+		if (!op_synced(op, need[i]))
 			return false;
 	return true;
 }

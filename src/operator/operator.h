@@ -27,6 +27,8 @@ struct op {
 
 /* The informer of a kind, NULL when it is not watched or not running. */
 struct kube_informer *op_informer(struct op *op, const struct kube_res *res);
+/* Has the informer of a kind listed once? false when it is not running. */
+bool op_synced(struct op *op, const struct kube_res *res);
 /* The cached objects of a kind (a new array; empty when the kind is not watched). */
 json_t *op_items(struct op *op, const struct kube_res *res);
 
