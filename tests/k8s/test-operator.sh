@@ -386,3 +386,47 @@ test_operator_config() {
 	sleep 2
 	k_gone config bpfman-config || fail "Config recreated after deletion"
 }
+
+# With the real agent (a host process on a Node object, as in test-agent.sh): a tracepoint
+# app is loaded in the kernel, the operator rolls the agent's State up to Success while a
+# second node without an agent is ignored (#542 for real), and deleting the app goes through
+# the agent's unload to the app being gone, with no program of it left in the kernel.
+test_operator_with_agent() {
+	local agent ns node=agent-$TEST_ID idle=idle-$TEST_ID app=e2e-$TEST_ID before t0
+	agent=$(dirname "$(dirname "$BPFMAN")")/agent/bpfman-agent
+	[ -x "$agent" ] || skip "no bpfman-agent binary at $agent"
+	ns=$(k8s_ns op)
+	create_node_object "$node"
+	create_node_object "$idle"
+	k taint node "$idle" bpfman-test/no-agent=true:NoSchedule >/dev/null
+	op_start "$ns"
+	start_bg agent "$agent" --kubeconfig "$KUBECONFIG" --node "$node" --root "$BPFMAN_ROOT" --resync 5
+	before=$(kernel_ids prog)
+	wait_for 30 k get clusterbpfapplicationstates -o name  # (none yet: the API answers)
+	t0=${EPOCHREALTIME/./}
+	k apply -f - >/dev/null <<YAML
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: $app
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: $node}}
+  byteCode: {path: $COUNTERS_OBJ}
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint:
+        links:
+          - name: syscalls/sys_enter_getpid
+YAML
+	k8s_track clusterbpfapplication "$app"
+	wait_for_eq 60 "Success Success" cond clusterbpfapplication "$app"
+	figure "with the real agent: apply -> app Success in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms (load + attach + State + roll-up)"
+	[ "$(kernel_new_ours prog "$before")" -ge 1 ] || fail "no new program of ours in the kernel"
+	case $(cond_msg clusterbpfapplication "$app") in *"$idle"*) fail "the node without agent is named" ;; esac
+	k delete clusterbpfapplication "$app" --wait=false >/dev/null
+	wait_for 60 k_gone clusterbpfapplication "$app"
+	wait_for_eq 30 0 kernel_new_ours prog "$before"
+	grep -q "$app: unloaded on every node, finalizer removed" "$(bg_log operator)" ||
+		fail "the operator did not release the app"
+}
