@@ -7,6 +7,7 @@
 # run_one FILE FUNC: runs FUNC in its own subshell, which first sources each file of
 #   RUNNER_LIBS, then FILE, and runs RUNNER_TEARDOWN when it exits; prints
 #     ok NAME (SECONDS s) | FAIL NAME (exit N, SECONDS s) + the end of its output | skip NAME: reason
+#   (a passing test's lines "FIGURE: text" follow its ok line as "    # text": measured figures)
 #   and counts into passed, failed, skipped and failed_names. A test that runs longer than
 #   PER_TEST_TIMEOUT (300 s) is killed.
 # Before each test, run_one calls runner_test_env (if the caller defines it) inside the
@@ -49,7 +50,8 @@ run_one() {
 	took=$(((${EPOCHREALTIME/./} - t0) / 100000))
 	took="$((took / 10)).$((took % 10)) s"
 	case $rc in
-	0) echo "ok $name ($took)"; passed=$((passed + 1)) ;;
+	0) echo "ok $name ($took)"; passed=$((passed + 1))
+	   grep -a '^FIGURE: ' "$out" | sed 's/^FIGURE: /    # /' ;;
 	77) echo "skip $name: $(grep '^SKIP: ' "$out" | tail -n1 | sed 's/^SKIP: //')"; skipped=$((skipped + 1)) ;;
 	*) echo "FAIL $name (exit $rc, $took)"; sed 's/^/    | /' "$out" | tail -n 40
 	   failed=$((failed + 1)); failed_names+=("$name") ;;

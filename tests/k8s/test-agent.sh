@@ -106,7 +106,7 @@ traffic() { ip netns exec "$NS_P" ping -c "${1:-5}" -i 0.2 -W 1 -q "$HOST_IP" >/
 # figures: printed, and appended to AGENT_MEASURE_FILE when set (the runner shows a passing
 # test's output to nobody)
 measure() {
-	echo "MEASURE $TEST_NAME $*"
+	echo "FIGURE: agent: $TEST_NAME $*"
 	[ -z "${AGENT_MEASURE_FILE:-}" ] || echo "MEASURE $TEST_NAME $*" >>"$AGENT_MEASURE_FILE"
 }
 # the agent's resident memory, kB

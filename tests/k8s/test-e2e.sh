@@ -46,7 +46,7 @@ e2e_prog() { # APP-ID FUNCTION: the kernel id of that program of that applicatio
 	bpfman list programs -o json | jq -r --arg a "$1" --arg f "$2" \
 		'[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a and .bpfman.name == $f)][0].kernel.id // empty'
 }
-e2e_ids() { bpfman list programs -o json | jq -r '[.[].kernel.id] | sort | join(" ")'; }
+e2e_has_prog() { [ -n "$(e2e_prog "$1" "$2")" ]; }
 
 test_e2e_xdpprogram_app_and_csi_pod() {
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/install-deps.sh test)"
@@ -90,9 +90,9 @@ YAML
 		-e "s#name: xdp-pass-all-nodes#name: xdp-e2e-$TEST_ID#" \
 		"$E2E_TOP/dist/k8s/samples/xdpprogram.yaml" | k apply -f - >/dev/null
 	k8s_track xdpprogram "xdp-e2e-$TEST_ID"
-	wait_for 60 test -n "$(e2e_prog "BpfApplication/XdpProgram/xdp-e2e-$TEST_ID" xdp_counter)"
+	wait_for 60 e2e_has_prog "BpfApplication/XdpProgram/xdp-e2e-$TEST_ID" xdp_counter
 	t1=${EPOCHREALTIME/./}
-	echo "# XdpProgram: kubectl apply -> program in the kernel: $(( (t1 - t0) / 1000 )) ms"
+	echo "FIGURE: XdpProgram: kubectl apply -> program in the kernel: $(( (t1 - t0) / 1000 )) ms"
 	xdp_id=$(e2e_prog "BpfApplication/XdpProgram/xdp-e2e-$TEST_ID" xdp_counter)
 	bpftool prog show id "$xdp_id" >/dev/null || fail "bpftool does not know program $xdp_id"
 	wait_for_eq 60 ReconcileSuccess k get xdpprogram "xdp-e2e-$TEST_ID" -o jsonpath='{.status.conditions[0].reason}'
@@ -130,9 +130,9 @@ spec:
       tracepoint: {links: [{name: syscalls/sys_enter_getpid}]}
 YAML
 	k8s_track clusterbpfapplication "e2e-$TEST_ID"
-	wait_for 60 test -n "$(e2e_prog "ClusterBpfApplication/e2e-$TEST_ID" tracepoint_counter)"
+	wait_for 60 e2e_has_prog "ClusterBpfApplication/e2e-$TEST_ID" tracepoint_counter
 	t1=${EPOCHREALTIME/./}
-	echo "# ClusterBpfApplication: kubectl apply -> programs in the kernel: $(( (t1 - t0) / 1000 )) ms"
+	echo "FIGURE: ClusterBpfApplication: kubectl apply -> programs in the kernel: $(( (t1 - t0) / 1000 )) ms"
 	wait_for_eq 60 Success k get clusterbpfapplication "e2e-$TEST_ID" -o jsonpath='{.status.conditions[0].reason}'
 	assert_contains "$(k get clusterbpfapplications | grep "e2e-$TEST_ID")" "Success" "app row"
 	assert_contains "$(k get clusterbpfapplicationstates | grep "e2e-$TEST_ID")" "$K8S_NODE_NAME" "State row names the node"
@@ -148,7 +148,7 @@ YAML
 	CSI_NS=$(k8s_ns e2e)
 	reader_pod "$CSI_NS" reader "e2e-$TEST_ID"
 	wait_for_eq 120 Running pod_phase "$CSI_NS" reader
-	wait_for 30 test -n "$(pod_read reader 0)"
+	wait_for 30 pod_read_at_least reader 0 0
 	b=$(pod_read reader 0)
 	trigger getpid 100
 	wait_for 10 pod_read_at_least reader 0 $((b + 100))
@@ -156,7 +156,7 @@ YAML
 	vol=$(ls "$BPFMAN_ROOT/run/bpfman/csi/vol")
 	[ -n "$vol" ] || fail "no CSI volume record"
 
-	echo "# memory: agent $(awk '/^VmRSS/ {print $2}' /proc/"$agent_pid"/status) kB, operator" \
+	echo "FIGURE: memory (RSS): agent $(awk '/^VmRSS/ {print $2}' /proc/"$agent_pid"/status) kB, operator" \
 		"$(awk '/^VmRSS/ {print $2}' /proc/"$(pgrep -f "^$operator" | head -1)"/status) kB"
 
 	# 4. the pod and the objects go: volume unpublished, nothing left in the kernel

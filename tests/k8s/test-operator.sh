@@ -127,7 +127,7 @@ ms_until() {
 
 # figure TEXT: a measured figure, in the test's output and, with OPERATOR_FIGURES=FILE, in FILE
 figure() {
-	echo "FIGURE operator: $*"
+	echo "FIGURE: operator: $*"
 	[ -z "${OPERATOR_FIGURES:-}" ] || echo "$*" >>"$OPERATOR_FIGURES"
 }
 
