@@ -1,5 +1,5 @@
 #!/bin/bash
-# Installs the Debian packages a step needs: build | test | vm (several may be given).
+# Installs the Debian packages a step needs: build | test | vm | k8s (several may be given).
 # Only what is missing is installed; apt-get update runs at most once. Every suite that
 # installs what it lacks comes through here (one place that waits for apt's locks).
 set -eu -o pipefail
@@ -12,6 +12,8 @@ test_pkgs=(jq bpftool iproute2 iputils-ping strace util-linux valgrind sqlite3 p
 	python3-protobuf protobuf-compiler protobuf-compiler-grpc xdp-tools docker-registry skopeo
 	apache2-utils curl openssl python3-prometheus-client)
 vm_pkgs=(qemu-system-x86 busybox-static cpio gzip xz-utils kmod)
+# the Kubernetes test node (tests/k8s): a container runtime, CNI's loopback plugin, busybox
+k8s_pkgs=(containerd runc containernetworking-plugins busybox-static openssl curl jq)
 
 want=()
 for step in "$@"; do
@@ -19,7 +21,8 @@ for step in "$@"; do
 	build) want+=("${build_pkgs[@]}") ;;
 	test) want+=("${test_pkgs[@]}") ;;
 	vm) want+=("${vm_pkgs[@]}") ;;
-	*) echo "install-deps: unknown step '$step' (build, test, vm)" >&2; exit 2 ;;
+	k8s) want+=("${k8s_pkgs[@]}") ;;
+	*) echo "install-deps: unknown step '$step' (build, test, vm, k8s)" >&2; exit 2 ;;
 	esac
 done
 

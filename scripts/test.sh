@@ -9,12 +9,18 @@
 #   in qemu (tests/vm/run-vm.sh), the plain build on Debian 12's 6.1 kernel (integration)
 #     and 6.12 kernel (integration, gRPC, examples): the tests tests/vm/guest-tests lists,
 #     those whose outcome depends on the kernel. The guests start first and run beside the
-#     host suites: emulated without KVM they are the longest part, and CI has 90 minutes.
+#     host suites: emulated without KVM they are the longest part, and CI has 90 minutes;
+#   on a real single-node Kubernetes (tests/k8s/run.sh: etcd, kube-apiserver, controller
+#     manager, scheduler, containerd, kubelet on 127.0.0.1), the CRDs, the client library,
+#     agent, operator and CSI driver, against the plain build. Its binaries are built from the
+#     Go module proxy into /opt/k8s/bin when missing (tests/k8s/build-binaries.sh, ~13 min
+#     cold), in the background from the start.
 #
 #   scripts/test.sh            everything
 #   SKIP_VM=1 scripts/test.sh  unit + host only
 #   SKIP_SAN=1, SKIP_FUZZ=1    the host suites on the plain build; leave out the fuzzers
 #   VM_KERNELS="6.12"          choose the guest kernels
+#   SKIP_K8S=1                 leave out the Kubernetes suite
 set -u -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$TOP/build}
@@ -22,6 +28,7 @@ export BUILD_DIR
 
 steps=(build test)
 [ "${SKIP_VM:-0}" = 1 ] || steps+=(vm)
+[ "${SKIP_K8S:-0}" = 1 ] || steps+=(k8s)
 "$TOP/scripts/install-deps.sh" "${steps[@]}" || exit 1
 # warnings are errors here (CI): a fresh configure with --werror
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
@@ -108,6 +115,13 @@ if [ "${SKIP_VM:-0}" != 1 ]; then
 	export TIME_SCALE=${TIME_SCALE:-2}
 fi
 
+# The Kubernetes binaries, built beside everything else when this machine lacks them.
+k8s_build_pid=
+if [ "${SKIP_K8S:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
+	nice -n 5 "$TOP/tests/k8s/build-binaries.sh" >"$log/k8s-build" 2>&1 &
+	k8s_build_pid=$!
+fi
+
 echo "== unit tests"
 meson test -C "$BUILD_DIR" --suite unit --print-errorlogs >"$log/unit" 2>&1
 urc=$?
@@ -150,6 +164,19 @@ if [ "$(id -u)" = 0 ]; then
 	echo "== crash test: random operations, server and CLI killed at random"
 	BPFMAN_BUILD="$BUILD_DIR" "$TOP/tests/chaos/run.sh" 2>&1 | tee "$log/chaos"
 	add_result "chaos" "$log/chaos"
+
+	if [ -n "$k8s_build_pid" ]; then
+		echo "== Kubernetes: CRDs, client, agent, operator, CSI on a real control plane and kubelet"
+		if wait "$k8s_build_pid"; then
+			BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \
+				TESTS_HELPERS="$BUILD_DIR/tests/helpers" BUILD_DIR="$BUILD_DIR" \
+				"$TOP/tests/k8s/run.sh" 2>&1 | tee "$log/k8s"
+			add_result "k8s" "$log/k8s"
+		else
+			cat "$log/k8s-build"
+			add "k8s (binaries not built)" 0 1 0
+		fi
+	fi
 else
 	echo "== integration tests need root: not run"
 	add "host (needs root)" 0 1 0

@@ -15,7 +15,13 @@ extern const struct opt_table load_file_options, load_image_options, attach_opti
 OPT_TABLE(system_service_options,
 	  { "socket-path", 0, 1, "PATH", "the Unix socket (default /run/bpfman-sock/bpfman.sock)" },
 	  { "timeout", 0, 1, "SECONDS", "exit after that long without a request (0: never)" },
-	  { "csi-support", 0, 0, NULL, "accepted; the CSI driver is not part of this build" });
+	  { "csi-support", 0, 0, NULL,
+	    "also serve the CSI node plugin csi.bpfman.io (needs KUBE_NODE_NAME)" },
+	  { "csi-socket", 0, 1, "PATH", "its socket (default /run/bpfman/csi/csi.sock)" },
+	  { "csi-registration-dir", 0, 1, "DIR",
+	    "register it with kubelet through DIR/csi.bpfman.io-reg.sock" },
+	  { "csi-registration-endpoint", 0, 1, "PATH",
+	    "the CSI socket as kubelet sees it (default: --csi-socket)" });
 
 static const struct cli_command load_subs[] = {
 	{ .name = "file",
@@ -83,7 +89,8 @@ static const struct cli_command dispatcher_subs[] = {
 static const struct cli_command system_subs[] = {
 	{ .name = "service",
 	  .summary = "run the gRPC server (bpfman-rpc)",
-	  .usage = "[--timeout SECONDS] [--socket-path PATH] [--csi-support]",
+	  .usage = "[--timeout SECONDS] [--socket-path PATH] [--csi-support] [--csi-socket PATH] "
+		   "[--csi-registration-dir DIR] [--csi-registration-endpoint PATH]",
 	  .example = "bpfman system service --timeout 60",
 	  .description = "Runs bpfman-rpc with these options; see bpfman-rpc(8).",
 	  .opts = &system_service_options },

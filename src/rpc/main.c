@@ -2,6 +2,7 @@
  * by pins, not by this process. */
 #include <errno.h>
 #include <getopt.h>
+#include <grpc/grpc.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include "bpfman.h"
 #include "build-config.h"
+#include "csi.h"
 #include "layout.h"
 #include "log.h"
 #include "metrics.h"
@@ -39,13 +41,20 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: bpfman-rpc [--socket-path PATH] [--timeout SECONDS] [--csi-support]\n"
 		   "                  [--root DIR] [--log-level error|warn|info|debug] [--workers N]\n"
 		   "                  [--idle-timeout SECONDS] [--metrics-address HOST:PORT]\n"
+		   "                  [--csi-socket PATH] [--csi-registration-dir DIR]\n"
+		   "                  [--csi-registration-endpoint PATH]\n"
 		   "Serves the bpfman.v1 gRPC API on a Unix socket (default /run/bpfman-sock/bpfman.sock,\n"
 		   "or the socket systemd passes). --timeout: exit after that many seconds without a\n"
 		   "request (0: never). --idle-timeout: close a connection without a call for that long\n"
 		   "(default %d; 0: never). BPFMAN_ROOT moves every path under a root; BPFMAN_LOG sets\n"
 		   "the level. --metrics-address: serve Prometheus metrics at http://HOST:PORT/metrics\n"
 		   "(off by default; an IPv6 host in brackets, e.g. [::1]:9102); while on, the kernel\n"
-		   "counts run time per program (BPF_ENABLE_STATS).\n",
+		   "counts run time per program (BPF_ENABLE_STATS).\n"
+		   "--csi-support: also serve the CSI node plugin csi.bpfman.io (needs KUBE_NODE_NAME) on\n"
+		   "--csi-socket (default <root>/run/bpfman/csi/csi.sock); --csi-registration-dir DIR\n"
+		   "(e.g. /var/lib/kubelet/plugins_registry): register it with kubelet through\n"
+		   "DIR/csi.bpfman.io-reg.sock, naming --csi-registration-endpoint (default: the CSI\n"
+		   "socket path) as the driver's socket.\n",
 		SERVER_DEFAULT_IDLE_S);
 }
 
@@ -56,6 +65,9 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "csi-support", no_argument, NULL, 'c' },
+		{ "csi-socket", required_argument, NULL, 'C' },
+		{ "csi-registration-dir", required_argument, NULL, 'R' },
+		{ "csi-registration-endpoint", required_argument, NULL, 'E' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -69,6 +81,9 @@ int main(int argc, char **argv)
 	const char *socket_path = NULL, *lvl = secure_getenv("BPFMAN_LOG");
 	struct layout layout;
 	struct bpfman *m = NULL;
+	struct csi_opts co = { .node_id = secure_getenv("KUBE_NODE_NAME"), .version = BPFMAN_VERSION };
+	struct csi *csi = NULL;
+	bool csi_support = false;
 	sigset_t mask;
 	int c, r;
 
@@ -92,7 +107,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			log_warn("--csi-support: the CSI driver is not part of this build; serving without it");
+			csi_support = true;
+			break;
+		case 'C':
+			co.socket_path = optarg;
+			break;
+		case 'R':
+			co.registration_dir = optarg;
+			break;
+		case 'E':
+			co.registration_endpoint = optarg;
 			break;
 		case 'r':
 			o.root = optarg;
@@ -167,7 +191,27 @@ int main(int argc, char **argv)
 	}
 	bpfman_close(m);
 
+	if (!csi_support && (co.socket_path || co.registration_dir || co.registration_endpoint))
+		log_warn("--csi-socket and --csi-registration-* need --csi-support: ignored");
+	if (csi_support && o.timeout_s) {
+		/* kubelet's calls go to the CSI socket, which the inactivity timer does not see */
+		log_warn("--timeout is ignored with --csi-support: the CSI driver must stay up");
+		o.timeout_s = 0;
+	}
+	if (csi_support) {
+		grpc_init(); /* a reference of its own: server_run's grpc_shutdown leaves it up */
+		co.root = o.root;
+		if (csi_start(&co, &csi) < 0) {
+			grpc_shutdown();
+			layout_free(&layout);
+			return 1;
+		}
+	}
 	r = server_run(&o);
+	if (csi_support) {
+		csi_stop(csi);
+		grpc_shutdown();
+	}
 	layout_free(&layout);
 	return r < 0 ? 1 : 0;
 }

@@ -42,6 +42,7 @@ for p in "${ports[@]}"; do
 done
 if [ "$WITH_NODE" = 1 ]; then
 	. "$HERE/testbed/node.sh"
+	node_check_host || exit 2
 	node_lock || exit 2
 fi
 
@@ -85,7 +86,7 @@ start_proc kube-apiserver "$K8S_BIN/kube-apiserver" \
 	--endpoint-reconciler-type=none \
 	--enable-priority-and-fairness=false \
 	--profiling=false \
-	--kubelet-preferred-address-types=InternalIP,Hostname \
+	--kubelet-preferred-address-types=Hostname,InternalIP \
 	--kubelet-client-certificate="$P/admin.crt" --kubelet-client-key="$P/admin.key"
 wait_up kube-apiserver 90 api_get /readyz
 echo "kube-apiserver ready: $(ms_since "$t") ms"

@@ -50,8 +50,17 @@ start_proc() {
 	local name=$1 prog
 	shift
 	prog=$(readlink -f "$(command -v "$1")")
-	setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null &
+	# the command line, for restart_proc
+	printf '%s\0' "$@" >"$DIR/pids/$name.cmd"
+	setsid "$@" >>"$DIR/logs/$name.log" 2>&1 </dev/null &
 	echo "$! $prog" >"$DIR/pids/$name.pid"
+}
+
+# restart_proc NAME: starts NAME again as start_proc started it (after stop_proc NAME)
+restart_proc() {
+	local args
+	mapfile -d '' args <"$DIR/pids/$1.cmd"
+	start_proc "$1" "${args[@]}"
 }
 
 # stop NAME [GRACE-SECONDS]: SIGTERM, then SIGKILL after the grace period

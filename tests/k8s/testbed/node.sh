@@ -5,11 +5,27 @@
 #  - oom_score_adj cannot always be lowered in a sandbox: containerd's restrict_oom_score_adj;
 #  - no pod network: a loopback-only CNI config makes the runtime report NetworkReady (so the
 #    node becomes Ready), and pods must use hostNetwork: true;
+#  - / is a private mount (no systemd): the kubelet's dir is made a shared mount of its own;
 #  - no registry or download: the pause and busybox images are built here and imported.
 TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGE_CACHE=${K8S_IMAGE_CACHE:-/opt/k8s/images}
 PAUSE_IMAGE=localhost/pause:local
 BUSYBOX_IMAGE=localhost/busybox:local
+# made by the kubelet (device plugins' socket, links to pod logs) and containerd 1.6 (shim
+# sockets, runc state) at fixed paths
+NODE_HOST_DIRS="/var/lib/kubelet /var/log/containers /run/containerd"
+
+# What the node needs from the host (Debian packages)
+node_check_host() {
+	local missing=""
+	command -v containerd >/dev/null && command -v ctr >/dev/null || missing+=" containerd"
+	command -v runc >/dev/null || missing+=" runc"
+	[ -x /usr/lib/cni/loopback ] || missing+=" containernetworking-plugins"
+	[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' || missing+=" busybox-static"
+	[ -z "$missing" ] && return 0
+	echo "the node needs:$missing (apt-get install$missing)" >&2
+	return 1
+}
 
 # Takes the machine's one node slot for DIR, or says who has it.
 node_lock() {
@@ -32,8 +48,6 @@ build_images() {
 	key=$(cat "$TESTBED/pause.go" "$TESTBED/mkoci.py" /bin/busybox | sha256sum | cut -c1-16)
 	IMAGES=$IMAGE_CACHE/$key
 	[ -f "$IMAGES/busybox.tar" ] && return 0
-	[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
-		{ echo "a static /bin/busybox is needed: apt-get install busybox-static" >&2; return 1; }
 	w=$(mktemp -d "$IMAGE_CACHE.work.XXXXXX")
 	mkdir -p "$w/pause-src" "$w/pause-root" "$w/bb-root/bin" "$w/bb-root/tmp" "$w/bb-root/etc"
 	cp "$TESTBED/pause.go" "$w/pause-src/main.go"
@@ -137,6 +151,9 @@ node_up() {
 	t=$(now_us)
 	build_images
 	ip netns list 2>/dev/null | awk '{print $1}' | sort >"$DIR/netns.before"
+	# host dirs the kubelet and containerd make at fixed places: those that are not there
+	# yet go again in cluster-down
+	for d in $NODE_HOST_DIRS; do [ -e "$d" ] || echo "$d"; done >"$DIR/host-dirs.made"
 	start_proc scheduler "$K8S_BIN/kube-scheduler" --kubeconfig="$DIR/admin.kubeconfig" \
 		--bind-address=127.0.0.1 --secure-port="$PORT_SCHED" --leader-elect=false
 	write_containerd_config
@@ -150,9 +167,14 @@ node_up() {
 
 	sed -e "s#$DIR/pki/admin\.#$DIR/pki/node.#g; s#admin#node#g" "$DIR/admin.kubeconfig" >"$DIR/node.kubeconfig"
 	write_kubelet_config
+	# the kubelet's dir a shared mount of its own: pods (a CSI driver's) can then mount into
+	# it with mountPropagation Bidirectional, which needs a shared host mount, and / is
+	# private on a machine without systemd
+	mount --bind "$DIR/kubelet/root" "$DIR/kubelet/root"
+	mount --make-rshared "$DIR/kubelet/root"
 	start_proc kubelet "$K8S_BIN/kubelet" --config="$DIR/kubelet/config.yaml" \
 		--kubeconfig="$DIR/node.kubeconfig" --root-dir="$DIR/kubelet/root" \
-		--cert-dir="$DIR/kubelet/pki" --hostname-override="$NODE_NAME" --node-ip=127.0.0.1 --v=1
+		--cert-dir="$DIR/kubelet/pki" --hostname-override="$NODE_NAME" --v=1
 	wait_up scheduler 60 curl -skf "https://127.0.0.1:$PORT_SCHED/healthz"
 	wait_up kubelet 120 node_ready
 	cat >>"$DIR/env" <<ENV
@@ -218,6 +240,10 @@ node_down() {
 			[ -L "$m" ] && case $(readlink "$m") in "$DIR"/*) rm -f "$m" ;; esac
 		done
 		rm -rf "${CTRD_STATE:?}"
+		if [ -f "$DIR/host-dirs.made" ]; then
+			for m in $NODE_HOST_DIRS; do grep -qx "$m" "$DIR/host-dirs.made" && rm -rf "$m"; done
+			rm -f "$DIR/host-dirs.made"
+		fi
 		rm -f "$NODE_LOCK"
 	fi
 	if awk '{print $2}' /proc/mounts | grep -qE "^$DIR/"; then
