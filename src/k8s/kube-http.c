@@ -280,7 +280,6 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 			goto fail;
 	}
 
-	r = -EIO;
 	/* threads: no signals for DNS time-outs */
 	if (curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_URL, url) != CURLE_OK ||
@@ -293,45 +292,47 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 	    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, k->timeout_ms) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK)
-		goto fail;
+		goto fail_setopt;
 	if (strcmp(method, "GET") != 0 &&
 	    curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
-		goto fail;
+		goto fail_setopt;
 	if (c->body && (curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->body) != CURLE_OK ||
 			curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE,
 					 (curl_off_t)strlen(c->body)) != CURLE_OK))
-		goto fail;
+		goto fail_setopt;
 
 	if (cfg->insecure) {
 		if (curl_easy_setopt(c->h, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
 		    curl_easy_setopt(c->h, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->ca_data) {
 		if (set_blob(c->h, CURLOPT_CAINFO_BLOB, cfg->ca_data, cfg->ca_len) < 0)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->ca_file) {
 		if (curl_easy_setopt(c->h, CURLOPT_CAINFO, cfg->ca_file) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	}
 	if (cfg->cert_data) {
 		if (set_blob(c->h, CURLOPT_SSLCERT_BLOB, cfg->cert_data, cfg->cert_len) < 0)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->cert_file) {
 		if (curl_easy_setopt(c->h, CURLOPT_SSLCERT, cfg->cert_file) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	}
 	if (cfg->key_data) {
 		if (set_blob(c->h, CURLOPT_SSLKEY_BLOB, cfg->key_data, cfg->key_len) < 0)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->key_file) {
 		if (curl_easy_setopt(c->h, CURLOPT_SSLKEY, cfg->key_file) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	}
 	return 0;
+fail_setopt:
+	kube_call_done(c);
+	return kube_fail(ret_err, -EIO, "%s %s: cannot set up the request (libcurl option)", method,
+			 path_query);
 fail:
 	kube_call_done(c);
-	if (r == -EIO)
-		return kube_fail(ret_err, r, "%s %s: cannot set up the request", method, path_query);
 	return r;
 }
 
