@@ -107,6 +107,8 @@ int kube_informer_start(struct kube *k, const struct kube_res *r, const char *ns
 			char **ret_err);
 /* Stops the thread (within a second) and frees the cache. NULL is fine. */
 void kube_informer_stop(struct kube_informer *inf);
+/* The getters below accept NULL (an informer that did not start): false, an empty array,
+ * NULL, 0. */
 /* true once the first list has filled the cache */
 bool kube_informer_synced(struct kube_informer *inf);
 /* The cached objects now: a new JSON array (its items are shared references: read only). */
