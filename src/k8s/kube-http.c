@@ -43,6 +43,7 @@ int kube_open_config(struct kube_config *cfg, const struct kube_opts *o, struct 
 	}
 	k->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	pthread_mutex_init(&k->token_lock, NULL);
+	pthread_mutex_init(&k->pool_lock, NULL);
 	k->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	*ret = k;
@@ -104,6 +105,9 @@ void kube_close(struct kube *k)
 {
 	if (!k)
 		return;
+	while (k->npool > 0)
+		curl_easy_cleanup(k->pool[--k->npool]);
+	pthread_mutex_destroy(&k->pool_lock);
 	kube_config_clear(&k->cfg);
 	if (k->file_token)
 		OPENSSL_cleanse(k->file_token, strlen(k->file_token));
@@ -235,9 +239,35 @@ static int set_blob(CURL *h, CURLoption opt, unsigned char *data, size_t len)
 	return curl_easy_setopt(h, opt, &b) == CURLE_OK ? 0 : -EIO;
 }
 
+static CURL *pool_take(struct kube *k)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&k->pool_lock);
+	if (k->npool > 0)
+		h = k->pool[--k->npool];
+	pthread_mutex_unlock(&k->pool_lock);
+	if (!h)
+		return curl_easy_init();
+	curl_easy_reset(h); /* options back to defaults; its connections stay open */
+	return h;
+}
+
+static void pool_give(struct kube *k, CURL *h)
+{
+	pthread_mutex_lock(&k->pool_lock);
+	if (k->npool < KUBE_POOL_MAX) {
+		k->pool[k->npool++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&k->pool_lock);
+	if (h)
+		curl_easy_cleanup(h);
+}
+
 int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 		   const char *path_query, const char *content_type, const char *body,
-		   char **ret_err)
+		   bool pooled, char **ret_err)
 {
 	const struct kube_config *cfg = &k->cfg;
 	_cleanup_free_ char *url = NULL, *token = NULL, *auth = NULL, *ctype = NULL;
@@ -257,9 +287,11 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 	if (r < 0)
 		goto fail;
 	r = -ENOMEM;
-	c->h = curl_easy_init();
+	c->h = pooled ? pool_take(k) : curl_easy_init();
 	if (!c->h)
 		goto fail;
+	if (pooled)
+		c->k = k;
 	if (add_header(c, "Accept: application/json") < 0 || add_header(c, "Expect:") < 0)
 		goto fail;
 	if (content_type) {
@@ -338,7 +370,9 @@ fail:
 
 void kube_call_done(struct kube_call *c)
 {
-	if (c->h)
+	if (c->h && c->k)
+		pool_give(c->k, c->h);
+	else if (c->h)
 		curl_easy_cleanup(c->h);
 	curl_slist_free_all(c->headers);
 	free(c->method);
@@ -475,7 +509,8 @@ int kube_request(struct kube *k, const char *method, const char *path_query,
 		if (!text)
 			return -ENOMEM;
 	}
-	r = kube_call_init(k, &c, method, path_query, body ? content_type : NULL, text, ret_err);
+	r = kube_call_init(k, &c, method, path_query, body ? content_type : NULL, text, true,
+			   ret_err);
 	if (r < 0)
 		return r;
 	r = kube_call_perform(&c, ret, ret_err);

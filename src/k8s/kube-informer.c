@@ -184,7 +184,7 @@ static int do_list(struct kube_informer *inf)
 
 	r = kube_list_path(&inf->res, inf->ns, &sel, &path, &err);
 	if (r >= 0)
-		r = kube_call_init(inf->k, &c, "GET", path, NULL, NULL, &err);
+		r = kube_call_init(inf->k, &c, "GET", path, NULL, NULL, false, &err);
 	if (r < 0) {
 		set_error(inf, err);
 		return r;
@@ -315,7 +315,7 @@ static int do_watch(struct kube_informer *inf)
 		       path, strchr(path, '?') ? '&' : '?', rv, timeout_s);
 	if (!pq)
 		return -ENOMEM;
-	r = kube_call_init(inf->k, &c, "GET", pq, NULL, NULL, &err);
+	r = kube_call_init(inf->k, &c, "GET", pq, NULL, NULL, false, &err);
 	if (r < 0) {
 		set_error(inf, err);
 		return r;

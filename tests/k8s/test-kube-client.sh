@@ -373,3 +373,26 @@ test_service_account_token() {
 	expect_errno ENOENT 'KUBERNETES_SERVICE_HOST' env -u KUBERNETES_SERVICE_HOST \
 		"$TESTS_HELPERS/kube-probe" --in-cluster-dir "$sa" list configmaps "$ns"
 }
+
+# One client used by several threads at once (each request its own pooled handle), and one
+# kept across an API server restart: its pooled connections are dead then, the next requests
+# must still work.
+test_threads_and_reused_connections() {
+	local ns out log pid
+	ns=$(k8s_ns kc)
+	cm_json shared | probe create configmaps "$ns" - >/dev/null
+	out=$(probe bench configmaps "$ns" shared 50 4)
+	echo "# 4 threads x 50 GETs: $out"
+	assert_contains "$out" "gets=200 " "all GETs made"
+	assert_contains "$out" "failed=0" "no GET failed"
+	echo "# 1 thread: $(probe bench configmaps "$ns" shared 100)"
+
+	start_bg poll probe poll configmaps "$ns" shared 25
+	pid=$BG_PID
+	log=$(bg_log poll)
+	sleep 1
+	k8s_restart_apiserver
+	wait "$pid" || fail "poll failed: $(cat "$log")"
+	echo "# polled across the restart: $(cat "$log")"
+	grep -q 'last=ok$' "$log" || fail "requests after the restart failed: $(cat "$log")"
+}
