@@ -14,7 +14,7 @@
 #include "kube-internal.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
-#define CONNECT_TIMEOUT_MS 10000
+#define CONNECT_TIMEOUT_MS 10000L
 #define MAX_TOKEN (64u << 10)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -321,7 +321,7 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 	    curl_easy_setopt(c->h, CURLOPT_USERAGENT, "bpfman-c/" BPFMAN_VERSION) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, k->timeout_ms) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK)
 		goto fail_setopt;
