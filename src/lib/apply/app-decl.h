@@ -63,6 +63,9 @@ struct app_link {
 	char *target;
 	int32_t pid; /* 0 = none */
 	bool containers; /* uprobe `containers` (pods of a cluster): a host cannot resolve it */
+	/* a container's process whose mount namespace the target is found in (the node agent
+	 * resolves `containers` into one link per container); 0 = none */
+	int32_t container_pid;
 };
 
 /* On a host, a link's networkNamespaces names network namespaces with this reserved label

@@ -328,9 +328,16 @@ static void describe(struct plan_link *w, enum app_prog_type t)
 		break;
 	case APP_UPROBE:
 	case APP_URETPROBE:
-		w->what = strdup_printf("%s %s:%s+%llu%s", tn, l->target ? l->target : "?",
-					l->function ? l->function : "",
-					(unsigned long long)l->offset, l->pid ? " (pid)" : "");
+		if (l->container_pid)
+			w->what = strdup_printf("%s %s:%s+%llu%s (container pid %d)", tn,
+						l->target ? l->target : "?",
+						l->function ? l->function : "",
+						(unsigned long long)l->offset, l->pid ? " (pid)" : "",
+						(int)l->container_pid);
+		else
+			w->what = strdup_printf("%s %s:%s+%llu%s", tn, l->target ? l->target : "?",
+						l->function ? l->function : "",
+						(unsigned long long)l->offset, l->pid ? " (pid)" : "");
 		break;
 	case APP_FENTRY:
 	case APP_FEXIT:
@@ -388,6 +395,7 @@ static int add_link(struct plan *p, size_t prog, const struct app_link *l, const
 		w->opts.offset = l->offset;
 		w->opts.target = l->target;
 		w->opts.pid = l->pid;
+		w->opts.container_pid = l->container_pid;
 		break;
 	case APP_FENTRY:
 	case APP_FEXIT:

@@ -74,7 +74,7 @@ static json_t *link_json(const struct app_link *l)
 		json_array_append_new(po, json_integer(l->proceed_on[i]));
 	return json_pack(
 	    "{s:i, s:{s:o, s:b, s:b, s:o, s:o}, s:o, s:b, s:b, s:i, s:o, s:i, s:o, s:o, s:I, s:o, "
-	    "s:i}",
+	    "s:i, s:i}",
 	    "line", (int)l->line, "ifaces", "interfaces", strv_json(l->ifaces.interfaces),
 	    "primary", l->ifaces.primary_node_interface, "auto", l->ifaces.auto_discovery,
 	    "exclude", strv_json(l->ifaces.exclude), "allowed", strv_json(l->ifaces.allowed),
@@ -82,7 +82,7 @@ static json_t *link_json(const struct app_link *l)
 	    l->containers, "priority", (int)l->priority, "proceed_on", po ? po : json_null(),
 	    "direction", (int)l->direction, "tracepoint", str_or_null(l->tracepoint), "function",
 	    str_or_null(l->function), "offset", (json_int_t)l->offset, "target",
-	    str_or_null(l->target), "pid", (int)l->pid);
+	    str_or_null(l->target), "pid", (int)l->pid, "container_pid", (int)l->container_pid);
 }
 
 char *app_decl_to_json(const struct app_decl *d)
@@ -218,6 +218,7 @@ static int link_from_json(json_t *o, struct app_link *l)
 	l->direction = (enum bpfman_direction)get_int(o, "direction");
 	l->offset = (uint64_t)get_int(o, "offset");
 	l->pid = (int32_t)get_int(o, "pid");
+	l->container_pid = (int32_t)get_int(o, "container_pid");
 	if (json_is_array(po) && json_array_size(po)) {
 		l->proceed_on = calloc(json_array_size(po), sizeof(*l->proceed_on));
 		if (!l->proceed_on)
