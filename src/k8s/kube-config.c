@@ -225,7 +225,8 @@ static int file_or_data(json_t *o, const char *file_key, const char *data_key, c
 	if (data) {
 		r = kube_base64_decode(data, ret_data, ret_len);
 		if (r < 0)
-			return kube_fail(ret_err, r, "%s: %s is not valid base64", origin, data_key);
+			return kube_fail(ret_err, r, "%s: %s is not valid base64", origin,
+					 data_key);
 		return 0;
 	}
 	if (file) {
@@ -285,8 +286,8 @@ int kube_config_from_text(const char *text, size_t len, const char *dir, const c
 	}
 	s = str_field(cluster, "server");
 	if (!s || (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)) {
-		r = kube_fail(ret_err, -EINVAL, "%s: cluster \"%s\" has no https:// server", c.origin,
-			      cluster_name);
+		r = kube_fail(ret_err, -EINVAL, "%s: cluster \"%s\" has no https:// server",
+			      c.origin, cluster_name);
 		goto out;
 	}
 	c.server = strdup(s);

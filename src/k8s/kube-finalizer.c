@@ -51,7 +51,9 @@ static int change_finalizer(struct kube *k, const struct kube_res *r, const char
 			}
 		} else {
 			json_array_foreach(list, i, v) {
-				if (json_is_string(v) && strcmp(json_string_value(v), finalizer) == 0) {
+				const char *f = json_string_value(v);
+
+				if (f && strcmp(f, finalizer) == 0) {
 					json_array_remove(list, i);
 					i--;
 				}

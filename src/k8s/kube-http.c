@@ -14,7 +14,7 @@
 #include "kube-internal.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
-#define CONNECT_TIMEOUT_MS 10000
+#define CONNECT_TIMEOUT_MS 10000L
 #define MAX_TOKEN (64u << 10)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -43,6 +43,7 @@ int kube_open_config(struct kube_config *cfg, const struct kube_opts *o, struct 
 	}
 	k->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	pthread_mutex_init(&k->token_lock, NULL);
+	pthread_mutex_init(&k->pool_lock, NULL);
 	k->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	*ret = k;
@@ -104,6 +105,9 @@ void kube_close(struct kube *k)
 {
 	if (!k)
 		return;
+	while (k->npool > 0)
+		curl_easy_cleanup(k->pool[--k->npool]);
+	pthread_mutex_destroy(&k->pool_lock);
 	kube_config_clear(&k->cfg);
 	if (k->file_token)
 		OPENSSL_cleanse(k->file_token, strlen(k->file_token));
@@ -235,9 +239,35 @@ static int set_blob(CURL *h, CURLoption opt, unsigned char *data, size_t len)
 	return curl_easy_setopt(h, opt, &b) == CURLE_OK ? 0 : -EIO;
 }
 
+static CURL *pool_take(struct kube *k)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&k->pool_lock);
+	if (k->npool > 0)
+		h = k->pool[--k->npool];
+	pthread_mutex_unlock(&k->pool_lock);
+	if (!h)
+		return curl_easy_init();
+	curl_easy_reset(h); /* options back to defaults; its connections stay open */
+	return h;
+}
+
+static void pool_give(struct kube *k, CURL *h)
+{
+	pthread_mutex_lock(&k->pool_lock);
+	if (k->npool < KUBE_POOL_MAX) {
+		k->pool[k->npool++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&k->pool_lock);
+	if (h)
+		curl_easy_cleanup(h);
+}
+
 int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 		   const char *path_query, const char *content_type, const char *body,
-		   char **ret_err)
+		   bool pooled, char **ret_err)
 {
 	const struct kube_config *cfg = &k->cfg;
 	_cleanup_free_ char *url = NULL, *token = NULL, *auth = NULL, *ctype = NULL;
@@ -257,9 +287,11 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 	if (r < 0)
 		goto fail;
 	r = -ENOMEM;
-	c->h = curl_easy_init();
+	c->h = pooled ? pool_take(k) : curl_easy_init();
 	if (!c->h)
 		goto fail;
+	if (pooled)
+		c->k = k;
 	if (add_header(c, "Accept: application/json") < 0 || add_header(c, "Expect:") < 0)
 		goto fail;
 	if (content_type) {
@@ -280,7 +312,6 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 			goto fail;
 	}
 
-	r = -EIO;
 	/* threads: no signals for DNS time-outs */
 	if (curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_URL, url) != CURLE_OK ||
@@ -290,54 +321,58 @@ int kube_call_init(struct kube *k, struct kube_call *c, const char *method,
 	    curl_easy_setopt(c->h, CURLOPT_USERAGENT, "bpfman-c/" BPFMAN_VERSION) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, k->timeout_ms) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK)
-		goto fail;
+		goto fail_setopt;
 	if (strcmp(method, "GET") != 0 &&
 	    curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
-		goto fail;
+		goto fail_setopt;
 	if (c->body && (curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->body) != CURLE_OK ||
 			curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE,
 					 (curl_off_t)strlen(c->body)) != CURLE_OK))
-		goto fail;
+		goto fail_setopt;
 
 	if (cfg->insecure) {
 		if (curl_easy_setopt(c->h, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
 		    curl_easy_setopt(c->h, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->ca_data) {
 		if (set_blob(c->h, CURLOPT_CAINFO_BLOB, cfg->ca_data, cfg->ca_len) < 0)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->ca_file) {
 		if (curl_easy_setopt(c->h, CURLOPT_CAINFO, cfg->ca_file) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	}
 	if (cfg->cert_data) {
 		if (set_blob(c->h, CURLOPT_SSLCERT_BLOB, cfg->cert_data, cfg->cert_len) < 0)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->cert_file) {
 		if (curl_easy_setopt(c->h, CURLOPT_SSLCERT, cfg->cert_file) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	}
 	if (cfg->key_data) {
 		if (set_blob(c->h, CURLOPT_SSLKEY_BLOB, cfg->key_data, cfg->key_len) < 0)
-			goto fail;
+			goto fail_setopt;
 	} else if (cfg->key_file) {
 		if (curl_easy_setopt(c->h, CURLOPT_SSLKEY, cfg->key_file) != CURLE_OK)
-			goto fail;
+			goto fail_setopt;
 	}
 	return 0;
+fail_setopt:
+	kube_call_done(c);
+	return kube_fail(ret_err, -EIO, "%s %s: cannot set up the request (libcurl option)", method,
+			 path_query);
 fail:
 	kube_call_done(c);
-	if (r == -EIO)
-		return kube_fail(ret_err, r, "%s %s: cannot set up the request", method, path_query);
 	return r;
 }
 
 void kube_call_done(struct kube_call *c)
 {
-	if (c->h)
+	if (c->h && c->k)
+		pool_give(c->k, c->h);
+	else if (c->h)
 		curl_easy_cleanup(c->h);
 	curl_slist_free_all(c->headers);
 	free(c->method);
@@ -474,7 +509,8 @@ int kube_request(struct kube *k, const char *method, const char *path_query,
 		if (!text)
 			return -ENOMEM;
 	}
-	r = kube_call_init(k, &c, method, path_query, body ? content_type : NULL, text, ret_err);
+	r = kube_call_init(k, &c, method, path_query, body ? content_type : NULL, text, true,
+			   ret_err);
 	if (r < 0)
 		return r;
 	r = kube_call_perform(&c, ret, ret_err);

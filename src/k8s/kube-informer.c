@@ -184,7 +184,7 @@ static int do_list(struct kube_informer *inf)
 
 	r = kube_list_path(&inf->res, inf->ns, &sel, &path, &err);
 	if (r >= 0)
-		r = kube_call_init(inf->k, &c, "GET", path, NULL, NULL, &err);
+		r = kube_call_init(inf->k, &c, "GET", path, NULL, NULL, false, &err);
 	if (r < 0) {
 		set_error(inf, err);
 		return r;
@@ -315,7 +315,7 @@ static int do_watch(struct kube_informer *inf)
 		       path, strchr(path, '?') ? '&' : '?', rv, timeout_s);
 	if (!pq)
 		return -ENOMEM;
-	r = kube_call_init(inf->k, &c, "GET", pq, NULL, NULL, &err);
+	r = kube_call_init(inf->k, &c, "GET", pq, NULL, NULL, false, &err);
 	if (r < 0) {
 		set_error(inf, err);
 		return r;
@@ -464,6 +464,8 @@ bool kube_informer_synced(struct kube_informer *inf)
 {
 	bool s;
 
+	if (!inf)
+		return false;
 	pthread_mutex_lock(&inf->lock);
 	s = inf->synced;
 	pthread_mutex_unlock(&inf->lock);
@@ -475,8 +477,8 @@ json_t *kube_informer_items(struct kube_informer *inf)
 	json_t *a = json_array(), *v;
 	const char *key;
 
-	if (!a)
-		return NULL;
+	if (!a || !inf)
+		return a;
 	pthread_mutex_lock(&inf->lock);
 	json_object_foreach(inf->cache, key, v) {
 		if (json_array_append(a, v) < 0) {
@@ -491,9 +493,12 @@ json_t *kube_informer_items(struct kube_informer *inf)
 
 json_t *kube_informer_get(struct kube_informer *inf, const char *ns, const char *name)
 {
-	_cleanup_free_ char *key = ns ? kube_strf("%s/%s", ns, name) : strdup(name);
+	_cleanup_free_ char *key = NULL;
 	json_t *v;
 
+	if (!inf || !name)
+		return NULL;
+	key = ns ? kube_strf("%s/%s", ns, name) : strdup(name);
 	if (!key)
 		return NULL;
 	pthread_mutex_lock(&inf->lock);
@@ -506,6 +511,8 @@ unsigned kube_informer_lists(struct kube_informer *inf)
 {
 	unsigned n;
 
+	if (!inf)
+		return 0;
 	pthread_mutex_lock(&inf->lock);
 	n = inf->lists;
 	pthread_mutex_unlock(&inf->lock);
@@ -516,6 +523,8 @@ char *kube_informer_last_error(struct kube_informer *inf)
 {
 	char *s;
 
+	if (!inf)
+		return NULL;
 	pthread_mutex_lock(&inf->lock);
 	s = inf->last_err ? strdup(inf->last_err) : NULL;
 	pthread_mutex_unlock(&inf->lock);

@@ -8,6 +8,12 @@
  * server's Status message when it sent one). HTTP statuses map to errno:
  *   401/403 -EACCES, 404 -ENOENT, 409 AlreadyExists -EEXIST, 409 Conflict -EBUSY,
  *   410 Gone -ESTALE, 422/400 -EINVAL, 429/5xx and transport errors -EIO, time-outs -ETIMEDOUT.
+ *   Also: 405 -EOPNOTSUPP, 408 -ETIMEDOUT, 413 -E2BIG, 415 -EINVAL, other statuses -EPROTO;
+ *   a TLS failure (wrong CA, rejected client certificate) is -EIO with libcurl's reason and a
+ *   hint; a stop of an informer's request -ECANCELED.
+ * Messages read "METHOD PATH: <Status.message> (HTTP <code> <Status.reason>)".
+ * Every write (create, apply, merge patch, replace) passes ?fieldManager= (the opts' field
+ * manager), so managedFields name it rather than the User-Agent.
  * A struct kube may be used from several threads at once (each request has its own handle). */
 #pragma once
 
@@ -19,7 +25,10 @@ struct kube;
 struct kube_opts {
 	/* kubeconfig file; NULL: $KUBECONFIG, else in-cluster (service-account token and CA
 	 * under /var/run/secrets/kubernetes.io/serviceaccount, $KUBERNETES_SERVICE_HOST/PORT),
-	 * else ~/.kube/config */
+	 * else ~/.kube/config. Of a $KUBECONFIG list (a:b) only the first file is read.
+	 * Certificates, keys and CAs given as *-data are handed to libcurl in memory; relative
+	 * paths are relative to the kubeconfig's directory; exec/auth-provider users are
+	 * -EOPNOTSUPP. An in-cluster token file is re-read when it changes (rotation). */
 	const char *kubeconfig;
 	const char *field_manager; /* server-side apply's fieldManager; NULL: "bpfman" */
 	long timeout_ms; /* per request (not watches); 0: 30000 */
@@ -84,7 +93,13 @@ int kube_remove_finalizer(struct kube *k, const struct kube_res *r, const char *
 /* An informer: a thread that lists, then watches from the list's resourceVersion (with
  * allowWatchBookmarks), keeps a cache of the objects, relists on 410 Gone (and on any
  * broken watch, with backoff), and writes 1 to notify_fd (an eventfd, or -1) after every
- * change to the cache, so a level-triggered loop can re-read it. */
+ * change to the cache, so a level-triggered loop can re-read it.
+ * Precisely: a 410 (HTTP status or ERROR event) relists at once and the new list replaces
+ * the cache; a broken stream or another ERROR re-watches from the last resourceVersion after
+ * a backoff (100 ms doubling to 30 s, reset by a watch the server ended normally); a watch
+ * lasts timeoutSeconds 300-599 (random); BOOKMARKs only move the resourceVersion. Listed
+ * items get the kind and apiVersion a List leaves out, so cached objects all carry them.
+ * Lists are not paginated. kube_informer_stop() wakes the thread from any wait. */
 struct kube_informer;
 
 int kube_informer_start(struct kube *k, const struct kube_res *r, const char *ns,
@@ -92,6 +107,8 @@ int kube_informer_start(struct kube *k, const struct kube_res *r, const char *ns
 			char **ret_err);
 /* Stops the thread (within a second) and frees the cache. NULL is fine. */
 void kube_informer_stop(struct kube_informer *inf);
+/* The getters below accept NULL (an informer that did not start): false, an empty array,
+ * NULL, 0. */
 /* true once the first list has filled the cache */
 bool kube_informer_synced(struct kube_informer *inf);
 /* The cached objects now: a new JSON array (its items are shared references: read only). */

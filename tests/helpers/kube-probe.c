@@ -21,10 +21,16 @@
  *       syncs, then makes the informer watch from RV (an old one gets a real 410 from the
  *       server) and waits for the relist; prints "relisted ms=N lists=N"
  *   stop-time RES NS   syncs, stops; prints "stop ms=N"
+ *   bench RES NS NAME N [THREADS]
+ *       N GETs one after another on each of THREADS threads (1) sharing one client; prints
+ *       "gets=N ms=TOTAL per=MS" (per: wall time per GET)
+ *   poll RES NS NAME SECONDS
+ *       a GET every 100 ms for SECONDS; prints "ok=N failed=N last=ok|ENAME"
  *
  * Failures print "error ENAME: message" on stderr and exit 1 (2: usage). */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +76,8 @@ static long now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static int usage(void);
 
 static int fail(int r, char *msg)
 {
@@ -245,6 +253,80 @@ static int cmd_stop_time(struct kube *k, const struct kube_res *r, const char *n
 	return 0;
 }
 
+struct bench {
+	struct kube *k;
+	const struct kube_res *r;
+	const char *ns, *name;
+	int count, failed;
+};
+
+static void *bench_thread(void *arg)
+{
+	struct bench *b = arg;
+
+	for (int i = 0; i < b->count; i++) {
+		json_t *out = NULL;
+		char *err = NULL;
+		int e = kube_get(b->k, b->r, b->ns, b->name, &out, &err);
+
+		if (e < 0) {
+			fail(e, err);
+			b->failed++;
+		}
+		json_decref(out);
+	}
+	return NULL;
+}
+
+static int cmd_bench(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
+		     int count, int threads)
+{
+	struct bench b[64];
+	pthread_t t[64];
+	long t0 = now_ms(), ms;
+	int failed = 0;
+
+	if (threads < 1 || threads > 64 || count < 1)
+		return usage();
+	for (int i = 0; i < threads; i++) {
+		b[i] = (struct bench){ k, r, ns, name, count, 0 };
+		if (pthread_create(&t[i], NULL, bench_thread, &b[i]) != 0)
+			return fail(-EAGAIN, NULL);
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		failed += b[i].failed;
+	}
+	ms = now_ms() - t0;
+	printf("gets=%d ms=%ld per=%.2f failed=%d\n", count * threads, ms,
+	       (double)ms / (count * threads), failed);
+	return failed ? 1 : 0;
+}
+
+static int cmd_poll(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
+		    int seconds)
+{
+	long end = now_ms() + seconds * 1000L;
+	int ok = 0, failed = 0, last = 0;
+
+	while (now_ms() < end) {
+		json_t *out = NULL;
+		char *err = NULL;
+
+		last = kube_get(k, r, ns, name, &out, &err);
+		if (last < 0)
+			failed++;
+		else
+			ok++;
+		json_decref(out);
+		free(err);
+		usleep(100000);
+	}
+	printf("ok=%d failed=%d last=%s\n", ok, failed,
+	       last < 0 ? strerrorname_np(-last) : "ok");
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: kube-probe [--kubeconfig F | --in-cluster-dir D] "
@@ -342,6 +424,10 @@ int main(int argc, char **argv)
 		rc = cmd_informer(k, r, ns, atoi(args[3]), atoi(args[4]), n == 6 ? args[5] : NULL);
 	} else if (strcmp(cmd, "relist") == 0 && n == 5) {
 		rc = cmd_relist(k, r, ns, args[3], atoi(args[4]));
+	} else if (strcmp(cmd, "bench") == 0 && (n == 5 || n == 6)) {
+		rc = cmd_bench(k, r, ns, args[3], atoi(args[4]), n == 6 ? atoi(args[5]) : 1);
+	} else if (strcmp(cmd, "poll") == 0 && n == 5) {
+		rc = cmd_poll(k, r, ns, args[3], atoi(args[4]));
 	} else if (strcmp(cmd, "stop-time") == 0 && n == 3) {
 		rc = cmd_stop_time(k, r, ns);
 	} else {
