@@ -42,6 +42,30 @@ e2e_veth() {
 	done
 }
 
+# Teardown, before the CSI one: the agent stops first (so it recreates nothing), then the
+# per-node objects it wrote for this node (a State for every application it saw, selected or
+# not) lose their finalizers and are gone before the next test: a node holding such objects
+# counts as running the agent for bpfman-operator, which would then wait for its reports.
+e2e_teardown() {
+	local rc=$? o kind name ns
+	set +e
+	[ -z "${E2E_AGENT_PID:-}" ] || stop_bg "$E2E_AGENT_PID"
+	for o in $(k get clusterbpfapplicationstates,bpfapplicationstates,bpfprograms -A \
+		-l "kubernetes.io/hostname=$K8S_NODE_NAME" \
+		-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}/{.metadata.namespace}{"\n"}{end}' 2>/dev/null); do
+		IFS=/ read -r kind name ns <<<"$o"
+		k patch "$kind" "$name" ${ns:+-n "$ns"} --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+		k delete "$kind" "$name" ${ns:+-n "$ns"} --wait=false >/dev/null 2>&1
+	done
+	for _ in $(seq 100); do
+		[ -z "$(k get clusterbpfapplicationstates,bpfapplicationstates,bpfprograms -A \
+			-l "kubernetes.io/hostname=$K8S_NODE_NAME" -o name 2>/dev/null)" ] && break
+		sleep 0.2
+	done
+	(exit $rc)
+	csi_kubelet_teardown
+}
+
 e2e_prog() { # APP-ID FUNCTION: the kernel id of that program of that application
 	bpfman list programs -o json | jq -r --arg a "$1" --arg f "$2" \
 		'[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a and .bpfman.name == $f)][0].kernel.id // empty'
@@ -54,6 +78,7 @@ test_e2e_xdpprogram_app_and_csi_pod() {
 	[ -x "$operator" ] || fail "no bpfman-operator at $operator"
 	[ -x "$agent" ] || fail "no bpfman-agent at $agent"
 	csi_kubelet_setup # bpfman-rpc --csi-support registered with the kubelet
+	trap e2e_teardown EXIT
 	k apply --server-side --force-conflicts -f "$E2E_TOP/dist/k8s/crds" >/dev/null
 	k wait --for condition=established --timeout=60s $(k get crd -o name | grep '\.bpfman\.io$') >/dev/null
 	e2e_veth
@@ -80,6 +105,7 @@ YAML
 	start_bg operator env BPFMAN_IMG=localhost/bpfman:e2e BPFMAN_AGENT_IMG=localhost/bpfman:e2e \
 		"$operator" --kubeconfig "$KUBECONFIG"
 	start_bg agent "$agent" --kubeconfig "$KUBECONFIG" --node "$K8S_NODE_NAME" --root "$BPFMAN_ROOT" --resync 10
+	E2E_AGENT_PID=$BG_PID
 	local agent_pid=$BG_PID t0 t1 xdp_id tp_id app_id b a
 
 	# 1. the article's XdpProgram (its image and interface replaced, see the header)
