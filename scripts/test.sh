@@ -172,6 +172,12 @@ if [ "$(id -u)" = 0 ]; then
 				TESTS_HELPERS="$BUILD_DIR/tests/helpers" BUILD_DIR="$BUILD_DIR" \
 				"$TOP/tests/k8s/run.sh" 2>&1 | tee "$log/k8s"
 			add_result "k8s" "$log/k8s"
+			# csi-sanity is built with the Kubernetes binaries: on a fresh machine it was
+			# not there yet when the integration suite ran (and skipped it)
+			BPFMAN="$BUILD_DIR/src/cli/bpfman" BPF_OBJ_DIR="$BUILD_DIR/bpf" \
+				TESTS_HELPERS="$BUILD_DIR/tests/helpers" \
+				"$TOP/tests/integration/run.sh" test-csi.sh:test_csi_sanity 2>&1 | tee "$log/csi-sanity"
+			add_result "csi-sanity" "$log/csi-sanity"
 		else
 			cat "$log/k8s-build"
 			add "k8s (binaries not built)" 0 1 0

@@ -152,79 +152,57 @@ int kube_create(struct kube *k, const struct kube_res *r, const char *ns, json_t
 	return 0;
 }
 
-int kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
-	       json_t *obj, bool status, bool force, json_t **ret, char **ret_err)
+/* A write to one object (or its /status): METHOD on its path with the fieldManager (and
+ * MORE of the query), BODY as CTYPE; the answer in *ret when asked. */
+static int object_write(struct kube *k, const struct kube_res *r, const char *ns,
+			const char *name, bool status, const char *method, const char *more,
+			const char *ctype, json_t *body, json_t **ret, char **ret_err)
 {
 	_cleanup_free_ char *path = NULL, *pq = NULL;
 	json_t *out = NULL;
 	int e;
 
+	e = object_path(r, ns, name, status, &path, ret_err);
+	if (e < 0)
+		return e;
+	pq = with_manager(k, path, more);
+	if (!pq)
+		return -ENOMEM;
+	e = kube_request(k, method, pq, ctype, body, &out, ret_err);
+	if (e < 0)
+		return e;
+	if (ret)
+		*ret = out;
+	else
+		json_decref(out);
+	return 0;
+}
+
+int kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
+	       json_t *obj, bool status, bool force, json_t **ret, char **ret_err)
+{
 	if (!json_is_string(json_object_get(obj, "apiVersion")) ||
 	    !json_is_string(json_object_get(obj, "kind")) || !kube_obj_name(obj))
 		return kube_fail(ret_err, -EINVAL,
 				 "server-side apply of %s %s: the object needs apiVersion, kind and metadata.name",
 				 r->plural, name ? name : "");
-	e = object_path(r, ns, name, status, &path, ret_err);
-	if (e < 0)
-		return e;
-	pq = with_manager(k, path, force ? "&force=true" : "");
-	if (!pq)
-		return -ENOMEM;
 	/* JSON is YAML: the apply content type takes it as it is */
-	e = kube_request(k, "PATCH", pq, "application/apply-patch+yaml", obj, &out, ret_err);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = out;
-	else
-		json_decref(out);
-	return 0;
+	return object_write(k, r, ns, name, status, "PATCH", force ? "&force=true" : "",
+			    "application/apply-patch+yaml", obj, ret, ret_err);
 }
 
 int kube_merge_patch(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
 		     json_t *patch, bool status, json_t **ret, char **ret_err)
 {
-	_cleanup_free_ char *path = NULL, *pq = NULL;
-	json_t *out = NULL;
-	int e;
-
-	e = object_path(r, ns, name, status, &path, ret_err);
-	if (e < 0)
-		return e;
-	pq = with_manager(k, path, "");
-	if (!pq)
-		return -ENOMEM;
-	e = kube_request(k, "PATCH", pq, "application/merge-patch+json", patch, &out, ret_err);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = out;
-	else
-		json_decref(out);
-	return 0;
+	return object_write(k, r, ns, name, status, "PATCH", "", "application/merge-patch+json",
+			    patch, ret, ret_err);
 }
 
 int kube_replace(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
 		 json_t *obj, bool status, json_t **ret, char **ret_err)
 {
-	_cleanup_free_ char *path = NULL, *pq = NULL;
-	json_t *out = NULL;
-	int e;
-
-	e = object_path(r, ns, name, status, &path, ret_err);
-	if (e < 0)
-		return e;
-	pq = with_manager(k, path, "");
-	if (!pq)
-		return -ENOMEM;
-	e = kube_request(k, "PUT", pq, "application/json", obj, &out, ret_err);
-	if (e < 0)
-		return e;
-	if (ret)
-		*ret = out;
-	else
-		json_decref(out);
-	return 0;
+	return object_write(k, r, ns, name, status, "PUT", "", "application/json", obj, ret,
+			    ret_err);
 }
 
 int kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
