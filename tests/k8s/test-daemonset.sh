@@ -165,7 +165,7 @@ YAML
 	agent_pid=$(ds_pid bpfman-agent --health-probe-bind-address)
 	[ -n "$rpc_pid" ] && [ -n "$agent_pid" ] || fail "the pod's bpfman-rpc/bpfman-agent are not running"
 	# they are the build's programs, from the image (not the host's files)
-	assert_eq "$(readlink "/proc/$agent_pid/exe")" /usr/bin/bpfman-agent "agent's executable"
+	assert_eq "$(readlink "/proc/$agent_pid/exe")" /bin/bpfman-agent "agent's executable"
 	assert_eq "$(tr '\0' '\n' <"/proc/$agent_pid/environ" | grep '^BPFMAN_ROOT=')" "BPFMAN_ROOT=$BPFMAN_ROOT" "agent's root"
 	# the pod's CSI driver registered with the kubelet
 	wait_for_eq 60 csi.bpfman.io k get csinode "$K8S_NODE_NAME" -o jsonpath='{.spec.drivers[*].name}'
