@@ -36,6 +36,7 @@ ds_prog() { # APP FUNCTION: kernel id of the program, from the store the pod sha
 		'[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a and .bpfman.name == $f)][0].kernel.id // empty'
 }
 ds_has_prog() { [ -n "$(ds_prog "$1" "$2")" ]; }
+ds_no_pod() { [ -z "$(ds_pod)" ]; }
 ds_mounts() { findmnt -rn -o TARGET | grep -E "^(${BPFMAN_ROOT}/|$K8S_KUBELET_ROOT/plugins/csi-bpfman)" || true; }
 
 ds_setup() {
@@ -155,7 +156,7 @@ YAML
 	wait_for 120 ds_pod_running
 	t1=${EPOCHREALTIME/./}
 	pod=$(ds_pod)
-	echo "FIGURE: operator start -> DaemonSet pod Running (3 containers ready): $(( (t1 - t0) / 1000 )) ms"
+	echo "FIGURE: operator start -> DaemonSet pod Running (init done, both containers ready): $(( (t1 - t0) / 1000 )) ms"
 	assert_eq "$(k get -n "$DS_NS" "$pod" -o jsonpath='{.status.initContainerStatuses[*].state.terminated.reason}')" \
 		Completed "init container"
 	# the store's bpffs was mounted by the init container and reached the node
@@ -242,7 +243,7 @@ YAML
 	# deleting the Config removes the DaemonSet and its pod
 	k delete config bpfman-config --wait=false >/dev/null
 	wait_for 60 k_gone daemonset -n "$DS_NS" bpfman-daemon
-	wait_for 60 test -z "$(ds_pod)"
+	wait_for 60 ds_no_pod
 	! kill -0 "$agent_pid" 2>/dev/null || fail "the pod's agent still runs"
 	! kill -0 "$rpc_pid" 2>/dev/null || fail "the pod's bpfman-rpc still runs"
 	[ ! -e "$K8S_KUBELET_ROOT/plugins_registry/csi.bpfman.io-reg.sock" ] || fail "registration socket left"
