@@ -30,7 +30,8 @@ ds_pod_running() { # every container ready
 }
 # the pids of the pod's processes on the host (hostNetwork, but its own pid namespace: the
 # host sees them with the command lines the DaemonSet gives them)
-ds_pid() { pgrep -f "^$1 .*$2" | head -1; }
+ds_pid() { pgrep -f "^$1 .*$2" | head -1 || true; }
+ds_restarts() { k get -n "$DS_NS" "$pod" -o jsonpath='{.status.containerStatuses[*].restartCount}'; }
 ds_prog() { # APP FUNCTION: kernel id of the program, from the store the pod shares
 	bpfman list programs -o json 2>/dev/null | jq -r --arg a "ClusterBpfApplication/$1" --arg f "$2" \
 		'[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a and .bpfman.name == $f)][0].kernel.id // empty'
@@ -164,7 +165,8 @@ YAML
 	assert_eq "$(stat -f -c %T "$BPFMAN_ROOT/run/bpfman/fs")" bpf_fs "store's filesystem"
 	rpc_pid=$(ds_pid bpfman-rpc "--csi-socket $K8S_KUBELET_ROOT")
 	agent_pid=$(ds_pid bpfman-agent --health-probe-bind-address)
-	[ -n "$rpc_pid" ] && [ -n "$agent_pid" ] || fail "the pod's bpfman-rpc/bpfman-agent are not running"
+	[ -n "$rpc_pid" ] && [ -n "$agent_pid" ] ||
+		fail "the pod's bpfman-rpc ($rpc_pid) / bpfman-agent ($agent_pid) are not running (restarts: $(ds_restarts))"
 	# they are the build's programs, from the image (not the host's files)
 	assert_eq "$(readlink "/proc/$agent_pid/exe")" /bin/bpfman-agent "agent's executable"
 	assert_eq "$(tr '\0' '\n' <"/proc/$agent_pid/environ" | grep '^BPFMAN_ROOT=')" "BPFMAN_ROOT=$BPFMAN_ROOT" "agent's root"
@@ -227,6 +229,8 @@ YAML
 	echo "FIGURE: memory (RSS) of the pod's processes: bpfman-rpc $(awk '/^VmRSS/ {print $2}' /proc/"$rpc_pid"/status) kB," \
 		"bpfman-agent $(awk '/^VmRSS/ {print $2}' /proc/"$agent_pid"/status) kB"
 
+	assert_eq "$(ds_restarts)" "0 0" "restarts of the pod's containers"
+
 	# the reader goes (volume unpublished), then the application (everything unloaded)
 	k delete pod -n "$CSI_NS" reader --grace-period=1 >/dev/null
 	wait_for 60 k_gone pod -n "$CSI_NS" reader
@@ -239,6 +243,8 @@ YAML
 		! bpftool prog show id "$id" >/dev/null 2>&1 || fail "program $id is still in the kernel"
 	done
 	assert_eq "$(ip -j link show "$hif" | jq -r '.[0].xdp.prog.id // empty')" "" "XDP left on $hif"
+	assert_eq "$(ls -d /sys/fs/bpf/xdp/dispatch-"$(cat /sys/class/net/"$hif"/ifindex)"-* 2>/dev/null)" "" \
+		"libxdp's pins for $hif"
 
 	# deleting the Config removes the DaemonSet and its pod
 	k delete config bpfman-config --wait=false >/dev/null
@@ -248,7 +254,7 @@ YAML
 	! kill -0 "$rpc_pid" 2>/dev/null || fail "the pod's bpfman-rpc still runs"
 	[ ! -e "$K8S_KUBELET_ROOT/plugins_registry/csi.bpfman.io-reg.sock" ] || fail "registration socket left"
 	# what stays on the node is the store's bpffs (as on a host that ran bpfman), empty
-	assert_eq "$(find "$BPFMAN_ROOT/run/bpfman/fs" -mindepth 1 -not -type d | wc -l)" 0 "pins left"
+	assert_eq "$(find "$BPFMAN_ROOT/run/bpfman/fs" -mindepth 1 -not -type d | tr '\n' ' ')" "" "pins left"
 	assert_eq "$(ds_mounts | grep -v -x -e "$BPFMAN_ROOT/run/bpfman" -e "$BPFMAN_ROOT/run/bpfman/fs" | tr '\n' ' ')" "" \
 		"mounts left under the root and the kubelet's plugin dir"
 }
