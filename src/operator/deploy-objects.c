@@ -216,7 +216,7 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 	bool own_root = host && host->root && *host->root;
 	const char *bpffs_prop = own_root ? NULL : "Bidirectional";
 	char root[1024], kubelet[1024], run_dir[1100], fs_dir[1100], cache_dir[1100], sock_dir[1100],
-		conf_path[1100], csi_dir[1100], csi_sock[1100], pods_dir[1100], reg_dir[1100], reg_arg[1200], probe[32];
+		conf_path[1100], csi_dir[1100], csi_sock[1100], pods_dir[1100], reg_dir[1100], reg_arg[1200], probe[300];
 	size_t n;
 
 	if (!o || !annotations || !containers || !inits || !denv || !aenv)
@@ -237,7 +237,8 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 	cat(pods_dir, sizeof(pods_dir), kubelet, "/pods");
 	cat(reg_dir, sizeof(reg_dir), kubelet, "/plugins_registry");
 	snprintf(reg_arg, sizeof(reg_arg), "--kubelet-registration-path=%s", csi_sock);
-	snprintf(probe, sizeof(probe), ":%lld", (long long)probe_port);
+	snprintf(probe, sizeof(probe), "%s:%lld", host && host->probe_host ? host->probe_host : "",
+		 (long long)probe_port);
 	/* any change of these rolls the pods (4.1) */
 	json_object_set_new(annotations, "bpfman.io.bpfman.toml", json_string(toml));
 	if (dlog)

@@ -49,6 +49,8 @@ struct deploy_host {
 	/* BPFMAN_API_SERVER=HOST:PORT: the API server the agent talks to instead of the
 	 * kubernetes Service (nodes without a service proxy) */
 	const char *api_server;
+	/* BPFMAN_AGENT_PROBE_HOST: the address of the agent's health probe (default: all) */
+	const char *probe_host;
 };
 
 /* deploy_objects() for a node laid out as host says. */

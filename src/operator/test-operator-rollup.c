@@ -254,7 +254,8 @@ static void test_deploy_objects(void)
 
 	/* a node laid out elsewhere: every path follows, both containers get the root */
 	CHECK(deploy_objects_on(cfg, NULL,
-				&(struct deploy_host){ .root = "/srv/b/", .kubelet_dir = "/k", .api_server = "127.0.0.1:6443" },
+				&(struct deploy_host){ .root = "/srv/b/", .kubelet_dir = "/k", .api_server = "127.0.0.1:6443",
+							 .probe_host = "127.0.0.1" },
 				&s, NULL) == 0);
 	ds = find(&s, "DaemonSet");
 	dump = ds ? json_dumps(ds->obj, JSON_COMPACT) : NULL;
@@ -267,6 +268,7 @@ static void test_deploy_objects(void)
 	CHECK(dump && strstr(dump, "\"KUBERNETES_SERVICE_HOST\",\"value\":\"127.0.0.1\""));
 	CHECK(dump && strstr(dump, "\"KUBERNETES_SERVICE_PORT\",\"value\":\"6443\""));
 	CHECK(dump && strstr(dump, "\"mountPath\":\"/srv/b/etc/bpfman/bpfman.toml\""));
+	CHECK(dump && strstr(dump, "\"--health-probe-bind-address\",\"127.0.0.1:8175\""));
 	/* the node's /sys/fs/bpf as it is: no init container mounts there, no propagation */
 	CHECK(dump && !strstr(dump, "\"name\":\"mount-bpffs\""));
 	CHECK(dump && !strstr(dump, "\"mountPath\":\"/sys/fs/bpf\",\"mountPropagation\""));

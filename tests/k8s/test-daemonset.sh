@@ -119,7 +119,8 @@ test_daemonset_runs_build_loads_app_and_cleans_up() {
 	k8s_track clusterrolebinding bpfman-agent-rolebinding
 
 	start_registry
-	local url=$REG/bpfman-bytecode/counters:v1 hif ns_p t0 t1 pod rpc_pid agent_pid tp_id xdp_id b a id
+	local url=$REG/bpfman-bytecode/counters:v1 hif ns_p t0 t1 pod rpc_pid agent_pid tp_id xdp_id b a id probe
+	probe=$(free_port)
 	bpfman image build -b "$COUNTERS_OBJ" -t "$url" --push >/dev/null || fail "image build --push"
 	# a veth whose host end is in the host's namespace (the pod has the host's network)
 	ns_p=$(make_netns p)
@@ -138,7 +139,7 @@ kind: Config
 metadata: {name: bpfman-config}
 spec:
   namespace: $DS_NS
-  agent: {image: $DS_IMAGE, logLevel: info, healthProbePort: $(free_port)}
+  agent: {image: $DS_IMAGE, logLevel: info, healthProbePort: $probe}
   daemon: {image: $DS_IMAGE, logLevel: info}
   configuration: |
     [signing]
@@ -147,7 +148,7 @@ YAML
 	t0=${EPOCHREALTIME/./}
 	BPFMAN_IMG=$DS_IMAGE BPFMAN_AGENT_IMG=$DS_IMAGE BPFMAN_IMAGE_PULL_POLICY=Never \
 		BPFMAN_HOST_ROOT=$BPFMAN_ROOT BPFMAN_KUBELET_DIR=$K8S_KUBELET_ROOT \
-		BPFMAN_API_SERVER=${K8S_API#https://} \
+		BPFMAN_API_SERVER=${K8S_API#https://} BPFMAN_AGENT_PROBE_HOST=127.0.0.1 \
 		start_bg operator "$OPERATOR" --kubeconfig "$KUBECONFIG" --resync 30
 	OP_PID=$BG_PID
 	wait_for 60 k get daemonset -n "$DS_NS" bpfman-daemon -o name
@@ -170,6 +171,9 @@ YAML
 	# they are the build's programs, from the image (not the host's files)
 	assert_eq "$(readlink "/proc/$agent_pid/exe")" /bin/bpfman-agent "agent's executable"
 	assert_eq "$(tr '\0' '\n' <"/proc/$agent_pid/environ" | grep '^BPFMAN_ROOT=')" "BPFMAN_ROOT=$BPFMAN_ROOT" "agent's root"
+	# the agent's health probe, on 127.0.0.1 only
+	wait_for 30 curl -fsS "http://127.0.0.1:$probe/healthz"
+	assert_eq "$(ss -Hltn "sport = :$probe" | awk '{print $4}')" "127.0.0.1:$probe" "health probe address"
 	# the pod's CSI driver registered with the kubelet
 	wait_for_eq 60 csi.bpfman.io k get csinode "$K8S_NODE_NAME" -o jsonpath='{.spec.drivers[*].name}'
 
