@@ -1,14 +1,18 @@
 /* The objects a Config deploys. The DaemonSet pod runs this project's binaries:
  *   init mount-bpffs   bpfman-agent --mount-bpffs (mounts a bpffs only where none is, #477)
+ *   init mount-bpfman-fs  the same for the store's bpffs <root>/run/bpfman/fs, so that both
+ *                      containers see the one the node has
  *   bpfman             bpfman-rpc --csi-support: the gRPC API and the CSI driver; it also
  *                      answers the kubelet's plugin registration itself (in /registration),
  *                      so node-driver-registrar runs only when spec.daemon.csiRegistrarImage
  *                      asks for it
  *   bpfman-agent       links the library and shares the store with bpfman-rpc through
- *                      /run/bpfman (the store's lock), so both see the same host paths.
- * The host paths: /run/bpfman (store, bpffs pins), /sys/fs/bpf, /var/cache/bpfman (images),
- * /proc as /host/proc and /run/netns (network namespaces of pods), the kubelet's plugin and
- * pod directories for CSI, and the CRI socket directories for the agent. */
+ *                      <root>/run/bpfman (the store's lock), so both see the same host paths.
+ * The host paths, each at the same path in the containers: <root>/run/bpfman (store, bpffs
+ * pins, CSI volumes), /sys/fs/bpf, <root>/var/cache/bpfman (images), /proc as /host/proc
+ * and /run/netns (network namespaces of pods), the kubelet's plugin and pod directories for
+ * CSI, and the CRI socket directories for the agent. <root> is / unless the operator's
+ * BPFMAN_HOST_ROOT names another (struct deploy_host). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +21,6 @@
 #include "deploy-objects.h"
 #include "kinds.h"
 
-#define CSI_HOST_DIR "/var/lib/kubelet/plugins/csi-bpfman"
 
 static const char *str_at(json_t *obj, const char *a, const char *b)
 {
@@ -183,7 +186,19 @@ static json_t *container(const char *name, const char *image, json_t *command, j
 	return c;
 }
 
-static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_policy)
+/* "<a><b>" in buf (paths on the node; a is the root without its trailing slash) */
+static const char *cat(char *buf, size_t n, const char *a, const char *b)
+{
+	snprintf(buf, n, "%s%s", a, b);
+	return buf;
+}
+
+static json_t *env_var(const char *name, const char *value)
+{
+	return json_pack("{s:s, s:s}", "name", name, "value", value);
+}
+
+static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_policy, const struct deploy_host *host)
 {
 	json_t *spec = json_object_get(cfg, "spec");
 	json_t *agent = json_object_get(spec, "agent");
@@ -194,13 +209,36 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 	json_t *port = json_object_get(agent, "healthProbePort");
 	json_int_t probe_port = json_is_integer(port) ? json_integer_value(port) : 8175;
 	json_t *o = meta("apps/v1", "DaemonSet", ns, DEPLOY_DAEMONSET, cfg, true);
-	json_t *annotations = json_object(), *containers = json_array(), *volumes;
+	json_t *annotations = json_object(), *containers = json_array(), *inits = json_array(), *volumes;
 	json_t *denv = json_array(), *aenv = json_array(), *dmounts, *amounts, *dcmd, *acmd;
-	char probe[32];
+	/* own root: the node's /sys/fs/bpf may sit on a private mount, where only the default
+	 * propagation works; it is used as it is (pins made through it are on the node's bpffs) */
+	bool own_root = host && host->root && *host->root;
+	const char *bpffs_prop = own_root ? NULL : "Bidirectional";
+	char root[1024], kubelet[1024], run_dir[1100], fs_dir[1100], cache_dir[1100], sock_dir[1100],
+		conf_path[1100], csi_dir[1100], csi_sock[1100], pods_dir[1100], reg_dir[1100], reg_arg[1200], probe[300];
+	size_t n;
 
-	if (!o || !annotations || !containers || !denv || !aenv)
+	if (!o || !annotations || !containers || !inits || !denv || !aenv)
 		goto fail;
-	snprintf(probe, sizeof(probe), ":%lld", (long long)probe_port);
+	snprintf(root, sizeof(root), "%s", own_root ? host->root : "");
+	n = strlen(root);
+	while (n > 0 && root[n - 1] == '/')
+		root[--n] = '\0';
+	snprintf(kubelet, sizeof(kubelet), "%s",
+		 host && host->kubelet_dir && *host->kubelet_dir ? host->kubelet_dir : DEPLOY_KUBELET_DIR);
+	cat(run_dir, sizeof(run_dir), root, "/run/bpfman");
+	cat(fs_dir, sizeof(fs_dir), root, "/run/bpfman/fs");
+	cat(cache_dir, sizeof(cache_dir), root, "/var/cache/bpfman");
+	cat(sock_dir, sizeof(sock_dir), root, "/run/bpfman-sock");
+	cat(conf_path, sizeof(conf_path), root, "/etc/bpfman/bpfman.toml");
+	cat(csi_dir, sizeof(csi_dir), kubelet, "/plugins/csi-bpfman");
+	cat(csi_sock, sizeof(csi_sock), kubelet, "/plugins/csi-bpfman/csi.sock");
+	cat(pods_dir, sizeof(pods_dir), kubelet, "/pods");
+	cat(reg_dir, sizeof(reg_dir), kubelet, "/plugins_registry");
+	snprintf(reg_arg, sizeof(reg_arg), "--kubelet-registration-path=%s", csi_sock);
+	snprintf(probe, sizeof(probe), "%s:%lld", host && host->probe_host ? host->probe_host : "",
+		 (long long)probe_port);
 	/* any change of these rolls the pods (4.1) */
 	json_object_set_new(annotations, "bpfman.io.bpfman.toml", json_string(toml));
 	if (dlog)
@@ -210,26 +248,44 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 
 	json_array_append_new(denv, node_name_env());
 	json_array_append_new(aenv, node_name_env());
+	if (own_root) {
+		json_array_append_new(denv, env_var("BPFMAN_ROOT", root));
+		json_array_append_new(aenv, env_var("BPFMAN_ROOT", root));
+	}
 	if (dlog)
-		json_array_append_new(denv, json_pack("{s:s, s:s}", "name", "BPFMAN_LOG", "value", dlog));
+		json_array_append_new(denv, env_var("BPFMAN_LOG", dlog));
 	if (alog)
-		json_array_append_new(aenv, json_pack("{s:s, s:s}", "name", "BPFMAN_LOG", "value", alog));
+		json_array_append_new(aenv, env_var("BPFMAN_LOG", alog));
+	if (host && host->api_server && *host->api_server) {
+		/* the kubelet's service variables name a ClusterIP nothing routes on such nodes;
+		 * a container's own env wins over them */
+		char h[256];
+		const char *colon = strrchr(host->api_server, ':');
 
-	/* mounts both containers need to share the store and reach the hosts's namespaces */
-	dmounts = json_pack("[o,o,o,o,o,o,o,o]", mount("bpfman-sock", "/run/bpfman-sock", NULL),
-			    mount("run-bpfman", "/run/bpfman", "Bidirectional"),
-			    mount("bpffs", "/sys/fs/bpf", "Bidirectional"),
-			    mount("image-cache", "/var/cache/bpfman", NULL),
-			    mount("host-proc", "/host/proc", NULL),
+		snprintf(h, sizeof(h), "%.*s", colon ? (int)(colon - host->api_server) : (int)strlen(host->api_server),
+			 host->api_server);
+		json_array_append_new(aenv, env_var("KUBERNETES_SERVICE_HOST", h));
+		json_array_append_new(aenv, env_var("KUBERNETES_SERVICE_PORT", colon ? colon + 1 : "443"));
+	}
+
+	/* The store (db, lock, the bpffs at <root>/run/bpfman/fs), the image cache and
+	 * /sys/fs/bpf are the node's, at the same paths in both containers: the agent runs the
+	 * library in process and shares them with bpfman-rpc through the store's lock. */
+	dmounts = json_pack("[o,o,o,o,o,o,o,o]", mount("bpfman-sock", sock_dir, NULL),
+			    mount("run-bpfman", run_dir, "Bidirectional"), mount("bpffs", "/sys/fs/bpf", bpffs_prop),
+			    mount("image-cache", cache_dir, NULL), mount("host-proc", "/host/proc", NULL),
 			    mount("netns", "/run/netns", "HostToContainer"),
 			    mount("debugfs", "/sys/kernel/debug", NULL),
-			    json_pack("{s:s, s:s, s:s, s:b}", "name", "bpfman-config", "mountPath",
-				      "/etc/bpfman/bpfman.toml", "subPath", "bpfman.toml", "readOnly", 1));
+			    json_pack("{s:s, s:s, s:s, s:b}", "name", "bpfman-config", "mountPath", conf_path, "subPath",
+				      "bpfman.toml", "readOnly", 1));
 	amounts = json_deep_copy(dmounts);
-	/* CSI: the driver socket and per-volume bpffs under the kubelet's plugin directory,
-	 * the pods' volumes, and (without node-driver-registrar) the registration directory */
-	json_array_append_new(dmounts, mount("csi-plugin", "/run/bpfman/csi", "Bidirectional"));
-	json_array_append_new(dmounts, mount("kubelet-pods", "/var/lib/kubelet/pods", "Bidirectional"));
+	/* CSI: the driver's socket where the kubelet finds it (the same path in here, not
+	 * below the Bidirectional <root>/run/bpfman: a mount nested in it would propagate back
+	 * to the node and stay there), the pods' volumes at the kubelet's own paths (the
+	 * targets it names), and (without node-driver-registrar) the registration directory.
+	 * The per-volume bpffs are under <root>/run/bpfman/csi. */
+	json_array_append_new(dmounts, mount("csi-plugin", csi_dir, NULL));
+	json_array_append_new(dmounts, mount("kubelet-pods", pods_dir, "Bidirectional"));
 	if (!registrar)
 		json_array_append_new(dmounts, mount("registration", "/registration", NULL));
 	/* the agent: CRI sockets (container pids) and its metrics socket */
@@ -237,11 +293,9 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 	json_array_append_new(amounts, mount("crio", "/run/crio", NULL));
 	json_array_append_new(amounts, mount("agent-run", "/var/run/bpfman-agent", NULL));
 
-	/* the CSI socket is /run/bpfman/csi/csi.sock here and CSI_HOST_DIR/csi.sock for the
-	 * kubelet: registration names the kubelet's path */
-	dcmd = registrar ? json_pack("[s,s]", "bpfman-rpc", "--csi-support")
-			 : json_pack("[s,s,s,s,s,s]", "bpfman-rpc", "--csi-support", "--csi-registration-dir",
-				     "/registration", "--csi-registration-endpoint", CSI_HOST_DIR "/csi.sock");
+	dcmd = registrar ? json_pack("[s,s,s,s]", "bpfman-rpc", "--csi-support", "--csi-socket", csi_sock)
+			 : json_pack("[s,s,s,s,s,s,s,s]", "bpfman-rpc", "--csi-support", "--csi-socket", csi_sock,
+				     "--csi-registration-dir", "/registration", "--csi-registration-endpoint", csi_sock);
 	acmd = json_pack("[s,s,s]", "bpfman-agent", "--health-probe-bind-address", probe);
 	json_array_append_new(containers, container("bpfman", daemon_img, dcmd, denv, dmounts, pull_policy, true));
 	json_array_append_new(containers,
@@ -251,22 +305,36 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 			containers,
 			container("node-driver-registrar", registrar,
 				  json_pack("[s,s,s]", "/csi-node-driver-registrar", "--csi-address=/csi/csi.sock",
-					    "--kubelet-registration-path=" CSI_HOST_DIR "/csi.sock"),
+					    reg_arg),
 				  json_pack("[o]", node_name_env()),
 				  json_pack("[o,o]", mount("csi-plugin", "/csi", NULL),
 					    mount("registration", "/registration", NULL)),
 				  pull_policy, false));
 
+	/* #477: a bpffs on /sys/fs/bpf only where none is (it must reach the node) */
+	if (!own_root)
+		json_array_append_new(inits, container("mount-bpffs", agent_img,
+						       json_pack("[s,s]", "bpfman-agent", "--mount-bpffs"), json_array(),
+						       json_pack("[o]", mount("bpffs", "/sys/fs/bpf", "Bidirectional")),
+						       pull_policy, true));
+	/* the store's bpffs, mounted once on the node before both containers start (each
+	 * mounting its own would stack two, each side seeing other pins) */
+	json_array_append_new(inits, container("mount-bpfman-fs", agent_img,
+					       json_pack("[s,s,s,s]", "bpfman-agent", "--mount-bpffs", "--mount-bpffs-path",
+							 fs_dir),
+					       json_array(), json_pack("[o]", mount("run-bpfman", run_dir, "Bidirectional")),
+					       pull_policy, true));
+
 	volumes = json_pack("[{s:s, s:{}}, o,o,o,o,o,o,o,o,o,o,o,o, {s:s, s:{s:s}}]", "name", "bpfman-sock", "emptyDir",
-			    host_volume("run-bpfman", "/run/bpfman", "DirectoryOrCreate"),
+			    host_volume("run-bpfman", run_dir, "DirectoryOrCreate"),
 			    host_volume("bpffs", "/sys/fs/bpf", "Directory"),
-			    host_volume("image-cache", "/var/cache/bpfman", "DirectoryOrCreate"),
+			    host_volume("image-cache", cache_dir, "DirectoryOrCreate"),
 			    host_volume("host-proc", "/proc", "Directory"),
 			    host_volume("netns", "/run/netns", "DirectoryOrCreate"),
 			    host_volume("debugfs", "/sys/kernel/debug", "Directory"),
-			    host_volume("csi-plugin", CSI_HOST_DIR, "DirectoryOrCreate"),
-			    host_volume("kubelet-pods", "/var/lib/kubelet/pods", "DirectoryOrCreate"),
-			    host_volume("registration", "/var/lib/kubelet/plugins_registry", "DirectoryOrCreate"),
+			    host_volume("csi-plugin", csi_dir, "DirectoryOrCreate"),
+			    host_volume("kubelet-pods", pods_dir, "DirectoryOrCreate"),
+			    host_volume("registration", reg_dir, "DirectoryOrCreate"),
 			    host_volume("containerd", "/run/containerd", "DirectoryOrCreate"),
 			    host_volume("crio", "/run/crio", "DirectoryOrCreate"),
 			    host_volume("agent-run", "/var/run/bpfman-agent", "DirectoryOrCreate"),
@@ -275,7 +343,7 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 	json_object_set_new(
 		o, "spec",
 		json_pack("{s:{s:{s:s}}, s:{s:s, s:{s:i}}, s:{s:{s:{s:s}, s:o}, s:{s:s, s:b, s:s, s:{s:i},"
-			  " s:i, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}], s:[o], s:o, s:o}}}",
+			  " s:i, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}], s:o, s:o, s:o}}}",
 			  "selector", "matchLabels", "app.kubernetes.io/name", "bpfman-daemon",
 			  "updateStrategy", "type", "RollingUpdate", "rollingUpdate", "maxUnavailable", 1,
 			  "template", "metadata", "labels", "app.kubernetes.io/name", "bpfman-daemon",
@@ -284,17 +352,14 @@ static json_t *daemonset_obj(json_t *cfg, const char *ns, const char *pull_polic
 			  "fsGroup", 2000, "terminationGracePeriodSeconds", 15, "tolerations", "key",
 			  "node-role.kubernetes.io/control-plane", "operator", "Exists", "effect", "NoSchedule",
 			  "key", "node-role.kubernetes.io/master", "operator", "Exists", "effect", "NoSchedule",
-			  "initContainers",
-			  container("mount-bpffs", agent_img, json_pack("[s,s]", "bpfman-agent", "--mount-bpffs"),
-				    json_array(), json_pack("[o]", mount("bpffs", "/sys/fs/bpf", "Bidirectional")),
-				    pull_policy, true),
-			  "containers", containers, "volumes", volumes));
+			  "initContainers", inits, "containers", containers, "volumes", volumes));
 	if (!json_object_get(o, "spec"))
 		goto fail_o;
 	return o;
 fail:
 	json_decref(annotations);
 	json_decref(containers);
+	json_decref(inits);
 	json_decref(denv);
 	json_decref(aenv);
 fail_o:
@@ -323,6 +388,12 @@ static int add(struct deploy_set *s, const struct kube_res *res, json_t *obj, bo
 
 int deploy_objects(json_t *cfg, const char *pull_policy, struct deploy_set *ret, char **ret_err)
 {
+	return deploy_objects_on(cfg, pull_policy, NULL, ret, ret_err);
+}
+
+int deploy_objects_on(json_t *cfg, const char *pull_policy, const struct deploy_host *host,
+		      struct deploy_set *ret, char **ret_err)
+{
 	json_t *spec = json_object_get(cfg, "spec");
 	const char *ns = str_at(cfg, "spec", "namespace");
 	struct deploy_set s = { 0 };
@@ -350,7 +421,7 @@ int deploy_objects(json_t *cfg, const char *pull_policy, struct deploy_set *ret,
 	    (k = add(&s, &KUBE_CLUSTERROLE, clusterrole_obj(cfg), true)) < 0 ||
 	    (k = add(&s, &KUBE_CLUSTERROLEBINDING, clusterrolebinding_obj(cfg, ns), true)) < 0 ||
 	    (k = add(&s, &KUBE_CSIDRIVER, csidriver_obj(cfg), true)) < 0 ||
-	    (k = add(&s, &KUBE_DAEMONSET, daemonset_obj(cfg, ns, pull_policy), true)) < 0) {
+	    (k = add(&s, &KUBE_DAEMONSET, daemonset_obj(cfg, ns, pull_policy, host), true)) < 0) {
 		deploy_set_free(&s);
 		return k;
 	}

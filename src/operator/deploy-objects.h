@@ -16,6 +16,7 @@
 /* on every object the operator manages: its informers select by this label */
 #define DEPLOY_MANAGED_LABEL "app.kubernetes.io/managed-by"
 #define DEPLOY_MANAGED_VALUE "bpfman-operator"
+#define DEPLOY_KUBELET_DIR "/var/lib/kubelet"
 
 struct deploy_obj {
 	const struct kube_res *res;
@@ -35,6 +36,26 @@ struct deploy_set {
 /* cfg: the Config object; pull_policy: BPFMAN_IMAGE_PULL_POLICY or NULL. -EINVAL with
  * *ret_err set when the Config lacks a required field. */
 int deploy_objects(json_t *cfg, const char *pull_policy, struct deploy_set *ret, char **ret_err);
+
+/* Where the DaemonSet's pods find the node's state (the operator's environment; NULL or ""
+ * for each default). */
+struct deploy_host {
+	/* BPFMAN_HOST_ROOT: bpfman's root on the node (default /: /run/bpfman, ...). The pods
+	 * mount <root>/run/bpfman and <root>/var/cache/bpfman at the same paths and run with
+	 * BPFMAN_ROOT=<root>; /sys/fs/bpf is then used as the node has it (no propagation). */
+	const char *root;
+	/* BPFMAN_KUBELET_DIR: the kubelet's --root-dir (default /var/lib/kubelet) */
+	const char *kubelet_dir;
+	/* BPFMAN_API_SERVER=HOST:PORT: the API server the agent talks to instead of the
+	 * kubernetes Service (nodes without a service proxy) */
+	const char *api_server;
+	/* BPFMAN_AGENT_PROBE_HOST: the address of the agent's health probe (default: all) */
+	const char *probe_host;
+};
+
+/* deploy_objects() for a node laid out as host says. */
+int deploy_objects_on(json_t *cfg, const char *pull_policy, const struct deploy_host *host,
+		      struct deploy_set *ret, char **ret_err);
 void deploy_set_free(struct deploy_set *s);
 
 /* Does an overrides[] entry of the Config mark this object unmanaged? (group/version, kind,

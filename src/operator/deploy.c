@@ -147,7 +147,7 @@ unsigned deploy_pass(struct op *op)
 			failed++;
 		}
 	}
-	k = deploy_objects(cfg, op->pull_policy, &set, &err);
+	k = deploy_objects_on(cfg, op->pull_policy, &op->host, &set, &err);
 	if (k < 0) {
 		log_error_errno(k, "Config %s: %s", OP_CONFIG_NAME, err ? err : "building the objects");
 		json_decref(cfg);

@@ -63,7 +63,11 @@ static void usage(FILE *f)
 		"  --health-probe-bind-address HOST:PORT  /healthz and /readyz (off by default)\n"
 		"  default-config      print the bootstrap Config (JSON, which is also YAML)\n"
 		"Environment: BPFMAN_IMG, BPFMAN_AGENT_IMG (images of the bootstrap Config; required),\n"
-		"BPFMAN_IMAGE_PULL_POLICY (forces every container's pull policy), BPFMAN_LOG (level).\n");
+		"BPFMAN_IMAGE_PULL_POLICY (forces every container's pull policy), BPFMAN_LOG (level);\n"
+		"for the DaemonSet: BPFMAN_HOST_ROOT (bpfman's root on the nodes, default /),\n"
+		"BPFMAN_KUBELET_DIR (default /var/lib/kubelet), BPFMAN_API_SERVER=HOST:PORT (the API\n"
+		"server the agents use instead of the kubernetes Service), BPFMAN_AGENT_PROBE_HOST (the\n"
+		"address of the agents' health probe, default all).\n");
 }
 
 static struct op_watch *find_watch(struct op *op, const struct kube_res *res)
@@ -357,6 +361,15 @@ int main(int argc, char **argv)
 	op.bpfman_img = secure_getenv("BPFMAN_IMG");
 	op.agent_img = secure_getenv("BPFMAN_AGENT_IMG");
 	op.pull_policy = secure_getenv("BPFMAN_IMAGE_PULL_POLICY");
+	op.host.root = secure_getenv("BPFMAN_HOST_ROOT");
+	op.host.kubelet_dir = secure_getenv("BPFMAN_KUBELET_DIR");
+	op.host.api_server = secure_getenv("BPFMAN_API_SERVER");
+	op.host.probe_host = secure_getenv("BPFMAN_AGENT_PROBE_HOST");
+	if ((op.host.root && *op.host.root && op.host.root[0] != '/') ||
+	    (op.host.kubelet_dir && *op.host.kubelet_dir && op.host.kubelet_dir[0] != '/')) {
+		log_error("BPFMAN_HOST_ROOT and BPFMAN_KUBELET_DIR must be absolute paths");
+		return 2;
+	}
 	if (op.pull_policy && strcmp(op.pull_policy, "Always") != 0 && strcmp(op.pull_policy, "Never") != 0 &&
 	    strcmp(op.pull_policy, "IfNotPresent") != 0) {
 		log_error("BPFMAN_IMAGE_PULL_POLICY '%s': expected Always, Never or IfNotPresent", op.pull_policy);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "kinds.h"
+#include "deploy-objects.h"
 #include "kube.h"
 
 struct op_watch {
@@ -19,6 +20,7 @@ struct op {
 	const char *bpfman_img;       /* BPFMAN_IMG */
 	const char *agent_img;        /* BPFMAN_AGENT_IMG */
 	const char *pull_policy;      /* BPFMAN_IMAGE_PULL_POLICY or NULL */
+	struct deploy_host host;      /* BPFMAN_HOST_ROOT, BPFMAN_KUBELET_DIR, BPFMAN_API_SERVER */
 	const char *bootstrap_ns;     /* --namespace, for the bootstrap Config */
 	/* uid → {"rv": the app's resourceVersion the last write was made against, "c": what
 	 * was written}: until the cache shows the write, the same write is not sent again */

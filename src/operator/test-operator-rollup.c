@@ -220,8 +220,12 @@ static void test_deploy_objects(void)
 	if (!ds || !csi || !cm)
 		return;
 	dump = json_dumps(ds->obj, JSON_COMPACT);
-	CHECK(strstr(dump, "\"bpfman-rpc\",\"--csi-support\",\"--csi-registration-dir\",\"/registration\","
+	CHECK(strstr(dump, "\"bpfman-rpc\",\"--csi-support\",\"--csi-socket\","
+			   "\"/var/lib/kubelet/plugins/csi-bpfman/csi.sock\",\"--csi-registration-dir\",\"/registration\","
 			   "\"--csi-registration-endpoint\",\"/var/lib/kubelet/plugins/csi-bpfman/csi.sock\""));
+	/* the store's bpffs mounted once, on the node, before the containers start */
+	CHECK(strstr(dump, "\"bpfman-agent\",\"--mount-bpffs\",\"--mount-bpffs-path\",\"/run/bpfman/fs\""));
+	CHECK(!strstr(dump, "BPFMAN_ROOT") && !strstr(dump, "KUBERNETES_SERVICE_HOST"));
 	CHECK(strstr(dump, "\"bpfman-agent\",\"--mount-bpffs\""));
 	CHECK(strstr(dump, "\"uid\":\"cfg-uid\"") && strstr(dump, "\"controller\":true"));
 	CHECK(strstr(dump, "\"imagePullPolicy\":\"Never\""));
@@ -245,6 +249,29 @@ static void test_deploy_objects(void)
 	CHECK(dump && strstr(dump, "--kubelet-registration-path=/var/lib/kubelet/plugins/csi-bpfman/csi.sock"));
 	CHECK(dump && !strstr(dump, "--csi-registration-dir"));
 	CHECK(dump && !strstr(dump, "imagePullPolicy"));
+	free(dump);
+	deploy_set_free(&s);
+
+	/* a node laid out elsewhere: every path follows, both containers get the root */
+	CHECK(deploy_objects_on(cfg, NULL,
+				&(struct deploy_host){ .root = "/srv/b/", .kubelet_dir = "/k", .api_server = "127.0.0.1:6443",
+							 .probe_host = "127.0.0.1" },
+				&s, NULL) == 0);
+	ds = find(&s, "DaemonSet");
+	dump = ds ? json_dumps(ds->obj, JSON_COMPACT) : NULL;
+	CHECK(dump && strstr(dump, "\"hostPath\":{\"path\":\"/srv/b/run/bpfman\""));
+	CHECK(dump && strstr(dump, "\"mountPath\":\"/srv/b/run/bpfman\",\"mountPropagation\":\"Bidirectional\""));
+	CHECK(dump && strstr(dump, "\"--mount-bpffs-path\",\"/srv/b/run/bpfman/fs\""));
+	CHECK(dump && strstr(dump, "\"name\":\"BPFMAN_ROOT\",\"value\":\"/srv/b\""));
+	CHECK(dump && strstr(dump, "\"hostPath\":{\"path\":\"/k/pods\""));
+	CHECK(dump && strstr(dump, "--kubelet-registration-path=/k/plugins/csi-bpfman/csi.sock"));
+	CHECK(dump && strstr(dump, "\"KUBERNETES_SERVICE_HOST\",\"value\":\"127.0.0.1\""));
+	CHECK(dump && strstr(dump, "\"KUBERNETES_SERVICE_PORT\",\"value\":\"6443\""));
+	CHECK(dump && strstr(dump, "\"mountPath\":\"/srv/b/etc/bpfman/bpfman.toml\""));
+	CHECK(dump && strstr(dump, "\"--health-probe-bind-address\",\"127.0.0.1:8175\""));
+	/* the node's /sys/fs/bpf as it is: no init container mounts there, no propagation */
+	CHECK(dump && !strstr(dump, "\"name\":\"mount-bpffs\""));
+	CHECK(dump && !strstr(dump, "\"mountPath\":\"/sys/fs/bpf\",\"mountPropagation\""));
 	free(dump);
 	deploy_set_free(&s);
 	json_decref(cfg);

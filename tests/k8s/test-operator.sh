@@ -314,10 +314,12 @@ test_operator_config() {
 	ds=$(ds_json "$ns")
 	assert_eq "$(jq -r '[.spec.template.spec.containers[].name] | join(",")' <<<"$ds")" "bpfman,bpfman-agent" "containers"
 	assert_eq "$(jq -r '.spec.template.spec.containers[0].command | join(" ")' <<<"$ds")" \
-		"bpfman-rpc --csi-support --csi-registration-dir /registration --csi-registration-endpoint /var/lib/kubelet/plugins/csi-bpfman/csi.sock" \
+		"bpfman-rpc --csi-support --csi-socket /var/lib/kubelet/plugins/csi-bpfman/csi.sock --csi-registration-dir /registration --csi-registration-endpoint /var/lib/kubelet/plugins/csi-bpfman/csi.sock" \
 		"bpfman command"
 	assert_eq "$(jq -r '.spec.template.spec.initContainers[0].command | join(" ")' <<<"$ds")" \
 		"bpfman-agent --mount-bpffs" "init container"
+	assert_eq "$(jq -r '.spec.template.spec.initContainers[1].command | join(" ")' <<<"$ds")" \
+		"bpfman-agent --mount-bpffs --mount-bpffs-path /run/bpfman/fs" "init container of the store's bpffs"
 	assert_eq "$(jq -r '[.spec.template.spec.containers[].image] | join(",")' <<<"$ds")" \
 		"example.com/bpfman:test,example.com/bpfman-agent:test" "images from BPFMAN_IMG/BPFMAN_AGENT_IMG"
 	assert_eq "$(jq -r '[.spec.template.spec.hostNetwork, .spec.template.spec.serviceAccountName,

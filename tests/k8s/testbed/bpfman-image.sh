@@ -11,13 +11,14 @@ BUILD=${1:?BUILD_DIR} NAME=${2:?IMAGE-NAME} OUT=${3:?OUT.tar}
 
 root=$(mktemp -d /tmp/bpfman-image.XXXXXX)
 trap 'rm -rf "${root:?}"' EXIT
-mkdir -p "$root/usr/bin" "$root/etc" "$root/tmp" "$root/run" "$root/var/run" "$root/proc" "$root/sys"
+mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/run" "$root/var/run" "$root/proc" "$root/sys"
 chmod 1777 "$root/tmp"
 bins=("$BUILD/src/cli/bpfman" "$BUILD/src/rpc/bpfman-rpc" "$BUILD/src/agent/bpfman-agent"
       "$BUILD/src/operator/bpfman-operator")
+# in /bin: the PATH of the image config mkoci.py writes
 for b in "${bins[@]}"; do
 	[ -x "$b" ] || { echo "bpfman-image: $b is missing (build first)" >&2; exit 1; }
-	cp "$b" "$root/usr/bin/"
+	cp "$b" "$root/bin/"
 done
 # every library the loader resolves for them, at the same path (ld.so's own path included)
 for lib in $(ldd "${bins[@]}" | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
@@ -28,5 +29,5 @@ done
 [ -d /etc/ssl/certs ] && mkdir -p "$root/etc/ssl" && cp -rL /etc/ssl/certs "$root/etc/ssl/"
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-python3 "$HERE/mkoci.py" "$root" "$NAME" "$OUT" /usr/bin/bpfman-rpc >/dev/null
+python3 "$HERE/mkoci.py" "$root" "$NAME" "$OUT" /bin/bpfman-rpc >/dev/null
 echo "bpfman-image: $NAME -> $OUT ($(du -h "$OUT" | cut -f1))"
