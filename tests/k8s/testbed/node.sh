@@ -29,17 +29,27 @@ node_check_host() {
 
 # Takes the machine's one node slot for DIR, or says who has it.
 node_lock() {
-	local other
+	local other rc=0
+	# the check and the take-over of a stale lock under one flock: two cluster-ups at once
+	# must not both find it stale and both take it
+	exec {lockfd}>"$NODE_LOCK.flock"
+	flock "$lockfd"
 	if ! (set -o noclobber; echo "$DIR" >"$NODE_LOCK") 2>/dev/null; then
 		other=$(cat "$NODE_LOCK" 2>/dev/null)
-		if [ "$other" != "$DIR" ] && (DIR=$other; pid_alive kubelet || pid_alive containerd); then
+		# held: its kubelet or containerd runs, or its cluster-up took it in the last two
+		# minutes and may not have started them yet
+		if [ "$other" != "$DIR" ] && { (DIR=$other; pid_alive kubelet || pid_alive containerd) ||
+			[ $(($(date +%s) - $(stat -c %Y "$NODE_LOCK" 2>/dev/null || echo 0))) -lt 120 ]; }; then
 			echo "a node cluster already runs in $other, and only one can run on a machine:" \
 				"stop it with cluster-down.sh $other, or start this one without WITH_NODE=1" >&2
-			return 1
+			rc=1
+		else
+			# its cluster is gone (or is this one): the slot is free
+			echo "$DIR" >"$NODE_LOCK"
 		fi
-		# its cluster is gone (or is this one): the slot is free
-		echo "$DIR" >"$NODE_LOCK"
 	fi
+	exec {lockfd}>&-
+	return $rc
 }
 
 # The pause and busybox image archives, built once per content of their sources.
