@@ -1,5 +1,6 @@
 /* A first-generation *Program object (bpfman-k8s.md 2: lower-case fields) -> the JSON of a
  * one-program ClusterBpfApplication, which decl.c then makes concrete like any other. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +131,14 @@ json_t *g1_to_app(const struct g1_kind *gk, json_t *obj)
 	return app;
 }
 
+/* Object names are at most 253 characters (operator #28: long names were refused): a longer
+ * one keeps its first 244 and ends in "-" and 8 hex digits of a hash of the whole name, so
+ * two long names that share their start stay apart. */
+#define K8S_NAME_MAX 253
+
 char *g1_bpfprogram_name(const char *owner, const char *node, const char *attach)
 {
+	uint32_t h = 2166136261u; /* FNV-1a */
 	char *s;
 
 	if (asprintf(&s, "%s-%s-%s", owner, node, attach) < 0)
@@ -139,5 +146,10 @@ char *g1_bpfprogram_name(const char *owner, const char *node, const char *attach
 	for (char *p = s; *p; p++)
 		if (*p == '/' || *p == '_')
 			*p = '-';
+	if (strlen(s) > K8S_NAME_MAX) {
+		for (const char *p = s; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(s + K8S_NAME_MAX - 9, 10, "-%08x", h);
+	}
 	return s;
 }

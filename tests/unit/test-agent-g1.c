@@ -127,6 +127,20 @@ static void test_names(void)
 	n = g1_bpfprogram_name("Xdp", "n", "eth0");
 	CHECK_STREQ(n, "Xdp-n-eth0"); /* no lower-casing */
 	free(n);
+
+	/* over 253 characters: cut, with a hash of the whole name that keeps two apart */
+	char owner[300], *m;
+
+	memset(owner, 'a', 250);
+	owner[250] = '\0';
+	n = g1_bpfprogram_name(owner, "node1", "eth0");
+	m = g1_bpfprogram_name(owner, "node1", "eth1");
+	CHECK(n && strlen(n) == 253);
+	CHECK(m && strlen(m) == 253);
+	CHECK(n && m && strcmp(n, m) != 0);
+	CHECK(n && n[244] == '-' && strncmp(n, owner, 244) == 0);
+	free(n);
+	free(m);
 }
 
 static void test_primary_iface(void)
