@@ -34,6 +34,11 @@ skip() {
 	exit 77
 }
 
+# grep_all ARGS: grep's exit status, reading ALL of its input. `cmd | grep -q` stops reading
+# at the first match, and under pipefail a command still writing then dies of SIGPIPE and
+# fails the pipeline: a test that passes or fails with the machine's load.
+grep_all() { grep "$@" >/dev/null; }
+
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1

@@ -286,7 +286,7 @@ start_rpc() { # [SERVER OPTIONS...]
 }
 
 # xdp_on DEV: whether an xdp program runs on the host interface DEV
-xdp_on() { ip -d link show dev "$1" 2>/dev/null | grep -q 'prog/xdp'; }
+xdp_on() { ip -d link show dev "$1" 2>/dev/null | grep_all 'prog/xdp'; }
 
 test_pending_interface_completed_by_server() {
 	require_feature tracepoint
@@ -356,7 +356,7 @@ test_pending_interface_without_server_at_next_status() {
 	local dev="bt${TEST_ID}xs" f="$TEST_TMP/pend2.$TEST_ID.yaml"
 	dev=${dev:0:15}
 	manifest later "$f" 50 "$dev" -
-	bpfman apply -f "$f" | grep -q pending || fail "not pending"
+	bpfman apply -f "$f" | grep_all pending || fail "not pending"
 	ip link add "$dev" type veth peer name "${dev:0:13}p"
 	sleep 0.3
 	! xdp_on "$dev" || fail "attached with nobody watching?"
@@ -431,7 +431,7 @@ test_samples_plan_on_a_host() {
 }
 
 # xdp_in NS DEV: whether an xdp program runs on DEV inside the namespace NS
-xdp_in() { ip -n "$1" -d link show dev "$2" 2>/dev/null | grep -q 'prog/xdp'; }
+xdp_in() { ip -n "$1" -d link show dev "$2" 2>/dev/null | grep_all 'prog/xdp'; }
 
 # wait_xdp_in NS DEV T0: waits (3 s at most) for it; prints the milliseconds since T0 (ns)
 wait_xdp_in() {
@@ -456,8 +456,8 @@ test_pending_interface_in_a_namespace() {
 	manifest in-ns "$f" 50 vin "$ns"
 	manifest in-late-ns "$g" 50 vlate "$late"
 	start_rpc
-	bpfman apply -f "$f" | grep -q pending || fail "not pending"
-	bpfman apply -f "$g" | grep -q pending || fail "not pending (late namespace)"
+	bpfman apply -f "$f" | grep_all pending || fail "not pending"
+	bpfman apply -f "$g" | grep_all pending || fail "not pending (late namespace)"
 	# the server learns of links the CLI left pending at its next look (every 2 s) and then
 	# listens inside the namespace
 	for _ in $(seq 60); do
@@ -505,7 +505,7 @@ test_pending_link_keeps_the_server_up() {
 	local dev="bt${TEST_ID}xk" f="$TEST_TMP/keep.$TEST_ID.yaml" t0 t1
 	dev=${dev:0:15}
 	manifest kept "$f" 50 "$dev" -
-	bpfman apply -f "$f" | grep -q pending || fail "not pending"
+	bpfman apply -f "$f" | grep_all pending || fail "not pending"
 	start_rpc --timeout 2
 	sleep 5
 	kill -0 "$RPC_PID" 2>/dev/null || fail "the server stopped on its timeout with a link pending: $(cat "$TEST_TMP/rpc.$TEST_ID")"

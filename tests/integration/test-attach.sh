@@ -23,7 +23,7 @@ test_kprobe_and_kretprobe() {
 	json=$(bpfman load file -o json -p "$COUNTERS_OBJ" --programs kprobe:kprobe_counter kprobe:kretprobe_counter)
 	k=$(echo "$json" | jq -r '.[0].kernel.id')
 	kr=$(echo "$json" | jq -r '.[1].kernel.id')
-	bpfman get program "$kr" | grep -q "Program Type:  kretprobe" || fail "kretprobe from section"
+	bpfman get program "$kr" | grep_all "Program Type:  kretprobe" || fail "kretprobe from section"
 	l1=$(attach_link "$k" kprobe -f do_unlinkat)
 	l2=$(attach_link "$kr" kprobe -f do_unlinkat)
 	counted "$k" $SLOT_KPROBE 10 trigger unlink 10 >/dev/null
@@ -43,7 +43,7 @@ test_uprobe_by_library_name() {
 	id=$(load_id --programs uprobe:uprobe_counter -p "$COUNTERS_OBJ")
 	link=$(attach_link "$id" uprobe -t libc -f getpid)
 	counted "$id" $SLOT_UPROBE 20 trigger getpid 20 >/dev/null
-	bpfman get link "$link" | grep -q "Target:  *libc" || fail "target shown"
+	bpfman get link "$link" | grep_all "Target:  *libc" || fail "target shown"
 	bpfman unload "$id"
 	assert_clean_state
 }
@@ -164,7 +164,7 @@ test_tcx_order_and_netns() {
 	pos() { bpfman get link "$1" -o json | jq -r .position; }
 	# lower priority first; equal priority: the newcomer after
 	assert_eq "$(pos "$lb") $(pos "$la") $(pos "$lc")" "0 1 2" "positions b a c"
-	bpfman list links | grep -q "$IF_A ingress pos-1" || fail "position in list links"
+	bpfman list links | grep_all "$IF_A ingress pos-1" || fail "position in list links"
 	# traffic between the namespaces reaches all three, in the namespace given
 	ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "ping"
 	for s in $SLOT_TCX_A $SLOT_TCX_B $SLOT_TCX_C; do
@@ -194,9 +194,9 @@ test_tcx_host_interface() {
 	id=$(load_id --programs tcx:tcx_a -p "$COUNTERS_OBJ")
 	l=$(attach_link "$id" tcx -i "$dev" -d egress)
 	assert_eq "$(bpfman get link "$l" -o json | jq -r .position)" 0 "position"
-	bpftool link show | grep -q "prog $id" || fail "kernel link"
+	bpftool link show | grep_all "prog $id" || fail "kernel link"
 	bpfman detach "$l"
-	! bpftool link show | grep -q "prog $id" || fail "kernel link after detach"
+	! bpftool link show | grep_all "prog $id" || fail "kernel link after detach"
 	bpfman unload "$id"
 	assert_clean_state
 }
@@ -213,8 +213,8 @@ test_xdp_single_program() {
 	assert_contains "$OUT" "invalid proceed-on 'bogus'" "bad proceed-on"
 	l=$(attach_link "$x" xdp -i "$IF_A" -n "/var/run/netns/$NS_A")
 	assert_eq "$(bpfman get link "$l" -o json | jq -r .position)" 0 "position"
-	bpfman get link "$l" | grep -q "Proceed On:  *pass, dispatcher_return" || fail "default proceed-on"
-	bpfman list links | grep -q "$IF_A pos-0" || fail "list links"
+	bpfman get link "$l" | grep_all "Proceed On:  *pass, dispatcher_return" || fail "default proceed-on"
+	bpfman list links | grep_all "$IF_A pos-0" || fail "list links"
 	ip netns exec "$NS_B" ping -c 5 -i 0.2 -W 2 192.0.2.1 >/dev/null || fail "ping"
 	d=$("$TESTS_HELPERS/map-sum" "$FS/maps/$x/counters" $SLOT_XDP)
 	[ "$d" -ge 5 ] || fail "xdp saw $d packets"
@@ -232,7 +232,7 @@ test_xdp_single_program() {
 		fail "ip cannot attach xdp"
 	expect_fail bpfman attach "$x2" xdp -i "$IF_A" -n "/var/run/netns/$NS_A"
 	assert_contains "$OUT" "already runs XDP program" "foreign xdp program"
-	ip -n "$NS_A" link show "$IF_A" | grep -q "prog/xdp" || fail "the foreign program was replaced"
+	ip -n "$NS_A" link show "$IF_A" | grep_all "prog/xdp" || fail "the foreign program was replaced"
 	ip -n "$NS_A" link set dev "$IF_A" xdpgeneric off
 	bpfman unload "$x2"
 	bpfman unload "$x"
@@ -253,12 +253,12 @@ test_tc_filters_in_priority_order() {
 	la=$(attach_link "$a" tc -i "$IF_A" -d ingress -p 50 -n "$ns")
 	lb=$(attach_link "$b" tc -i "$IF_A" -d ingress -p 10 -n "$ns")
 	lc=$(attach_link "$c" tc -i "$IF_A" -d ingress -p 60 -n "$ns" --proceed-on ok shot)
-	bpfman get link "$la" | grep -q "Proceed On:  *pipe, dispatcher_return" || fail "tc default proceed-on"
+	bpfman get link "$la" | grep_all "Proceed On:  *pipe, dispatcher_return" || fail "tc default proceed-on"
 	assert_eq "$(bpfman get link "$lc" -o json | jq -c .proceed_on)" "[0,2]" "proceed-on given"
 	pos() { bpfman get link "$1" -o json | jq -r .position; }
 	assert_eq "$(pos "$lb") $(pos "$la") $(pos "$lc")" "0 1 2" "positions b a c"
 	# the kernel's own view: the filters and their priorities, clsact made for them
-	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep -q clsact || fail "no clsact"
+	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep_all clsact || fail "no clsact"
 	local prios
 	prios=$(ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress | grep -oE 'pref [0-9]+' | sort -u | awk '{print $2}' | sort -n | tr '\n' ' ')
 	assert_eq "$prios" "10 50 60 " "filter priorities"
@@ -269,11 +269,11 @@ test_tc_filters_in_priority_order() {
 	done
 	bpfman detach "$la"
 	assert_eq "$(pos "$lb") $(pos "$lc")" "0 1" "after detach"
-	ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress | grep -q "pref 50" && fail "filter 50 left"
+	ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress | grep_all "pref 50" && fail "filter 50 left"
 	# the last one leaves: the clsact the manager made goes too
 	bpfman unload "$b"
 	bpfman unload "$c"
-	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep -q clsact && fail "clsact left behind"
+	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep_all clsact && fail "clsact left behind"
 	bpfman unload "$a"
 	assert_clean_state
 }
@@ -289,10 +289,10 @@ test_tc_legacy_ingress_refused_and_clsact_kept() {
 	# a clsact that was there before stays after our last program leaves
 	ip netns exec "$NS_A" tc qdisc add dev "$IF_A" clsact
 	l=$(attach_link "$id" tc -i "$IF_A" -d egress -n "$ns")
-	ip netns exec "$NS_A" tc filter show dev "$IF_A" egress | grep -q "direct-action" || fail "no filter"
+	ip netns exec "$NS_A" tc filter show dev "$IF_A" egress | grep_all "direct-action" || fail "no filter"
 	bpfman detach "$l"
-	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep -q clsact || fail "someone else's clsact removed"
-	ip netns exec "$NS_A" tc filter show dev "$IF_A" egress | grep -q "direct-action" && fail "filter left"
+	ip netns exec "$NS_A" tc qdisc show dev "$IF_A" | grep_all clsact || fail "someone else's clsact removed"
+	ip netns exec "$NS_A" tc filter show dev "$IF_A" egress | grep_all "direct-action" && fail "filter left"
 	bpfman unload "$id"
 	assert_clean_state
 }

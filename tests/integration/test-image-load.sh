@@ -60,7 +60,7 @@ test_load_image_counter_runs() {
 	assert_contains "$out" " Image URL:     $REG/ebpf/counters:v1" "get: Image URL"
 	assert_contains "$out" " Pull Policy:   IfNotPresent" "get: Pull Policy"
 	assert_contains "$out" " Image Digest:  $digest" "get: digest"
-	! echo "$out" | grep -q "^ Path:" || fail "get shows a path for an image: $out"
+	! grep -q "^ Path:" <<<"$out" || fail "get shows a path for an image: $out"
 	assert_eq "$(bpfman get program "$id" -o json | jq -r .bpfman.pull_policy)" IfNotPresent "json policy"
 	# the program runs: a counter moves
 	link=$(bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid | awk '/Link ID/ {print $3}')

@@ -31,8 +31,8 @@ attach_link() {
 shown_as() {
 	local out kname
 	out=$(bpfman get program "$1")
-	echo "$out" | grep -qE "^ *BPF Function: +$2\$" || fail "program $1 not named $2: $out"
-	echo "$out" | grep -qE "^ *Program Type: +$3\$" || fail "program $1 not of type $3: $out"
+	grep -qE "^ *BPF Function: +$2\$" <<<"$out" || fail "program $1 not named $2: $out"
+	grep -qE "^ *Program Type: +$3\$" <<<"$out" || fail "program $1 not of type $3: $out"
 	kname=$(bpfman get program "$1" -o json | jq -r .kernel.name)
 	case "$2" in
 	"$kname"*) ;;

@@ -9,7 +9,7 @@ test_load_get_unload() {
 	[ -e "$FS/maps/$id/counters" ] || fail "no map pin"
 	assert_eq "$(stat -c %a "$FS/maps/$id/counters")" 660 "map pin mode"
 	# data sections are not pinned
-	! ls "$FS/maps/$id" | grep -q rodata || fail "data section pinned"
+	! ls "$FS/maps/$id" | grep_all rodata || fail "data section pinned"
 	out=$(bpfman get program "$id")
 	assert_contains "$out" " BPF Function:  tracepoint_counter" "get view"
 	assert_contains "$out" "Kernel Type:                      tracepoint" "kernel block"
@@ -23,8 +23,8 @@ test_load_get_unload() {
 	assert_contains "$out" "Program ID" "list header"
 	assert_contains "$out" "tracepoint_counter" "list row"
 	# older forms
-	bpfman list | grep -q tracepoint_counter || fail "bpfman list"
-	bpfman get "$id" | grep -q "Kernel State" || fail "bpfman get ID"
+	bpfman list | grep_all tracepoint_counter || fail "bpfman list"
+	bpfman get "$id" | grep_all "Kernel State" || fail "bpfman get ID"
 	bpfman unload "$id"
 	assert_no_kernel_prog "$id"
 	assert_clean_state
@@ -39,8 +39,8 @@ test_tracepoint_counts() {
 	trigger getpid 50
 	after=$(counter "$id" $SLOT_TRACEPOINT)
 	[ $((after - before)) -ge 50 ] || fail "counter moved $before -> $after"
-	bpfman get link "$link" | grep -q "Tracepoint:  *syscalls/sys_enter_getpid" || fail "get link"
-	bpfman list links | grep -q "$link" || fail "list links"
+	bpfman get link "$link" | grep_all "Tracepoint:  *syscalls/sys_enter_getpid" || fail "get link"
+	bpfman list links | grep_all "$link" || fail "list links"
 	assert_eq "$(bpftool link show | grep -c "prog $id")" 1 "kernel link"
 	bpfman detach "$link"
 	before=$(counter "$id" $SLOT_TRACEPOINT)
@@ -75,7 +75,7 @@ test_global_data() {
 	local id before after
 	# increment is a u64 in .rodata: 5, little endian
 	id=$(load_id --programs tracepoint:tracepoint_counter -p "$COUNTERS_OBJ" -g increment=0500000000000000)
-	bpfman get program "$id" | grep -q "Global:  *increment=0500000000000000" || fail "global shown"
+	bpfman get program "$id" | grep_all "Global:  *increment=0500000000000000" || fail "global shown"
 	bpfman attach "$id" tracepoint -t syscalls/sys_enter_getpid >/dev/null
 	before=$(counter "$id" $SLOT_TRACEPOINT)
 	trigger getpid 10

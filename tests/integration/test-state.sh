@@ -19,7 +19,7 @@ test_map_sharing_owner_first() {
 	done
 	assert_eq "$(bpfman get program "$b" -o json | jq -r .bpfman.map_pin_path)" "$dir" "sharer's map pin path"
 	assert_eq "$(bpfman get program "$a" -o json | jq -c .bpfman.map_used_by)" "[$a,$b]" "maps used by"
-	bpfman get program "$b" | grep -q "Map Owner ID:  $a" || fail "owner shown"
+	bpfman get program "$b" | grep_all "Map Owner ID:  $a" || fail "owner shown"
 	# pin-by-name maps go to the manager's directory, not /sys/fs/bpf
 	[ -e "$dir/shared_by_name" ] || fail "pin-by-name map not in $dir"
 	[ ! -e /sys/fs/bpf/shared_by_name ] || fail "pinned under /sys/fs/bpf"
@@ -207,7 +207,7 @@ test_cli_under_valgrind() {
 	"${vg[@]}" "$cli" unload "$id" 2>>"$TEST_TMP/vg.$$" || fail "valgrind: unload"
 	bpfman unload "$(bpfman list programs -o json | jq -r '.[0].kernel.id')"
 	# an fd we opened and did not close is listed with the stack that opened it
-	if grep -A1 '== Open ' "$TEST_TMP/vg.$$" | grep -q ' at 0x'; then
+	if grep -A1 '== Open ' "$TEST_TMP/vg.$$" | grep_all ' at 0x'; then
 		fail "fds left open: $(cat "$TEST_TMP/vg.$$")"
 	fi
 	rm -f "$TEST_TMP/vg.$$" "$TEST_TMP/vg1.$$"

@@ -5,7 +5,7 @@
 
 . "$HERE/chain-lib.sh"
 
-has_clsact() { tc -n "$NS_A" qdisc show dev "$IF_A" | grep -q clsact && echo yes || echo no; }
+has_clsact() { tc -n "$NS_A" qdisc show dev "$IF_A" | grep_all clsact && echo yes || echo no; }
 
 test_tc_chain_order_and_directions() {
 	setup_tc_chain
@@ -20,7 +20,7 @@ test_tc_chain_order_and_directions() {
 	assert_eq "$(positions)" "tc_b@0 tc_a@1" "priority order"
 	assert_eq "$(run_tc)" $TC_SHOT "shot at 10 ends the chain"
 	# the filter on the hook is the dispatcher, with its program id as handle
-	tc -n "$NS_A" filter show dev "$IF_A" ingress | grep -q "tc_dispatcher" || fail "dispatcher filter"
+	tc -n "$NS_A" filter show dev "$IF_A" ingress | grep_all "tc_dispatcher" || fail "dispatcher filter"
 	# egress is its own chain
 	lc=$(tc_attach "$c" egress)
 	assert_ne "$(tc_disp egress)" "$(tc_disp ingress)" "one dispatcher per direction"

@@ -20,7 +20,7 @@ test_xdp_chain_order() {
 	# drop at 10 ends the chain before pass at 20
 	assert_eq "$(run_chain)" $XDP_DROP "verdict"
 	assert_eq "$(hits "$a" 0)/$(hits "$a" 1)" "0/1" "hits"
-	bpfman get link "$lb" | grep -q "Mode:  *dispatcher $(disp_id)" || fail "mode in get link"
+	bpfman get link "$lb" | grep_all "Mode:  *dispatcher $(disp_id)" || fail "mode in get link"
 	# equal priority: by name (xdp_a before xdp_b), whatever the attach order
 	bpfman detach "$la"
 	la=$(xdp_attach "$a" -p 10)
@@ -162,7 +162,7 @@ test_xdp_foreign_program_refused() {
 		fail "ip cannot attach xdp"
 	expect_fail bpfman attach "$a" xdp -i "$IF_A" -n "$NSP"
 	assert_contains "$OUT" "which is not a dispatcher" "foreign xdp program"
-	ip -n "$NS_A" -d link show "$IF_A" | grep -q "name xdp_pass" || fail "the foreign program was replaced"
+	ip -n "$NS_A" -d link show "$IF_A" | grep_all "name xdp_pass" || fail "the foreign program was replaced"
 	assert_eq "$(bpfman list links -o json | jq length)" 0 "links after the refusal"
 	ip -n "$NS_A" link set dev "$IF_A" xdpgeneric off
 }
@@ -191,10 +191,10 @@ test_xdp_slot_counts() {
 	assert_eq "$(run_chain 7)" $XDP_DROP "verdict"
 	assert_eq "$(bpfman get link "$la" -o json | jq -c .counts)" '{"packets":7,"actions":{"pass":7}}' "counts of a"
 	assert_eq "$(bpfman get link "$lb" -o json | jq -c .counts)" '{"packets":7,"actions":{"drop":7}}' "counts of b"
-	bpfman get link "$lb" | grep -q "Returned:  *drop: 7" || fail "counts in get link"
+	bpfman get link "$lb" | grep_all "Returned:  *drop: 7" || fail "counts in get link"
 	assert_eq "$(bpfman get program "$b" -o json | jq -c '.dispatcher_counts | map([.link_id, .packets])')" \
 		"[[$lb,7]]" "counts in get program"
-	bpfman get program "$b" | grep -q "Link $lb (.*): 7 packets; drop: 7" || fail "counts in get program"
+	bpfman get program "$b" | grep_all "Link $lb (.*): 7 packets; drop: 7" || fail "counts in get program"
 	# counts follow the programs through a rebuild (a third member goes in front)
 	xdp_attach "$a" -p 5 --proceed-on pass >/dev/null
 	assert_eq "$(bpfman get link "$lb" -o json | jq .counts.packets)" 7 "counts after a rebuild"
@@ -215,7 +215,7 @@ test_xdp_loader_joins_our_chain() {
 	c=$(member xdp xdp_c $XDP_PASS 2 "$a")
 	la=$(attach_id "$a" xdp -i "$LXIF" -p 10)
 	lc=$(attach_id "$c" xdp -i "$LXIF" -p 30)
-	ls "$LXFS/xdp" | grep -q "^dispatch-" || fail "no libxdp pin tree"
+	ls "$LXFS/xdp" | grep_all "^dispatch-" || fail "no libxdp pin tree"
 	assert_eq "$(loader_chain)" "10:xdp_a 30:xdp_c" "xdp-loader status of our chain"
 	# xdp-loader adds its program between ours, with its priority
 	out=$(xdp-loader load -P 20 "$LXIF" "$(obj xdp_pass.bpf.o)" 2>&1) || fail "xdp-loader load: $out"

@@ -13,7 +13,7 @@ csi_kubelet_setup() {
 	chmod 0755 "$SCRATCH"
 	mkdir -p "$SCRATCH/helpers"
 	cp "$TESTS_HELPERS/map-access" "$SCRATCH/helpers/"
-	file -L "$SCRATCH/helpers/map-access" | grep -q 'statically linked' ||
+	file -L "$SCRATCH/helpers/map-access" | grep_all 'statically linked' ||
 		skip "map-access is not linked statically (a sanitizer build): a busybox pod cannot run it"
 	k apply -f - >/dev/null <<YAML
 apiVersion: storage.k8s.io/v1
@@ -119,7 +119,7 @@ YAML
 
 pod_phase() { k get pod -n "$1" "$2" -o jsonpath='{.status.phase}'; }
 # pod_event NS POD TEXT: an event about the pod says TEXT
-pod_event() { k get events -n "$1" --field-selector "involvedObject.name=$2" -o jsonpath='{.items[*].message}' | grep -qF "$3"; }
+pod_event() { k get events -n "$1" --field-selector "involvedObject.name=$2" -o jsonpath='{.items[*].message}' | grep_all -F "$3"; }
 # what the pod NAME last read from slot SLOT (empty until it has)
 pod_read() { cat "$SCRATCH/out-$1/s$2" 2>/dev/null; }
 pod_read_at_least() { [ "$(pod_read "$1" "$2")" -ge "$3" ] 2>/dev/null; }

@@ -142,7 +142,7 @@ stop_bg() {
 	done
 	kill -9 "$pid" 2>/dev/null || true
 	# reaped, when it is a job of this shell (bash warns on others, also in an EXIT trap)
-	if jobs -p | grep -qx "$pid"; then wait "$pid" 2>/dev/null || true; fi
+	if jobs -p | grep_all -x "$pid"; then wait "$pid" 2>/dev/null || true; fi
 	return 0
 }
 

@@ -559,7 +559,7 @@ test_flags_bpffs_health() {
 	"$AGENT" --mount-bpffs --mount-bpffs-path "$d"
 	assert_eq "$(awk -v p="$d" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "mounts at the path after a second run"
 	umount "$d"
-	"$AGENT" --version | grep -q '^bpfman-agent ' || fail "--version"
+	"$AGENT" --version | grep_all '^bpfman-agent ' || fail "--version"
 	env -u KUBE_NODE_NAME "$AGENT" --kubeconfig "$KUBECONFIG" >/dev/null 2>&1 || rc=$?
 	assert_eq "$rc" 2 "exit status without a node name"
 	install_crds

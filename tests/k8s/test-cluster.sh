@@ -67,7 +67,7 @@ gadget() { # NAME PRIORITY: a Gadget's YAML
 
 test_crd_established_and_validated() {
 	make_gadget_crd
-	k api-resources --api-group="$GROUP" -o name | grep -qx "gadgets.$GROUP" || fail "gadgets not in discovery"
+	k api-resources --api-group="$GROUP" -o name | grep_all -x "gadgets.$GROUP" || fail "gadgets not in discovery"
 	gadget g1 10 | k create -f - >/dev/null
 	# printer columns
 	out=$(k get "gadgets.$GROUP" g1)

@@ -173,7 +173,7 @@ test_samples_apply() {
 		sample "$f" | kc delete -f - --wait=true >/dev/null
 		sample "$f" | kc apply --server-side -f - >/dev/null
 		# applying the same again changes nothing
-		sample "$f" | kc apply --server-side -f - | grep -q 'serverside-applied' ||
+		sample "$f" | kc apply --server-side -f - | grep_all 'serverside-applied' ||
 			fail "$f: second server-side apply"
 	done
 	sample csi-pod.yaml | kc apply --dry-run=server -f - >/dev/null
@@ -443,7 +443,7 @@ test_status_subresource() {
 	# every kind has the subresource
 	local k
 	for k in $G2_KINDS $G1_KINDS; do
-		kc get --raw "/apis/bpfman.io/v1alpha1" | grep -q "\"name\":\"$k/status\"" ||
+		kc get --raw "/apis/bpfman.io/v1alpha1" | grep_all "\"name\":\"$k/status\"" ||
 			fail "$k has no status subresource"
 	done
 }

@@ -206,7 +206,7 @@ YAML
 	bpftool prog show id "$tp_id" >/dev/null || fail "bpftool does not know program $tp_id"
 	bpftool prog show id "$xdp_id" >/dev/null || fail "bpftool does not know program $xdp_id"
 	# it was the pod's agent: its log says so
-	k logs -n "$DS_NS" "$pod" -c bpfman-agent 2>/dev/null | grep -q "$app" ||
+	k logs -n "$DS_NS" "$pod" -c bpfman-agent 2>/dev/null | grep_all "$app" ||
 		grep -rqs "$app" /var/log/pods/"$DS_NS"_* "$K8S_DIR"/kubelet/pod-logs/"$DS_NS"_* ||
 		fail "the pod's agent log does not name $app"
 	# the counters move

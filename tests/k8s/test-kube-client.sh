@@ -37,9 +37,9 @@ test_crud() {
 	assert_eq "$(probe list configmaps "$ns" app=x | grep -v '^rv=')" a "label selector"
 	assert_eq "$(probe list configmaps "$ns" 'app in (x,y)' | grep -v '^rv=' | sort | tr '\n' ' ')" "a b " "set selector"
 	assert_eq "$(probe list configmaps "$ns" '' metadata.name=b | grep -v '^rv=')" b "field selector"
-	probe list configmaps - "app=x" | grep -qx a || fail "all-namespace list misses a"
-	probe list namespaces - | grep -qx "$ns" || fail "cluster-scoped list misses $ns"
-	probe list configmaps "$ns" | grep -qE '^rv=[0-9]+$' || fail "list has no resourceVersion"
+	probe list configmaps - "app=x" | grep_all -x a || fail "all-namespace list misses a"
+	probe list namespaces - | grep_all -x "$ns" || fail "cluster-scoped list misses $ns"
+	probe list configmaps "$ns" | grep_all -E '^rv=[0-9]+$' || fail "list has no resourceVersion"
 
 	expect_errno EEXIST 'configmaps "a" already exists (HTTP 409 AlreadyExists)' \
 		probe create configmaps "$ns" <(cm_json a)
@@ -301,7 +301,7 @@ test_tls_and_credentials() {
 	kc=$(kubeconfig_with data.yaml "    certificate-authority-data: $(b64 "$K8S_CA")" \
 		"    client-certificate-data: $(b64 "$K8S_ADMIN_CERT")
     client-key-data: $(b64 "$K8S_ADMIN_KEY")")
-	probe --kubeconfig "$kc" list namespaces - | grep -qx default || fail "inline data kubeconfig"
+	probe --kubeconfig "$kc" list namespaces - | grep_all -x default || fail "inline data kubeconfig"
 
 	# relative file paths: relative to the kubeconfig's directory
 	mkdir -p "$KC_DIR/sub/pki"
@@ -311,7 +311,7 @@ test_tls_and_credentials() {
 	kc=$(kubeconfig_with sub/rel.yaml "    certificate-authority: pki/ca.crt" \
 		"    client-certificate: pki/admin.crt
     client-key: pki/admin.key")
-	(cd / && probe --kubeconfig "$kc" list namespaces -) | grep -qx default || fail "relative paths"
+	(cd / && probe --kubeconfig "$kc" list namespaces -) | grep_all -x default || fail "relative paths"
 
 	# a CA that did not sign the server's certificate
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$KC_DIR/other.key" -out "$KC_DIR/other.crt" \
@@ -326,7 +326,7 @@ test_tls_and_credentials() {
 	kc=$(kubeconfig_with insecure.yaml "    insecure-skip-tls-verify: true" \
 		"    client-certificate: $K8S_ADMIN_CERT
     client-key: $K8S_ADMIN_KEY")
-	probe --kubeconfig "$kc" list namespaces - | grep -qx default || fail "insecure-skip-tls-verify"
+	probe --kubeconfig "$kc" list namespaces - | grep_all -x default || fail "insecure-skip-tls-verify"
 
 	# no client certificate: anonymous is 403 (or 401): -EACCES with the server's message
 	kc=$(kubeconfig_with anon.yaml "    certificate-authority: $K8S_CA" "    {}")
@@ -365,7 +365,7 @@ test_service_account_token() {
 
 	port=${K8S_API##*:}
 	in_pod() { env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$port" "$TESTS_HELPERS/kube-probe" --in-cluster-dir "$sa" "$@"; }
-	in_pod list configmaps "$ns" | grep -qx visible || fail "in-cluster list"
+	in_pod list configmaps "$ns" | grep_all -x visible || fail "in-cluster list"
 	# a rotated token file is read by the next request: a bad one is refused (401)
 	echo bogus >"$sa/token.new"
 	mv "$sa/token.new" "$sa/token"

@@ -146,7 +146,7 @@ test_operator_flags() {
 	local out rc=0
 	out=$("$OPERATOR" --version) || fail "--version"
 	assert_contains "$out" "bpfman-operator" "--version"
-	"$OPERATOR" --help | grep -q -- --health-probe-bind-address || fail "--help does not list the flags"
+	"$OPERATOR" --help | grep_all -- --health-probe-bind-address || fail "--help does not list the flags"
 	out=$(env -u BPFMAN_IMG -u BPFMAN_AGENT_IMG "$OPERATOR" default-config 2>&1) || rc=$?
 	assert_eq "$rc" 2 "default-config without BPFMAN_IMG/BPFMAN_AGENT_IMG"
 	assert_contains "$out" BPFMAN_IMG "the error names the variables"
