@@ -34,6 +34,27 @@ skip() {
 	exit 77
 }
 
+# tp_manifest NAME FILE: a ClusterBpfApplication NAME with only the counters object's
+# tracepoint program (no interface), for the apply, CSI and Kubernetes tests
+tp_manifest() {
+	cat >"$2" <<EOF
+apiVersion: bpfman.io/v1alpha1
+kind: ClusterBpfApplication
+metadata:
+  name: $1
+spec:
+  nodeSelector: {}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: tracepoint_counter
+      type: TracePoint
+      tracepoint:
+        links:
+          - name: syscalls/sys_enter_getpid
+EOF
+}
+
 # grep_all ARGS: grep's exit status, reading ALL of its input. `cmd | grep -q` stops reading
 # at the first match, and under pipefail a command still writing then dies of SIGPIPE and
 # fails the pipeline: a test that passes or fails with the machine's load.

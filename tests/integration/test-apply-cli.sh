@@ -42,26 +42,6 @@ EOF
 	} >"$file"
 }
 
-# tracepoint-only application (no interface): tp_manifest NAME FILE
-tp_manifest() {
-	cat >"$2" <<EOF
-apiVersion: bpfman.io/v1alpha1
-kind: ClusterBpfApplication
-metadata:
-  name: $1
-spec:
-  nodeSelector: {}
-  byteCode:
-    path: $COUNTERS_OBJ
-  programs:
-    - name: tracepoint_counter
-      type: TracePoint
-      tracepoint:
-        links:
-          - name: syscalls/sys_enter_getpid
-EOF
-}
-
 # prog_of FUNCTION [APP]: the kernel id of the managed program of that function
 prog_of() {
 	bpfman list programs -o json |

@@ -80,24 +80,8 @@ expect_ok() {
 
 # app_cluster NAME: a ClusterBpfApplication with the counters object's tracepoint program
 app_cluster() {
-	local f="$BPFMAN_ROOT/$1.yaml"
-	cat >"$f" <<EOF
-apiVersion: bpfman.io/v1alpha1
-kind: ClusterBpfApplication
-metadata:
-  name: $1
-spec:
-  nodeSelector: {}
-  byteCode:
-    path: $COUNTERS_OBJ
-  programs:
-    - name: tracepoint_counter
-      type: TracePoint
-      tracepoint:
-        links:
-          - name: syscalls/sys_enter_getpid
-EOF
-	bpfman apply -f "$f" >/dev/null
+	tp_manifest "$1" "$BPFMAN_ROOT/$1.yaml"
+	bpfman apply -f "$BPFMAN_ROOT/$1.yaml" >/dev/null
 }
 
 # app_namespaced NS NAME: a BpfApplication with an XDP program whose link waits for an

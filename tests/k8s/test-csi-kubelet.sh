@@ -8,22 +8,7 @@ K8S_NEEDS_NODE=1
 . "$(dirname "${BASH_SOURCE[0]}")/csi-pod-lib.sh"
 
 app_cluster() {
-	cat >"$BPFMAN_ROOT/$1.yaml" <<EOF
-apiVersion: bpfman.io/v1alpha1
-kind: ClusterBpfApplication
-metadata:
-  name: $1
-spec:
-  nodeSelector: {}
-  byteCode:
-    path: $COUNTERS_OBJ
-  programs:
-    - name: tracepoint_counter
-      type: TracePoint
-      tracepoint:
-        links:
-          - name: syscalls/sys_enter_getpid
-EOF
+	tp_manifest "$1" "$BPFMAN_ROOT/$1.yaml"
 	bpfman apply -f "$BPFMAN_ROOT/$1.yaml" >/dev/null
 }
 
