@@ -34,14 +34,30 @@ ctr_k8s() { ctr -a "$CTRD_SOCK" -n k8s.io "$@"; }
 ms_since() { echo $(((${EPOCHREALTIME/./} - $1) / 1000)); }
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
-# pid_alive NAME: the process cluster-up started as NAME (DIR/pids/NAME.pid) still runs
-# (and is still that program: a pid can be reused once it died)
+# proc_start PID: the process's start time (field 22 of /proc/PID/stat), which an exec
+# keeps and a new process with a reused pid does not have
+proc_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	echo "${20}"
+}
+
+# pid_alive NAME: the process cluster-up started as NAME (DIR/pids/NAME.pid) still runs,
+# and is still that process (a pid can be reused once it died). Compared by start time, not
+# by its program: right after the start it may still be the shell or setsid before their
+# exec, which a loaded machine showed ("kube-apiserver died" with nothing in its log).
 pid_alive() {
-	local f="$DIR/pids/$1.pid" pid
+	local f="$DIR/pids/$1.pid" pid prog start s
 	[ -f "$f" ] || return 1
-	read -r pid _ <"$f" || return 1
-	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-	[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(sed -n 's/^[0-9]* //p' "$f")" ]
+	read -r pid prog start <"$f" || return 1
+	[ -n "$pid" ] || return 1
+	s=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	case $1 in Z|X|x) return 1 ;; esac # dead, not yet reaped
+	[ -n "$start" ] && [ "${20}" = "$start" ]
 }
 
 # start NAME PROGRAM ARGS...: runs PROGRAM in its own session (a Ctrl-C meant for the test
@@ -53,7 +69,7 @@ start_proc() {
 	# the command line, for restart_proc
 	printf '%s\0' "$@" >"$DIR/pids/$name.cmd"
 	setsid "$@" >>"$DIR/logs/$name.log" 2>&1 </dev/null &
-	echo "$! $prog" >"$DIR/pids/$name.pid"
+	echo "$! $prog $(proc_start $!)" >"$DIR/pids/$name.pid"
 }
 
 # restart_proc NAME: starts NAME again as start_proc started it (after stop_proc NAME)
