@@ -55,6 +55,44 @@ spec:
 EOF
 }
 
+# app_cluster NAME: tp_manifest NAME applied (the CSI tests: a program whose maps are there)
+app_cluster() {
+	tp_manifest "$1" "$BPFMAN_ROOT/$1.yaml"
+	bpfman apply -f "$BPFMAN_ROOT/$1.yaml" >/dev/null
+}
+
+# app_namespaced NS NAME: a BpfApplication with an XDP program whose link waits for an
+# interface that never comes (the program is loaded; the maps are what matters here)
+app_namespaced() {
+	local f="$BPFMAN_ROOT/$1-$2.yaml"
+	cat >"$f" <<EOF
+apiVersion: bpfman.io/v1alpha1
+kind: BpfApplication
+metadata:
+  name: $2
+  namespace: $1
+spec:
+  nodeSelector: {}
+  byteCode:
+    path: $COUNTERS_OBJ
+  programs:
+    - name: xdp_counter
+      type: XDP
+      xdp:
+        links:
+          - interfaceSelector: {interfaces: [bt${TEST_ID}none]}
+            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: none-$TEST_ID}}}
+            priority: 50
+EOF
+	bpfman apply -f "$f" >/dev/null
+}
+
+# app_map_dir APP-ID: the map directory of the application's program
+app_map_dir() {
+	bpfman list programs -o json |
+		jq -r --arg a "$1" '[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a)][0].bpfman.map_pin_path'
+}
+
 # grep_all ARGS: grep's exit status, reading ALL of its input. `cmd | grep -q` stops reading
 # at the first match, and under pipefail a command still writing then dies of SIGPIPE and
 # fails the pipeline: a test that passes or fails with the machine's load.

@@ -78,44 +78,6 @@ expect_ok() {
 	[ "$OUT" = "{}" ] || fail "expected OK from $*, got: $OUT"
 }
 
-# app_cluster NAME: a ClusterBpfApplication with the counters object's tracepoint program
-app_cluster() {
-	tp_manifest "$1" "$BPFMAN_ROOT/$1.yaml"
-	bpfman apply -f "$BPFMAN_ROOT/$1.yaml" >/dev/null
-}
-
-# app_namespaced NS NAME: a BpfApplication with an XDP program whose link waits for an
-# interface that never comes (the program is loaded; the maps are what matters here)
-app_namespaced() {
-	local f="$BPFMAN_ROOT/$1-$2.yaml"
-	cat >"$f" <<EOF
-apiVersion: bpfman.io/v1alpha1
-kind: BpfApplication
-metadata:
-  name: $2
-  namespace: $1
-spec:
-  nodeSelector: {}
-  byteCode:
-    path: $COUNTERS_OBJ
-  programs:
-    - name: xdp_counter
-      type: XDP
-      xdp:
-        links:
-          - interfaceSelector: {interfaces: [bt${TEST_ID}none]}
-            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: none-$TEST_ID}}}
-            priority: 50
-EOF
-	bpfman apply -f "$f" >/dev/null
-}
-
-# app_map_dir APP-ID: the map directory of the application's program
-app_map_dir() {
-	bpfman list programs -o json |
-		jq -r --arg a "$1" '[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a)][0].bpfman.map_pin_path'
-}
-
 map_id() { bpftool map show pinned "$1" -j | jq -r .id; }
 mount_opts() { findmnt -rn -o OPTIONS --mountpoint "$1"; }
 mount_count() { findmnt -rn -o TARGET | grep -cxF "$1" || true; }

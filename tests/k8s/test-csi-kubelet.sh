@@ -7,16 +7,6 @@ K8S_NEEDS_NODE=1
 
 . "$(dirname "${BASH_SOURCE[0]}")/csi-pod-lib.sh"
 
-app_cluster() {
-	tp_manifest "$1" "$BPFMAN_ROOT/$1.yaml"
-	bpfman apply -f "$BPFMAN_ROOT/$1.yaml" >/dev/null
-}
-
-app_map_dir() {
-	bpfman list programs -o json |
-		jq -r --arg a "$1" '[.[] | select(.bpfman.metadata["bpfman.io/application-id"] == $a)][0].bpfman.map_pin_path'
-}
-
 test_pod_reads_live_map() {
 	csi_kubelet_setup
 	local app=csi-e2e-$TEST_ID dir magic=$((4000 + RANDOM)) before out vol
@@ -63,26 +53,7 @@ test_wrong_namespace_refused() {
 	csi_kubelet_setup
 	local app=csi-ns-$TEST_ID other
 	other=$(k8s_ns owner)
-	cat >"$BPFMAN_ROOT/ns-app.yaml" <<EOF
-apiVersion: bpfman.io/v1alpha1
-kind: BpfApplication
-metadata:
-  name: $app
-  namespace: $other
-spec:
-  nodeSelector: {}
-  byteCode:
-    path: $COUNTERS_OBJ
-  programs:
-    - name: xdp_counter
-      type: XDP
-      xdp:
-        links:
-          - interfaceSelector: {interfaces: [bt${TEST_ID}none]}
-            networkNamespaces: {pods: {matchLabels: {bpfman.io/netns: none-$TEST_ID}}}
-            priority: 50
-EOF
-	bpfman apply -f "$BPFMAN_ROOT/ns-app.yaml" >/dev/null
+	app_namespaced "$other" "$app"
 	CSI_NS=$(k8s_ns csi)
 	reader_pod "$CSI_NS" intruder "$app"
 	# the kubelet reports the driver's refusal as an event and keeps retrying; the pod never runs
